@@ -1,0 +1,27 @@
+import type { RunningGateway } from './gateway.ts';
+
+/** What a person sees in the terminal at start-up: where things are, and loudly, where events go. */
+export function startupBanner(gateway: RunningGateway): string {
+  const lines = [`Gateway REST API: ${gateway.restUrl}`];
+  for (const plugin of gateway.plugins) {
+    const routes = plugin.descriptor.operations
+      .filter((op) => op.rest)
+      .map((op) => (op.rest ? `  ${op.rest.method} ${gateway.restUrl}${op.rest.path}` : ''));
+    lines.push(`Plugin ${plugin.descriptor.id} (${plugin.mode}):`, ...routes);
+    if (plugin.mode === 'sandbox') {
+      const reads = plugin.sandbox?.readRoutes.map((route) => `${gateway.restUrl}/sandbox${route}`) ?? [];
+      lines.push(
+        '',
+        '  ************************************************************************',
+        `  SANDBOX MODE: ${plugin.descriptor.title} calls go to a local sandbox, not to the real service.`,
+        `  Nothing reaches ${plugin.descriptor.title}. Set its API key variable to go live.`,
+        ...reads.map((url) => `  See what the sandbox received: GET ${url}`),
+        '  ************************************************************************',
+        '',
+      );
+    } else {
+      lines.push(`  Live: calls go to ${plugin.baseUrl}`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}

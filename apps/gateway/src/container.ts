@@ -1,0 +1,18 @@
+import { container as rootContainer, type DependencyContainer } from 'tsyringe';
+import type { Logger } from 'pino';
+import type { GatewayConfig } from './config.ts';
+import { Executor } from './executor.ts';
+import { PluginRegistry } from './plugins/plugin-registry.ts';
+import { CONFIG, EXECUTOR, LOGGER, PLUGIN_REGISTRY, UPSTREAM_CLIENT } from './tokens.ts';
+import { UpstreamClient } from './upstream/upstream-client.ts';
+
+/** The composition root: one child container per gateway instance, so tests can run several side by side. */
+export function createContainer(config: GatewayConfig, logger: Logger): DependencyContainer {
+  const container = rootContainer.createChildContainer();
+  container.registerInstance(CONFIG, config);
+  container.registerInstance(LOGGER, logger);
+  container.registerSingleton(PLUGIN_REGISTRY, PluginRegistry);
+  container.registerSingleton(UPSTREAM_CLIENT, UpstreamClient);
+  container.registerSingleton(EXECUTOR, Executor);
+  return container;
+}

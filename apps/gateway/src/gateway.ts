@@ -1,0 +1,81 @@
+import { createServer, type RequestListener, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Environment, PluginDescriptor } from '@gateway/core';
+import type { DestinationStream, Logger } from 'pino';
+import { type GatewayConfig, readConfig } from './config.ts';
+import { createContainer } from './container.ts';
+import { createLogger } from './logger.ts';
+import type { LoadedPlugin } from './plugins/plugin-registry.ts';
+import { createRestApp } from './rest/rest-app.ts';
+import { CONFIG, EXECUTOR, LOGGER, PLUGIN_REGISTRY, UPSTREAM_CLIENT } from './tokens.ts';
+
+export interface GatewayOptions {
+  readonly environment: Environment;
+  /** Where JSON logs go (stdout by default). */
+  readonly logDestination?: DestinationStream;
+  /** Descriptors loaded besides the configured plugins (e.g. from capability files or tests). */
+  readonly extraPlugins?: readonly PluginDescriptor[];
+}
+
+export interface RunningGateway {
+  readonly config: GatewayConfig;
+  readonly logger: Logger;
+  readonly restUrl: string;
+  readonly plugins: readonly LoadedPlugin[];
+  close(): Promise<void>;
+}
+
+/** Builds the container, loads plugins, starts the REST listener. */
+export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
+  const config = readConfig(options.environment);
+  const logger = createLogger(config.logLevel, options.logDestination);
+  const container = createContainer(config, logger);
+  const registry = container.resolve(PLUGIN_REGISTRY);
+  await registry.load(options.extraPlugins);
+  const app = createRestApp({
+    config: container.resolve(CONFIG),
+    registry,
+    executor: container.resolve(EXECUTOR),
+    logger: container.resolve(LOGGER),
+  });
+  let server: Server;
+  try {
+    server = await listen(app, config.port, config.host);
+  } catch (error) {
+    await registry.close();
+    throw error;
+  }
+  const restUrl = urlOf(server);
+  logger.info({ url: restUrl, plugins: registry.plugins.map((p) => ({ id: p.descriptor.id, mode: p.mode })) }, 'gateway listening');
+  return {
+    config,
+    logger,
+    restUrl,
+    plugins: registry.plugins,
+    close: async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      container.resolve(UPSTREAM_CLIENT).close();
+      await registry.close();
+    },
+  };
+}
+
+function listen(handler: RequestListener, port: number, host: string): Promise<Server> {
+  const server = createServer(handler);
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server);
+    });
+  });
+}
+
+export function urlOf(server: Server): string {
+  const { address, port, family } = server.address() as AddressInfo;
+  const host = family === 'IPv6' ? `[${address}]` : address;
+  return `http://${host}:${port}`;
+}

@@ -1,0 +1,2 @@
+export { readConfig, type GatewayConfig, ConfigError } from './config.ts';
+export { startGateway, type GatewayOptions, type RunningGateway } from './gateway.ts';

@@ -1,0 +1,79 @@
+import type { OperationExecutor, RestParameterSource } from '@gateway/core';
+import express, { type Request, type RequestHandler, type Router } from 'express';
+import type { LoadedOperation } from '../plugins/plugin-registry.ts';
+import { sendFailure, sendProblem } from './problem.ts';
+
+const JSON_TYPES = ['application/json', 'application/*+json'];
+
+/** Express path (`/users/:id`) for a REST exposure. */
+export function expressPath(path: string): string {
+  return path.replace(/\{([^}]+)\}/g, ':$1');
+}
+
+/** Mounts one REST exposure: content-type check, JSON parsing, input assembly, then the shared executor. */
+export function mountOperation(router: Router, entry: LoadedOperation, executor: OperationExecutor, bodyLimitBytes: number): void {
+  const { operation, plugin } = entry;
+  if (!operation.rest) return;
+  const sources = parameterSources(entry);
+  const takesBody = Object.values(sources).includes('body');
+  const handlers: RequestHandler[] = [];
+  if (takesBody) {
+    handlers.push((request, response, next) => {
+      if (request.is(JSON_TYPES)) return next();
+      sendProblem(response, {
+        type: 'unsupported-media-type',
+        title: 'Unsupported media type',
+        status: 415,
+        detail: `Send the body as JSON with "Content-Type: application/json" (got ${request.get('content-type') ? `"${request.get('content-type')}"` : 'no content type'}).`,
+        instance: request.originalUrl,
+      });
+    });
+    handlers.push(express.json({ limit: bodyLimitBytes, strict: false, type: JSON_TYPES }));
+  }
+  handlers.push(async (request, response) => {
+    const result = await executor.execute({
+      pluginId: plugin.id,
+      operationId: operation.id,
+      input: assembleInput(request, sources),
+      requestId: response.locals.requestId as string,
+    });
+    if (!result.ok) {
+      if (result.failure.kind === 'upstream-status') {
+        return void sendRaw(response, result.failure.status, result.failure.upstreamBody);
+      }
+      return sendFailure(response, result.failure, request.originalUrl);
+    }
+    sendRaw(response, result.status, result.body);
+  });
+  const method = operation.rest.method.toLowerCase() as 'get' | 'post' | 'put' | 'patch' | 'delete';
+  router[method](expressPath(operation.rest.path), ...handlers);
+}
+
+function sendRaw(response: express.Response, status: number, body: unknown): void {
+  if (body === undefined || body === '') return void response.status(status).end();
+  if (typeof body === 'string') return void response.status(status).type('text/plain').send(body);
+  response.status(status).json(body);
+}
+
+function parameterSources(entry: LoadedOperation): Record<string, RestParameterSource> {
+  const rest = entry.operation.rest;
+  if (rest?.parameters) return { ...rest.parameters };
+  const properties = (entry.operation.input.properties ?? {}) as Record<string, unknown>;
+  return 'body' in properties ? { body: 'body' } : {};
+}
+
+function assembleInput(request: Request, sources: Record<string, RestParameterSource>): Record<string, unknown> {
+  const input: Record<string, unknown> = {};
+  for (const [name, source] of Object.entries(sources)) {
+    const value =
+      source === 'body'
+        ? request.body
+        : source === 'path'
+          ? request.params[name]
+          : source === 'query'
+            ? request.query[name]
+            : request.get(name);
+    if (value !== undefined) input[name] = value;
+  }
+  return input;
+}

@@ -1,0 +1,111 @@
+import type { OperationExecutor } from '@gateway/core';
+import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
+import type { Logger } from 'pino';
+import type { GatewayConfig } from '../config.ts';
+import type { PluginRegistry } from '../plugins/plugin-registry.ts';
+import { expressPath, mountOperation } from './operation-route.ts';
+import { sendProblem } from './problem.ts';
+import { requestId } from './request-id.ts';
+import { mountSandboxReads } from './sandbox-routes.ts';
+
+export interface RestAppParts {
+  readonly config: GatewayConfig;
+  readonly registry: PluginRegistry;
+  readonly executor: OperationExecutor;
+  readonly logger: Logger;
+}
+
+/** The REST front door: routes from descriptors, problem+json for every error. */
+export function createRestApp({ config, registry, executor, logger }: RestAppParts): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(requestId);
+
+  const router = express.Router();
+  const methodsByPath = new Map<string, Set<string>>();
+  for (const entry of registry.operations) {
+    if (!entry.operation.rest) continue;
+    mountOperation(router, entry, executor, config.bodyLimitBytes);
+    const path = expressPath(entry.operation.rest.path);
+    methodsByPath.set(path, (methodsByPath.get(path) ?? new Set()).add(entry.operation.rest.method));
+  }
+  mountSandboxReads(router, registry, methodsByPath);
+  app.use(router);
+
+  for (const [path, methods] of methodsByPath) app.all(path, methodNotAllowed([...methods]));
+  app.use(notFound);
+  app.use(errorHandler(logger));
+  return app;
+}
+
+function methodNotAllowed(methods: string[]): RequestHandler {
+  const allow = methods.join(', ');
+  return (request, response) => {
+    response.setHeader('Allow', allow);
+    sendProblem(response, {
+      type: 'method-not-allowed',
+      title: 'Method not allowed',
+      status: 405,
+      detail: `${request.method} is not supported on ${request.path}; use ${allow}.`,
+      instance: request.originalUrl,
+    });
+  };
+}
+
+const notFound: RequestHandler = (request, response) => {
+  sendProblem(response, {
+    type: 'not-found',
+    title: 'Not found',
+    status: 404,
+    detail: `No route ${request.method} ${request.path}.`,
+    instance: request.originalUrl,
+  });
+};
+
+/** Replaces Express's and body-parser's default error pages: no stack, no library internals. */
+function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (error: { type?: string; status?: number; message?: string; limit?: number }, request, response, _next) => {
+    const instance = request.originalUrl;
+    switch (error.type) {
+      case 'entity.parse.failed':
+        return sendProblem(response, {
+          type: 'malformed-json',
+          title: 'Malformed JSON',
+          status: 400,
+          detail: `The request body is not valid JSON${error.message ? ` (${error.message.replace(/^Unexpected token.*?, /, '')})` : ''}.`,
+          instance,
+        });
+      case 'entity.too.large':
+        return sendProblem(response, {
+          type: 'payload-too-large',
+          title: 'Payload too large',
+          status: 413,
+          detail: `The request body is larger than the ${error.limit ?? 'configured'} bytes this gateway accepts (BODY_LIMIT).`,
+          instance,
+        });
+      case 'encoding.unsupported':
+      case 'charset.unsupported':
+        return sendProblem(response, {
+          type: 'unsupported-media-type',
+          title: 'Unsupported media type',
+          status: 415,
+          detail: 'Send the body as UTF-8 JSON without a content encoding.',
+          instance,
+        });
+      case 'request.aborted':
+      case 'request.size.invalid':
+        return sendProblem(response, { type: 'bad-request', title: 'Bad request', status: 400, detail: 'The request body was incomplete.', instance });
+      default:
+        logger.error({ err: error, requestId: response.locals.requestId }, 'unhandled error');
+        if (response.headersSent) return void response.destroy();
+        return sendProblem(response, {
+          type: 'internal-error',
+          title: 'Internal error',
+          status: 500,
+          detail: 'The gateway failed to handle this request. It has been logged with the request id.',
+          instance,
+        });
+    }
+  };
+}

@@ -1,0 +1,101 @@
+import http from 'node:http';
+import https from 'node:https';
+import type { UpstreamRequest, UpstreamResponse } from '@gateway/core';
+import axios, { type AxiosInstance, isAxiosError } from 'axios';
+import { inject, injectable } from 'tsyringe';
+import type { GatewayConfig } from '../config.ts';
+import { CONFIG } from '../tokens.ts';
+import { parseLeniently } from './parse-body.ts';
+
+export type TransportFailure = 'timeout' | 'refused' | 'reset' | 'unreachable';
+
+/** The upstream did not answer with an HTTP response. */
+export class UpstreamTransportError extends Error {
+  override readonly name = 'UpstreamTransportError';
+  constructor(
+    readonly failure: TransportFailure,
+    readonly code: string | undefined,
+  ) {
+    super(`upstream ${failure}${code ? ` (${code})` : ''}`);
+  }
+}
+
+export interface OutgoingCall {
+  readonly baseUrl: string;
+  readonly request: UpstreamRequest;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly query: Readonly<Record<string, string>>;
+  readonly signal?: AbortSignal;
+}
+
+/** Calls upstreams with axios over keep-alive agents; every status is an answer, never a throw. */
+@injectable()
+export class UpstreamClient {
+  private readonly http: AxiosInstance;
+  private readonly agents = {
+    http: new http.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64 }),
+    https: new https.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64 }),
+  };
+
+  constructor(@inject(CONFIG) config: GatewayConfig) {
+    this.http = axios.create({
+      timeout: config.upstreamTimeoutMs,
+      httpAgent: this.agents.http,
+      httpsAgent: this.agents.https,
+      maxRedirects: 0,
+      proxy: false,
+      responseType: 'text',
+      transformResponse: [(data: unknown) => data],
+      transitional: { clarifyTimeoutError: true },
+      validateStatus: () => true,
+    });
+  }
+
+  async send(call: OutgoingCall): Promise<UpstreamResponse> {
+    const { request } = call;
+    const hasBody = request.body !== undefined;
+    try {
+      const response = await this.http.request<string>({
+        method: request.method,
+        url: call.baseUrl + request.path,
+        params: { ...request.query, ...call.query },
+        headers: {
+          accept: 'application/json',
+          ...(hasBody ? { 'content-type': 'application/json' } : {}),
+          ...request.headers,
+          ...call.headers,
+        },
+        data: hasBody ? JSON.stringify(request.body) : undefined,
+        signal: call.signal,
+      });
+      const headers: Record<string, string> = {};
+      for (const [name, value] of Object.entries(response.headers)) if (value != null) headers[name] = String(value);
+      return { status: response.status, headers, body: parseLeniently(response.data, headers['content-type']) };
+    } catch (error) {
+      throw toTransportError(error);
+    }
+  }
+
+  close(): void {
+    this.agents.http.destroy();
+    this.agents.https.destroy();
+  }
+}
+
+function toTransportError(error: unknown): UpstreamTransportError {
+  const code = isAxiosError(error) ? error.code : (error as NodeJS.ErrnoException).code;
+  switch (code) {
+    case 'ETIMEDOUT':
+    case 'ECONNABORTED':
+    case 'ERR_CANCELED':
+      return new UpstreamTransportError('timeout', code);
+    case 'ECONNREFUSED':
+      return new UpstreamTransportError('refused', code);
+    case 'ECONNRESET':
+    case 'EPIPE':
+    case 'ERR_BAD_RESPONSE':
+      return new UpstreamTransportError('reset', code);
+    default:
+      return new UpstreamTransportError('unreachable', code);
+  }
+}

@@ -1,0 +1,130 @@
+/** A JSON Schema (draft 2020-12) as plain data. */
+export type JsonSchema = { readonly [keyword: string]: unknown };
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** A secret the gateway injects upstream; `value` is undefined when its variable is not set. */
+export interface SecretRef {
+  /** The environment variable (or binding) the value comes from; named in start-up errors. */
+  readonly source: string;
+  readonly value: string | undefined;
+}
+
+export type UpstreamAuth =
+  | { readonly type: 'apikey'; readonly in: 'header' | 'query'; readonly name: string; readonly secret: SecretRef }
+  | { readonly type: 'bearer'; readonly secret: SecretRef }
+  | { readonly type: 'basic'; readonly username: SecretRef; readonly secret: SecretRef };
+
+/** What an operation asks the upstream client to send, relative to the plugin's base URL. */
+export interface UpstreamRequest {
+  readonly method: HttpMethod;
+  readonly path: string;
+  readonly query?: Readonly<Record<string, string | number | boolean>>;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body?: unknown;
+}
+
+/** What the upstream answered, body parsed leniently (JSON when it parses, the raw text otherwise). */
+export interface UpstreamResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: unknown;
+}
+
+export interface OperationContext {
+  readonly requestId: string;
+}
+
+/** Where a REST caller's values land in the operation input. `body` is the JSON request body. */
+export type RestParameterSource = 'path' | 'query' | 'header' | 'body';
+
+export interface RestExposure {
+  readonly method: HttpMethod;
+  /** Express-style path, e.g. `/v1/users/:userId`. */
+  readonly path: string;
+  /** Input property -> where it comes from. Defaults to `{ body: 'body' }` when the input has `body`. */
+  readonly parameters?: Readonly<Record<string, RestParameterSource>>;
+}
+
+/** MCP tool annotations (the MCP spec's names). */
+export interface ToolHints {
+  readonly readOnlyHint: boolean;
+  readonly destructiveHint: boolean;
+  readonly idempotentHint: boolean;
+  readonly openWorldHint: boolean;
+}
+
+export interface McpExposure {
+  readonly tool: string;
+  readonly title?: string;
+  /** Longer guidance for agents; falls back to the operation description. */
+  readonly description?: string;
+  readonly hints: ToolHints;
+}
+
+/** How non-2xx upstream answers reach callers: the gateway's own error mapping, or passed through. */
+export type UpstreamErrorPolicy = 'map' | 'passthrough';
+
+export interface OperationDescriptor<Input = Record<string, unknown>> {
+  readonly id: string;
+  readonly title: string;
+  readonly description: string;
+  /** Schema of the whole input object (e.g. `{ body: CustomEvent }`): validates REST and MCP alike. */
+  readonly input: JsonSchema;
+  /** Schema of the successful upstream body, when known. */
+  readonly output?: JsonSchema;
+  /** A valid input, used for documentation and trial calls. */
+  readonly example?: Input;
+  readonly upstream: {
+    readonly method: HttpMethod;
+    readonly path: string;
+    /** Shapes a validated input into the upstream request. Throw `InputError` for semantic problems. */
+    readonly toRequest?: (input: Input, context: OperationContext) => UpstreamRequest;
+    /** Maps a 2xx upstream body to the operation's result body. */
+    readonly fromResponse?: (response: UpstreamResponse) => unknown;
+    readonly errors?: UpstreamErrorPolicy;
+  };
+  /** Status REST answers on success; defaults to the upstream's. */
+  readonly rest: RestExposure | false;
+  readonly mcp: McpExposure | false;
+}
+
+export interface SandboxOptions {
+  readonly host?: string;
+  readonly port?: number;
+}
+
+/** A running offline stand-in for a plugin's upstream. */
+export interface RunningSandbox {
+  /** Base URL the plugin's operations should be sent to. */
+  readonly baseUrl: string;
+  /** A credential the sandbox accepts. */
+  readonly apiKey: string;
+  /** Read-only routes worth exposing to people (e.g. `GET /v1/events/custom`), relative to the sandbox root. */
+  readonly readRoutes: readonly string[];
+  /** Serves a request against the sandbox, as if sent to its root (used to mount read routes elsewhere). */
+  handle(request: import('node:http').IncomingMessage, response: import('node:http').ServerResponse): void;
+  close(): Promise<void>;
+}
+
+export interface SandboxFactory {
+  start(options?: SandboxOptions): Promise<RunningSandbox>;
+}
+
+export interface PluginDescriptor {
+  readonly id: string;
+  readonly title: string;
+  readonly version: string;
+  readonly description: string;
+  readonly upstream: { readonly baseUrl: string; readonly auth?: UpstreamAuth };
+  readonly operations: readonly OperationDescriptor<any>[];
+  readonly sandbox?: SandboxFactory;
+}
+
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+/** A plugin package's entry: turns the process environment into a descriptor. */
+export interface PluginFactory {
+  readonly id: string;
+  create(environment: Environment): PluginDescriptor;
+}

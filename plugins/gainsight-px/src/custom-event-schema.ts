@@ -1,0 +1,76 @@
+import type { JsonSchema } from '@gateway/core';
+
+export const USER_TYPES = ['USER', 'LEAD', 'VISITOR', 'EMPTY_USER_TYPE'] as const;
+export const MAX_ATTRIBUTES = 50;
+
+const propertyBag = (what: string, example: Record<string, unknown>): JsonSchema => ({
+  type: 'object',
+  description:
+    `${what}: string, number, boolean or ISO-8601 UTC date string values. ` +
+    `Object and array values are sent as JSON strings; null values are dropped. At most ${MAX_ATTRIBUTES} keys, each up to 1024 characters.`,
+  maxProperties: MAX_ATTRIBUTES,
+  propertyNames: { minLength: 1, maxLength: 1024 },
+  additionalProperties: { type: ['string', 'number', 'boolean', 'null', 'object', 'array'] },
+  examples: [example],
+});
+
+/**
+ * CustomEvent as the gateway accepts it (JSON Schema 2020-12), from the PX "Create custom event" contract.
+ * `propertyKey` is required only when no default product key is configured.
+ */
+export function customEventSchema(options: { propertyKeyRequired: boolean; defaultPropertyKey?: string }): JsonSchema {
+  const required = ['eventName', 'identifyId', ...(options.propertyKeyRequired ? ['propertyKey'] : [])];
+  return {
+    title: 'CustomEvent',
+    description: 'One product-analytics event for Gainsight PX. Unknown top-level fields are rejected so typos are caught.',
+    type: 'object',
+    additionalProperties: false,
+    required,
+    properties: {
+      eventName: {
+        type: 'string',
+        minLength: 1,
+        maxLength: 2000,
+        description: 'Name of the event, as it should appear in PX analytics.',
+        examples: ['Signup'],
+      },
+      identifyId: {
+        type: 'string',
+        minLength: 1,
+        description: 'The PX user id of the person who did it (the id your app passes to identify).',
+        examples: ['u-1'],
+      },
+      propertyKey: {
+        type: 'string',
+        minLength: 1,
+        description: options.defaultPropertyKey
+          ? 'The PX product key (looks like AP-XXXXXXXXXX-2). Defaults to the product key the gateway is configured with.'
+          : 'The PX product key (looks like AP-XXXXXXXXXX-2). Required: this gateway has no default product key configured.',
+        examples: ['AP-TEST-1'],
+      },
+      userType: {
+        type: 'string',
+        enum: [...USER_TYPES],
+        default: 'USER',
+        description: 'Kind of PX user the identifyId names. Defaults to USER.',
+        examples: ['USER'],
+      },
+      date: {
+        description: 'When it happened: epoch milliseconds (UTC) or an ISO-8601 date-time string. Sent to PX as epoch milliseconds. Defaults to the time PX receives it.',
+        oneOf: [
+          { type: 'integer', minimum: 0, description: 'Epoch milliseconds, UTC.' },
+          { type: 'string', format: 'date-time', description: 'ISO-8601 date-time, e.g. 2026-11-26T10:00:00Z.' },
+        ],
+        examples: [1764151200000],
+      },
+      accountId: { type: 'string', minLength: 1, description: 'The PX account id the user belongs to.', examples: ['acme-corp'] },
+      sessionId: { type: 'string', minLength: 1, description: 'The PX session id, when the event belongs to a web session.', examples: ['s-42'] },
+      attributes: propertyBag('Event properties', { plan: 'pro', seats: 5, trial: false }),
+      globalContext: propertyBag('Global context ("super properties") sent with the event', { appVersion: '2.3.1' }),
+      url: { type: 'string', description: 'URL of the page where the event happened.', examples: ['https://app.example.com/signup'] },
+      referrer: { type: 'string', description: 'Referrer of that page.', examples: ['https://www.example.com/'] },
+      remoteHost: { type: 'string', description: 'Host or IP address of the client that caused the event.', examples: ['203.0.113.7'] },
+    },
+    examples: [{ eventName: 'Signup', identifyId: 'u-1', propertyKey: 'AP-TEST-1' }],
+  };
+}

@@ -1,0 +1,77 @@
+import { defineOperation, definePlugin, definePluginFactory, type PluginDescriptor } from '@gateway/core';
+import { customEventSchema } from './custom-event-schema.ts';
+import { pxSandbox } from './sandbox/index.ts';
+import { readPxSettings, type PxSettings } from './settings.ts';
+import { type CustomEventInput, shapeCustomEvent } from './shape-custom-event.ts';
+
+export { customEventSchema, MAX_ATTRIBUTES, USER_TYPES } from './custom-event-schema.ts';
+export { type CustomEventInput, type PxCustomEvent, shapeCustomEvent } from './shape-custom-event.ts';
+export { readPxSettings, REGION_BASE_URLS, type PxSettings } from './settings.ts';
+
+export const SEND_CUSTOM_EVENT_TOOL = 'gainsight-send-custom-event';
+
+const TOOL_GUIDE = `Record one product-analytics "custom event" in Gainsight PX: something a user did in the product
+(e.g. "Signup", "Report Exported") that PX should count and segment. Pass the event as \`body\`:
+- eventName (required): a short, stable name; reuse the same name for the same action.
+- identifyId (required): the PX user id of the person who did it, as the product identifies them.
+- propertyKey: the PX product key (AP-XXXXXXXXXX-2); may be omitted when the gateway has a default.
+- userType: USER (default), LEAD, VISITOR or EMPTY_USER_TYPE.
+- date: when it happened, epoch milliseconds or ISO-8601; omit for "now".
+- attributes: up to 50 event properties (strings, numbers, booleans; nested values are sent as JSON strings).
+- accountId, sessionId, globalContext, url, referrer, remoteHost: optional context.
+Each call records one event; calling twice records it twice.`;
+
+export function gainsightPxPlugin(settings: PxSettings): PluginDescriptor {
+  const customEvent = customEventSchema({
+    propertyKeyRequired: !settings.productKey,
+    ...(settings.productKey ? { defaultPropertyKey: settings.productKey } : {}),
+  });
+  return definePlugin({
+    id: 'gainsight-px',
+    title: 'Gainsight PX',
+    version: '0.1.0',
+    description:
+      'Send Gainsight PX custom events (product analytics) without holding the PX API key: the gateway injects it.',
+    upstream: {
+      baseUrl: settings.baseUrl,
+      auth: { type: 'apikey', in: 'header', name: 'X-APTRINSIC-API-KEY', secret: settings.apiKey },
+    },
+    sandbox: pxSandbox,
+    operations: [
+      defineOperation<{ body: CustomEventInput }>({
+        id: 'sendCustomEvent',
+        title: 'Send a custom event',
+        description:
+          'Records one custom event in Gainsight PX (POST /events/custom upstream). Answers 201 when PX accepted it.',
+        input: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['body'],
+          properties: { body: customEvent },
+        },
+        example: { body: { eventName: 'Signup', identifyId: 'u-1', propertyKey: 'AP-TEST-1' } },
+        upstream: {
+          method: 'POST',
+          path: '/events/custom',
+          toRequest: (input) => ({
+            method: 'POST',
+            path: '/events/custom',
+            body: shapeCustomEvent(input.body, settings.productKey ? { propertyKey: settings.productKey } : {}),
+          }),
+        },
+        rest: { method: 'POST', path: '/v1/custom-events' },
+        mcp: {
+          tool: SEND_CUSTOM_EVENT_TOOL,
+          title: 'Send a Gainsight PX custom event',
+          description: TOOL_GUIDE,
+          hints: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+        },
+      }),
+    ],
+  });
+}
+
+export default definePluginFactory({
+  id: 'gainsight-px',
+  create: (environment) => gainsightPxPlugin(readPxSettings(environment)),
+});

@@ -1,0 +1,2 @@
+export { PX_KEY_HEADER, pxSandbox, type PxSandboxOptions, type RunningPxSandbox, type ScriptedFault, startPxSandbox } from './px-sandbox.ts';
+export { pxSchemaViolations } from './px-validation.ts';
