@@ -1,4 +1,10 @@
 import type { RunningGateway } from './gateway.ts';
+import type { LoadedPlugin } from './plugins/plugin-registry.ts';
+
+function credentialVariable(plugin: LoadedPlugin): string {
+  const auth = plugin.descriptor.upstream.auth;
+  return auth ? auth.secret.source : 'its credential';
+}
 
 /** What a person sees in the terminal at start-up: where things are, and loudly, where events go. */
 export function startupBanner(gateway: RunningGateway): string {
@@ -14,7 +20,7 @@ export function startupBanner(gateway: RunningGateway): string {
         '',
         '  ************************************************************************',
         `  SANDBOX MODE: ${plugin.descriptor.title} calls go to a local sandbox, not to the real service.`,
-        `  Nothing reaches ${plugin.descriptor.title}. Set its API key variable to go live.`,
+        `  Nothing reaches ${plugin.descriptor.title}. Set ${credentialVariable(plugin)} to go live.`,
         ...reads.map((url) => `  See what the sandbox received: GET ${url}`),
         '  ************************************************************************',
         '',

@@ -6,7 +6,6 @@ import { startupBanner } from './banner.ts';
 
 try {
   const gateway = await startGateway({ environment: process.env });
-  process.stderr.write(startupBanner(gateway));
   const stop = (signal: string) => {
     gateway.logger.info({ signal }, 'stopping');
     gateway.close().then(
@@ -16,6 +15,7 @@ try {
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
+  process.stderr.write(startupBanner(gateway));
 } catch (error) {
   if (error instanceof ConfigError || error instanceof DescriptorError) {
     process.stderr.write(`gateway: cannot start: ${error.message}\n`);

@@ -57,7 +57,7 @@ function sendRaw(response: express.Response, status: number, body: unknown): voi
 
 function parameterSources(entry: LoadedOperation): Record<string, RestParameterSource> {
   const rest = entry.operation.rest;
-  if (rest?.parameters) return { ...rest.parameters };
+  if (rest && rest.parameters !== undefined) return { ...rest.parameters };
   const properties = (entry.operation.input.properties ?? {}) as Record<string, unknown>;
   return 'body' in properties ? { body: 'body' } : {};
 }

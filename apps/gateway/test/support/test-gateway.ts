@@ -1,0 +1,39 @@
+import { Writable } from 'node:stream';
+import type { Environment } from '@gateway/core';
+import { type RunningGateway, startGateway } from '../../src/gateway.ts';
+
+export interface TestGateway extends RunningGateway {
+  /** Every JSON log line the gateway wrote. */
+  readonly logs: string[];
+}
+
+/** A real gateway on ephemeral loopback ports, its logs captured in memory. */
+export async function startTestGateway(environment: Environment = {}): Promise<TestGateway> {
+  const logs: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      logs.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      done();
+    },
+  });
+  const gateway = await startGateway({
+    environment: { PORT: '0', MCP_PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'debug', ...environment },
+    logDestination: destination,
+  });
+  return { ...gateway, logs };
+}
+
+/** Live mode against a loopback upstream with a known key. */
+export function liveEnvironment(upstreamUrl: string, extra: Environment = {}): Environment {
+  return { GAINSIGHT_API_KEY: TEST_PX_KEY, GAINSIGHT_PX_BASE_URL: `${upstreamUrl}/v1`, ...extra };
+}
+
+export const TEST_PX_KEY = 'px-secret-key-4f9c2a7e-never-shown';
+
+export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+}
