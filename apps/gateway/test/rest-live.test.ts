@@ -70,7 +70,7 @@ describe('REST in live mode, against a loopback upstream', () => {
     expect(response.status).toBe(400);
     expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     expect(json?.type).toBe('urn:gateway:problem:invalid-input');
-    const pointers = (json?.errors as { pointer: string }[]).map((e) => e.pointer).sort();
+    const pointers = ((json?.errors ?? []) as { pointer: string }[]).map((e) => e.pointer).sort();
     expect(pointers).toEqual(['/date', '/eventName', '/extra', '/identifyId', '/propertyKey', '/userType']);
     expect(upstream.requests).toHaveLength(0);
   });
