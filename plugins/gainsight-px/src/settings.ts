@@ -16,9 +16,11 @@ export interface PxSettings {
 
 /** Reads the plugin's variables; a bad value is an error naming the variable. */
 export function readPxSettings(environment: Environment): PxSettings {
-  const region = (environment.GAINSIGHT_PX_REGION || 'us').toLowerCase();
-  if (!(region in REGION_BASE_URLS)) {
-    throw new Error(`GAINSIGHT_PX_REGION must be one of ${Object.keys(REGION_BASE_URLS).join(', ')} (got "${region}")`);
+  const rawRegion = environment.GAINSIGHT_PX_REGION?.trim() || 'us';
+  const region = rawRegion.toLowerCase();
+  // Own keys only: `in` would also accept inherited names such as "constructor" or "toString".
+  if (!Object.hasOwn(REGION_BASE_URLS, region)) {
+    throw new Error(`GAINSIGHT_PX_REGION must be one of ${Object.keys(REGION_BASE_URLS).join(', ')} (got "${rawRegion}")`);
   }
   const baseUrl = environment.GAINSIGHT_PX_BASE_URL || REGION_BASE_URLS[region as Region];
   if (!URL.canParse(baseUrl) || !/^https?:$/.test(new URL(baseUrl).protocol)) {

@@ -50,6 +50,8 @@ function toEpochMillis(date: number | string): number {
   if (typeof date === 'number') return date;
   const millis = Date.parse(date);
   if (Number.isNaN(millis)) throw new InputError([{ pointer: '/body/date', message: 'is not a valid ISO-8601 date-time' }]);
+  // Epoch milliseconds are non-negative (the schema's integer form says so too); PX has no use for earlier dates.
+  if (millis < 0) throw new InputError([{ pointer: '/body/date', message: 'must not be before 1970-01-01T00:00:00Z' }]);
   return millis;
 }
 

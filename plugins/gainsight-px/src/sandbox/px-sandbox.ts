@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, STATUS_CODES, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { RunningSandbox, SandboxFactory, SandboxOptions } from '@gateway/core';
 import { pxSchemaViolations, type SubError } from './px-validation.ts';
@@ -54,6 +54,11 @@ export async function startPxSandbox(options: PxSandboxOptions = {}): Promise<Ru
   const scripted: ScriptedFault[] = [];
   let window = { second: 0, count: 0 };
 
+  /** Keeps at most `maxStored` entries (0 keeps none), dropping the oldest. */
+  const forgetOldest = (list: unknown[]): void => {
+    if (list.length > maxStored) list.splice(0, list.length - Math.max(0, maxStored));
+  };
+
   const overRate = (): boolean => {
     if (ratePerSecond <= 0) return false;
     const second = Math.floor(Date.now() / 1000);
@@ -73,15 +78,15 @@ export async function startPxSandbox(options: PxSandboxOptions = {}): Promise<Ru
       return sendError(response, 405, 'METHOD_NOT_ALLOWED', `Request method '${request.method}' not supported`);
     }
     readBody(request, response, (body) => {
-      if (requests.length >= maxStored) requests.shift();
       requests.push({ headers: request.headers, body });
+      forgetOldest(requests);
       const fault = scripted.shift() ?? randomFault();
       const delayMs = fault && 'delayMs' in fault ? fault.delayMs : (faults.delayMs ?? 0);
       const answer = () => {
         if (fault && 'drop' in fault) return request.socket.destroy();
         if (fault && 'status' in fault) {
           response.writeHead(fault.status, { 'content-type': 'application/json' });
-          return response.end(fault.body ?? JSON.stringify(apiError('INTERNAL_SERVER_ERROR', 'Injected fault')));
+          return response.end(fault.body ?? JSON.stringify(apiError(statusCode(fault.status), 'Injected fault')));
         }
         acceptEvent(request, response, body);
       };
@@ -130,8 +135,8 @@ export async function startPxSandbox(options: PxSandboxOptions = {}): Promise<Ru
     const violations = pxSchemaViolations(event);
     if (violations.length > 0) return sendError(response, 400, 'BAD_REQUEST', 'Validation error', violations);
     const record = event as Record<string, unknown>;
-    if (events.length >= maxStored) events.shift();
     events.push({ ...record, date: record.date ?? Date.now() });
+    forgetOldest(events);
     response.writeHead(201);
     response.end();
   };
@@ -152,8 +157,21 @@ export async function startPxSandbox(options: PxSandboxOptions = {}): Promise<Ru
         Number(event.date) <= end &&
         filters.every(([field, value]) => String(event[field]) === value),
     );
-    const ordered = query.get('sort') === 'date' ? matching : [...matching].reverse();
-    const offset = query.get('scrollId') ? Number(Buffer.from(query.get('scrollId') ?? '', 'base64url').toString()) || 0 : 0;
+    const descending = parseSort(query.get('sort'));
+    if (descending === undefined) {
+      return sendError(response, 400, 'BAD_REQUEST', 'sort must be date, date,asc, date,desc or -date');
+    }
+    // By event date (not arrival order); equal dates keep arrival order, reversed when descending.
+    const ordered = matching
+      .map((event, index) => ({ event, index }))
+      .sort((a, b) => Number(a.event.date) - Number(b.event.date) || a.index - b.index)
+      .map(({ event }) => event);
+    if (descending) ordered.reverse();
+    const scrollId = query.get('scrollId');
+    const offset = scrollId ? Number(Buffer.from(scrollId, 'base64url').toString()) : 0;
+    if (!Number.isSafeInteger(offset) || offset < 0) {
+      return sendError(response, 400, 'BAD_REQUEST', 'scrollId is not one this server handed out');
+    }
     const page = ordered.slice(offset, offset + pageSize);
     const next = offset + page.length;
     sendJson(response, 200, {
@@ -195,6 +213,18 @@ export async function startPxSandbox(options: PxSandboxOptions = {}): Promise<Ru
         for (const socket of sockets) socket.destroy();
       }),
   };
+}
+
+/** `sort=date` / `date,asc` (oldest first) or `-date` / `date,desc` (newest first, the default); undefined when unknown. */
+function parseSort(sort: string | null): boolean | undefined {
+  if (sort === null || sort === '' || sort === '-date' || sort === 'date,desc') return true;
+  if (sort === 'date' || sort === 'date,asc') return false;
+  return undefined;
+}
+
+/** `INTERNAL_SERVER_ERROR` for 500, `SERVICE_UNAVAILABLE` for 503: the status names PX's error bodies carry. */
+function statusCode(status: number): string {
+  return (STATUS_CODES[status] ?? 'Error').toUpperCase().replace(/[^A-Z0-9]+/g, '_');
 }
 
 /** `filter=eventName==Signup;identifyId==u-1`, or the fields as plain query parameters. */
