@@ -7,6 +7,12 @@ export interface GatewayConfig {
   readonly production: boolean;
   readonly logLevel: string;
   readonly upstreamTimeoutMs: number;
+  /** Extra attempts after a retryable failure, all inside `upstreamTimeoutMs`. */
+  readonly upstreamRetries: number;
+  /** Base of the exponential backoff between attempts. */
+  readonly upstreamRetryBaseMs: number;
+  /** Outbound requests per second per upstream; 0 turns the limiter off. */
+  readonly upstreamRateLimit: number;
   readonly bodyLimitBytes: number;
   /** Plugin names or package specifiers, in load order. */
   readonly plugins: readonly string[];
@@ -41,6 +47,9 @@ export function readConfig(environment: Environment): GatewayConfig {
     production: environment.NODE_ENV === 'production',
     logLevel,
     upstreamTimeoutMs: integer('UPSTREAM_TIMEOUT_MS', 10_000, 1, 600_000),
+    upstreamRetries: integer('UPSTREAM_RETRIES', 2, 0, 10),
+    upstreamRetryBaseMs: integer('UPSTREAM_RETRY_BASE_MS', 200, 1, 60_000),
+    upstreamRateLimit: integer('UPSTREAM_RATE_LIMIT', 150, 0, 100_000),
     bodyLimitBytes: integer('BODY_LIMIT', 1024 * 1024, 1, 100 * 1024 * 1024),
     plugins,
     environment,

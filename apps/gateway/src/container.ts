@@ -3,7 +3,10 @@ import type { Logger } from 'pino';
 import type { GatewayConfig } from './config.ts';
 import { Executor } from './executor.ts';
 import { PluginRegistry } from './plugins/plugin-registry.ts';
-import { CONFIG, EXECUTOR, LOGGER, PLUGIN_REGISTRY, UPSTREAM_CLIENT } from './tokens.ts';
+import { IdempotencyGuard } from './idempotency/idempotency-guard.ts';
+import { MemoryIdempotencyStore } from './idempotency/idempotency-store.ts';
+import { Metrics } from './observability/metrics.ts';
+import { CONFIG, EXECUTOR, IDEMPOTENCY_GUARD, IDEMPOTENCY_STORE, LOGGER, METRICS, PLUGIN_REGISTRY, UPSTREAM_CLIENT } from './tokens.ts';
 import { UpstreamClient } from './upstream/upstream-client.ts';
 
 /** The composition root: one child container per gateway instance, so tests can run several side by side. */
@@ -13,6 +16,9 @@ export function createContainer(config: GatewayConfig, logger: Logger): Dependen
   container.registerInstance(LOGGER, logger);
   container.registerSingleton(PLUGIN_REGISTRY, PluginRegistry);
   container.registerSingleton(UPSTREAM_CLIENT, UpstreamClient);
+  container.registerInstance(METRICS, new Metrics());
+  container.registerInstance(IDEMPOTENCY_STORE, new MemoryIdempotencyStore());
+  container.registerSingleton(IDEMPOTENCY_GUARD, IdempotencyGuard);
   container.registerSingleton(EXECUTOR, Executor);
   return container;
 }

@@ -1,33 +1,45 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  InputError,
   type ExecutionRequest,
+  InputError,
   type OperationExecutor,
   type OperationFailure,
   type OperationResult,
   type UpstreamRequest,
+  type UpstreamResponse,
 } from '@gateway/core';
 import type { Logger } from 'pino';
 import { inject, injectable } from 'tsyringe';
 import type { GatewayConfig } from './config.ts';
+import type { IdempotencyGuard } from './idempotency/idempotency-guard.ts';
+import type { Metrics } from './observability/metrics.ts';
 import type { LoadedOperation, PluginRegistry } from './plugins/plugin-registry.ts';
-import { CONFIG, LOGGER, PLUGIN_REGISTRY, UPSTREAM_CLIENT } from './tokens.ts';
+import { CONFIG, IDEMPOTENCY_GUARD, LOGGER, METRICS, PLUGIN_REGISTRY, UPSTREAM_CLIENT } from './tokens.ts';
 import { failureFromStatus, failureFromTransport } from './upstream/classify-response.ts';
 import { defaultUpstreamRequest } from './upstream/default-request.ts';
+import { OutboundLimiter } from './upstream/outbound-limiter.ts';
+import { backoffMs, isRetryableStatus, retryAfterMs } from './upstream/retry-policy.ts';
 import { type UpstreamClient, UpstreamTransportError } from './upstream/upstream-client.ts';
 
-/** Validate, shape, inject credentials, call upstream, map the answer: the only path to an upstream. */
+type Attempt = { readonly response: UpstreamResponse } | { readonly error: UpstreamTransportError };
+
+/** Validate, shape, inject credentials, call upstream (with retries), map the answer: the only path upstream. */
 @injectable()
 export class Executor implements OperationExecutor {
+  private readonly limiters = new Map<string, OutboundLimiter>();
+
   constructor(
     @inject(PLUGIN_REGISTRY) private readonly registry: PluginRegistry,
     @inject(UPSTREAM_CLIENT) private readonly client: UpstreamClient,
     @inject(CONFIG) private readonly config: GatewayConfig,
     @inject(LOGGER) private readonly logger: Logger,
+    @inject(METRICS) private readonly metrics: Metrics,
+    @inject(IDEMPOTENCY_GUARD) private readonly idempotency: IdempotencyGuard,
   ) {}
 
   async execute(request: ExecutionRequest): Promise<OperationResult> {
     const { requestId } = request;
-    const fail = (failure: OperationFailure, attempts = 0): OperationResult => ({ ok: false, failure, requestId, attempts });
+    const fail = (failure: OperationFailure): OperationResult => ({ ok: false, failure, requestId, attempts: 0 });
     const entry = this.registry.find(request.pluginId, request.operationId);
     if (!entry) {
       return fail({ kind: 'unknown-operation', status: 404, title: 'Unknown operation', detail: `No operation ${request.pluginId}/${request.operationId}.` });
@@ -44,42 +56,94 @@ export class Executor implements OperationExecutor {
       if (error instanceof InputError) return fail(invalidInput(error.problems));
       throw error;
     }
-    return this.call(entry, upstreamRequest, request);
+    if (request.idempotencyKey === undefined) return this.call(entry, upstreamRequest, request);
+    return this.idempotency.run(request, () => this.call(entry, upstreamRequest, request));
   }
 
+  /** Attempts the call until it succeeds, fails for good, or the next attempt would pass the deadline. */
   private async call(entry: LoadedOperation, upstreamRequest: UpstreamRequest, request: ExecutionRequest): Promise<OperationResult> {
     const { loaded, operation } = entry;
     const { requestId } = request;
-    const started = performance.now();
+    const deadline = performance.now() + this.config.upstreamTimeoutMs;
     const upstreamTitle = loaded.mode === 'sandbox' ? `${loaded.descriptor.title} (sandbox)` : loaded.descriptor.title;
-    const log = { requestId, plugin: loaded.descriptor.id, operation: operation.id, attempt: 1 };
+    const labels = { plugin: loaded.descriptor.id, operation: operation.id };
+    let attempts = 0;
+
+    for (;;) {
+      const wait = this.limiter(loaded.descriptor.id)?.reserve(deadline - performance.now());
+      if (wait === undefined && this.config.upstreamRateLimit > 0) {
+        const failure = outboundLimited(upstreamTitle, this.config.upstreamRateLimit);
+        return { ok: false, failure, requestId, attempts };
+      }
+      if (wait) await sleep(wait);
+
+      attempts += 1;
+      if (attempts > 1) this.metrics.upstreamRetries.inc(labels);
+      const attempt = await this.attempt(entry, upstreamRequest, request, deadline, attempts);
+      if ('response' in attempt && attempt.response.status >= 200 && attempt.response.status < 300) {
+        const body = operation.upstream.fromResponse ? operation.upstream.fromResponse(attempt.response) : attempt.response.body;
+        return { ok: true, status: attempt.response.status, body, requestId, attempts };
+      }
+      const retryable = 'error' in attempt ? attempt.error.failure !== 'timeout' : isRetryableStatus(attempt.response.status);
+      const delay = 'response' in attempt ? (retryAfterMs(attempt.response.headers['retry-after']) ?? backoffMs(attempts, this.config.upstreamRetryBaseMs)) : backoffMs(attempts, this.config.upstreamRetryBaseMs);
+      const hasTime = performance.now() + delay < deadline - 1;
+      if (!retryable || attempts > this.config.upstreamRetries || !hasTime) {
+        return { ok: false, failure: this.failure(entry, attempt, upstreamTitle), requestId, attempts };
+      }
+      this.logger.info({ requestId, ...labels, attempt: attempts, retryInMs: delay }, 'retrying upstream call');
+      await sleep(delay);
+    }
+  }
+
+  private async attempt(entry: LoadedOperation, upstreamRequest: UpstreamRequest, request: ExecutionRequest, deadline: number, attempt: number): Promise<Attempt> {
+    const { loaded, operation } = entry;
+    const started = performance.now();
+    const log = { requestId: request.requestId, plugin: loaded.descriptor.id, operation: operation.id, attempt };
+    const observe = (status: string) => {
+      const labels = { plugin: loaded.descriptor.id, operation: operation.id, status };
+      this.metrics.upstreamRequests.inc(labels);
+      this.metrics.upstreamDuration.observe(labels, (performance.now() - started) / 1000);
+      return Math.round(performance.now() - started);
+    };
     try {
       const response = await this.client.send({
         baseUrl: loaded.baseUrl,
         request: upstreamRequest,
-        headers: { 'x-request-id': requestId, ...loaded.credentials.headers },
+        headers: { 'x-request-id': request.requestId, ...loaded.credentials.headers },
         query: loaded.credentials.query,
+        timeoutMs: Math.max(1, Math.round(deadline - started)),
         ...(request.signal ? { signal: request.signal } : {}),
       });
-      this.logger.debug({ ...log, upstreamStatus: response.status, durationMs: Math.round(performance.now() - started) }, 'upstream answered');
-      if (response.status >= 200 && response.status < 300) {
-        const body = operation.upstream.fromResponse ? operation.upstream.fromResponse(response) : response.body;
-        return { ok: true, status: response.status, body, requestId, attempts: 1 };
-      }
-      const failure =
-        operation.upstream.errors === 'passthrough'
-          ? passthrough(response.status, response.body, upstreamTitle)
-          : failureFromStatus(response, {
-              upstreamTitle,
-              credentialSources: credentialSources(entry),
-              scrub: (text) => this.scrub(text),
-            });
-      return { ok: false, failure, requestId, attempts: 1 };
+      const durationMs = observe(String(response.status));
+      this.logger.info({ ...log, upstreamStatus: response.status, durationMs }, 'upstream answered');
+      return { response };
     } catch (error) {
       if (!(error instanceof UpstreamTransportError)) throw error;
-      this.logger.warn({ ...log, failure: error.failure, code: error.code, durationMs: Math.round(performance.now() - started) }, 'upstream did not answer');
-      return { ok: false, failure: failureFromTransport(error, upstreamTitle, this.config.upstreamTimeoutMs), requestId, attempts: 1 };
+      const durationMs = observe(error.failure);
+      this.logger.warn({ ...log, failure: error.failure, code: error.code, durationMs }, 'upstream did not answer');
+      return { error };
     }
+  }
+
+  private failure(entry: LoadedOperation, attempt: Attempt, upstreamTitle: string): OperationFailure {
+    if ('error' in attempt) return failureFromTransport(attempt.error, upstreamTitle, this.config.upstreamTimeoutMs);
+    const { response } = attempt;
+    if (entry.operation.upstream.errors === 'passthrough') return passthrough(response, upstreamTitle);
+    return failureFromStatus(response, {
+      upstreamTitle,
+      credentialSources: credentialSources(entry),
+      scrub: (text) => this.scrub(text),
+    });
+  }
+
+  private limiter(pluginId: string): OutboundLimiter | undefined {
+    if (this.config.upstreamRateLimit <= 0) return undefined;
+    let limiter = this.limiters.get(pluginId);
+    if (!limiter) {
+      limiter = new OutboundLimiter(this.config.upstreamRateLimit);
+      this.limiters.set(pluginId, limiter);
+    }
+    return limiter;
   }
 
   private scrub(text: string): string {
@@ -99,7 +163,18 @@ function invalidInput(problems: OperationFailure['problems']): OperationFailure 
   };
 }
 
-function passthrough(status: number, body: unknown, upstream: string): OperationFailure {
+function outboundLimited(upstream: string, ratePerSecond: number): OperationFailure {
+  return {
+    kind: 'upstream-rate-limited',
+    status: 429,
+    title: `Outbound limit for ${upstream} reached`,
+    detail: `The gateway sends at most ${ratePerSecond} requests per second to ${upstream} (UPSTREAM_RATE_LIMIT) and this request could not be sent within its deadline. Wait and send it again.`,
+    retryAfterSeconds: 1,
+  };
+}
+
+function passthrough(response: UpstreamResponse, upstream: string): OperationFailure {
+  const { status, body } = response;
   return { kind: 'upstream-status', status, title: `${upstream} answered ${status}`, detail: `${upstream} answered ${status}.`, upstreamStatus: status, upstreamBody: body };
 }
 

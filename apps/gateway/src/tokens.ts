@@ -2,6 +2,9 @@ import type { InjectionToken } from 'tsyringe';
 import type { OperationExecutor } from '@gateway/core';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from './config.ts';
+import type { IdempotencyGuard } from './idempotency/idempotency-guard.ts';
+import type { IdempotencyStore } from './idempotency/idempotency-store.ts';
+import type { Metrics } from './observability/metrics.ts';
 import type { PluginRegistry } from './plugins/plugin-registry.ts';
 import type { UpstreamClient } from './upstream/upstream-client.ts';
 
@@ -10,3 +13,6 @@ export const LOGGER: InjectionToken<Logger> = Symbol('Logger');
 export const PLUGIN_REGISTRY: InjectionToken<PluginRegistry> = Symbol('PluginRegistry');
 export const UPSTREAM_CLIENT: InjectionToken<UpstreamClient> = Symbol('UpstreamClient');
 export const EXECUTOR: InjectionToken<OperationExecutor> = Symbol('OperationExecutor');
+export const METRICS: InjectionToken<Metrics> = Symbol('Metrics');
+export const IDEMPOTENCY_STORE: InjectionToken<IdempotencyStore> = Symbol('IdempotencyStore');
+export const IDEMPOTENCY_GUARD: InjectionToken<IdempotencyGuard> = Symbol('IdempotencyGuard');

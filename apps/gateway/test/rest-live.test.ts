@@ -11,7 +11,7 @@ describe('REST in live mode, against a loopback upstream', () => {
 
   beforeAll(async () => {
     upstream = await startCaptureServer();
-    gateway = await startTestGateway(liveEnvironment(upstream.url, { UPSTREAM_TIMEOUT_MS: '300' }));
+    gateway = await startTestGateway(liveEnvironment(upstream.url, { UPSTREAM_TIMEOUT_MS: '300', UPSTREAM_RETRIES: '0' }));
   });
   afterEach(() => {
     upstream.requests.length = 0;

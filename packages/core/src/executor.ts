@@ -10,7 +10,9 @@ export type FailureKind =
   | 'upstream-failed'
   | 'upstream-timeout'
   | 'upstream-unreachable'
-  | 'upstream-status';
+  | 'upstream-status'
+  | 'idempotency-in-flight'
+  | 'idempotency-key-reused';
 
 export interface OperationFailure {
   readonly kind: FailureKind;
@@ -26,9 +28,17 @@ export interface OperationFailure {
   readonly retryAfterSeconds?: number;
 }
 
+interface ResultFacts {
+  readonly requestId: string;
+  /** Upstream attempts made (0 when nothing was sent). */
+  readonly attempts: number;
+  /** True when this is the stored first result of an idempotent request, replayed without calling upstream. */
+  readonly replayed?: boolean;
+}
+
 export type OperationResult =
-  | { readonly ok: true; readonly status: number; readonly body: unknown; readonly requestId: string; readonly attempts: number }
-  | { readonly ok: false; readonly failure: OperationFailure; readonly requestId: string; readonly attempts: number };
+  | (ResultFacts & { readonly ok: true; readonly status: number; readonly body: unknown })
+  | (ResultFacts & { readonly ok: false; readonly failure: OperationFailure });
 
 export interface ExecutionRequest {
   readonly pluginId: string;
@@ -36,6 +46,10 @@ export interface ExecutionRequest {
   readonly input: unknown;
   readonly requestId: string;
   readonly signal?: AbortSignal;
+  /** With the same key and input within 24 h, the first result is returned without calling upstream again. */
+  readonly idempotencyKey?: string;
+  /** Who is calling (an inbound key id, or an address): idempotency keys are scoped to it. */
+  readonly clientId?: string;
 }
 
 /** The one way every front door (REST, MCP) performs an operation. */

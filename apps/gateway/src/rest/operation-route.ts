@@ -31,12 +31,17 @@ export function mountOperation(router: Router, entry: LoadedOperation, executor:
     handlers.push(express.json({ limit: bodyLimitBytes, strict: false, type: JSON_TYPES }));
   }
   handlers.push(async (request, response) => {
+    const idempotencyKey = request.get('idempotency-key');
     const result = await executor.execute({
       pluginId: plugin.id,
       operationId: operation.id,
       input: assembleInput(request, sources),
       requestId: response.locals.requestId as string,
+      clientId: (response.locals.clientId as string | undefined) ?? request.ip ?? 'anonymous',
+      ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
     });
+    response.locals.upstreamAttempts = result.attempts;
+    if (result.replayed) response.setHeader('Idempotent-Replayed', 'true');
     if (!result.ok) {
       if (result.failure.kind === 'upstream-status') {
         return void sendRaw(response, result.failure.status, result.failure.upstreamBody);

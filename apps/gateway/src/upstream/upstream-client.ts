@@ -25,6 +25,7 @@ export interface OutgoingCall {
   readonly request: UpstreamRequest;
   readonly headers: Readonly<Record<string, string>>;
   readonly query: Readonly<Record<string, string>>;
+  readonly timeoutMs: number;
   readonly signal?: AbortSignal;
 }
 
@@ -66,6 +67,7 @@ export class UpstreamClient {
           ...call.headers,
         },
         data: hasBody ? JSON.stringify(request.body) : undefined,
+        timeout: call.timeoutMs,
         signal: call.signal,
       });
       const headers: Record<string, string> = {};
