@@ -1,4 +1,5 @@
 import type { RunningGateway } from './gateway.ts';
+import { DOCS_PATH, OPENAPI_JSON_PATH, OPENAPI_YAML_PATH } from './openapi/paths.ts';
 import type { LoadedPlugin } from './plugins/plugin-registry.ts';
 
 function credentialVariable(plugin: LoadedPlugin): string {
@@ -8,7 +9,11 @@ function credentialVariable(plugin: LoadedPlugin): string {
 
 /** What a person sees in the terminal at start-up: where things are, and loudly, where events go. */
 export function startupBanner(gateway: RunningGateway): string {
-  const lines = [`Gateway REST API: ${gateway.restUrl}`];
+  const lines = [
+    `Gateway REST API: ${gateway.restUrl}`,
+    `API docs (Swagger UI, trial calls): ${gateway.restUrl}${DOCS_PATH}/`,
+    `OpenAPI 3.1 document: ${gateway.restUrl}${OPENAPI_JSON_PATH} (YAML: ${gateway.restUrl}${OPENAPI_YAML_PATH})`,
+  ];
   for (const plugin of gateway.plugins) {
     const routes = plugin.descriptor.operations
       .filter((op) => op.rest)
@@ -21,6 +26,7 @@ export function startupBanner(gateway: RunningGateway): string {
         '  ************************************************************************',
         `  SANDBOX MODE: ${plugin.descriptor.title} calls go to a local sandbox, not to the real service.`,
         `  Nothing reaches ${plugin.descriptor.title}. Set ${credentialVariable(plugin)} to go live.`,
+        `  Try a call in the browser: ${gateway.restUrl}${DOCS_PATH}/ (an operation, Try it out, Execute)`,
         ...reads.map((url) => `  See what the sandbox received: GET ${url}`),
         '  ************************************************************************',
         '',

@@ -1,4 +1,5 @@
 import type { Environment } from '@gateway/core';
+import { isLoopback, readInboundKeys } from './auth/read-keys.ts';
 
 export interface GatewayConfig {
   readonly host: string;
@@ -14,6 +15,17 @@ export interface GatewayConfig {
   /** Outbound requests per second per upstream; 0 turns the limiter off. */
   readonly upstreamRateLimit: number;
   readonly bodyLimitBytes: number;
+  /** Inbound API keys; empty means no inbound auth (only allowed on loopback or explicitly). */
+  readonly inboundKeys: readonly string[];
+  readonly metricsPublic: boolean;
+  /** Requests per minute per client key (per address when anonymous); 0 turns it off. */
+  readonly inboundRateLimit: number;
+  /** Origins allowed by CORS; empty means no CORS headers at all. */
+  readonly corsOrigins: readonly string[];
+  /** Express `trust proxy` (TRUST_PROXY): hops of proxies whose X-Forwarded-For is believed; 0 trusts none. */
+  readonly trustProxy: number;
+  /** How long a stop waits for in-flight requests. */
+  readonly shutdownTimeoutMs: number;
   /** Plugin names or package specifiers, in load order. */
   readonly plugins: readonly string[];
   /** The environment plugins read their own variables from. */
@@ -39,9 +51,29 @@ export function readConfig(environment: Environment): GatewayConfig {
   };
   const logLevel = (environment.LOG_LEVEL || 'info').toLowerCase();
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${logLevel}")`);
+  const flag = (name: string): boolean => {
+    const raw = (environment[name] ?? '').trim().toLowerCase();
+    if (raw === '' || raw === 'false' || raw === '0') return false;
+    if (raw === 'true' || raw === '1') return true;
+    throw new ConfigError(`${name} must be true or false (got "${environment[name]}")`);
+  };
+  const host = environment.HOST || '127.0.0.1';
+  const inboundKeys = readInboundKeys(environment, (message) => new ConfigError(message));
+  if (inboundKeys.length === 0 && !isLoopback(host) && !flag('GATEWAY_ALLOW_ANONYMOUS')) {
+    throw new ConfigError(
+      `HOST is ${host} but no GATEWAY_API_KEYS are set: anyone who reaches the gateway could use its upstream credentials. Set GATEWAY_API_KEYS (or GATEWAY_API_KEYS_FILE), or GATEWAY_ALLOW_ANONYMOUS=true to accept that.`,
+    );
+  }
+  const list = (name: string) => (environment[name] ?? '').split(',').map((v) => v.trim()).filter(Boolean);
   const plugins = (environment.PLUGINS || 'gainsight-px').split(',').map((name) => name.trim()).filter(Boolean);
   return {
-    host: environment.HOST || '127.0.0.1',
+    host,
+    inboundKeys,
+    metricsPublic: flag('METRICS_PUBLIC'),
+    inboundRateLimit: integer('INBOUND_RATE_LIMIT', 600, 0, 10_000_000),
+    corsOrigins: list('CORS_ORIGINS'),
+    trustProxy: integer('TRUST_PROXY', 0, 0, 10),
+    shutdownTimeoutMs: integer('SHUTDOWN_TIMEOUT_MS', 15_000, 0, 600_000),
     port: integer('PORT', 8080, 0, 65535),
     mcpPort: integer('MCP_PORT', 9090, 0, 65535),
     production: environment.NODE_ENV === 'production',

@@ -6,7 +6,9 @@ import { PluginRegistry } from './plugins/plugin-registry.ts';
 import { IdempotencyGuard } from './idempotency/idempotency-guard.ts';
 import { MemoryIdempotencyStore } from './idempotency/idempotency-store.ts';
 import { Metrics } from './observability/metrics.ts';
-import { CONFIG, EXECUTOR, IDEMPOTENCY_GUARD, IDEMPOTENCY_STORE, LOGGER, METRICS, PLUGIN_REGISTRY, UPSTREAM_CLIENT } from './tokens.ts';
+import { InboundKeys } from './auth/inbound-keys.ts';
+import { Lifecycle } from './ops/lifecycle.ts';
+import { CONFIG, EXECUTOR, IDEMPOTENCY_GUARD, IDEMPOTENCY_STORE, INBOUND_KEYS, LIFECYCLE, LOGGER, METRICS, PLUGIN_REGISTRY, UPSTREAM_CLIENT } from './tokens.ts';
 import { UpstreamClient } from './upstream/upstream-client.ts';
 
 /** The composition root: one child container per gateway instance, so tests can run several side by side. */
@@ -17,6 +19,8 @@ export function createContainer(config: GatewayConfig, logger: Logger): Dependen
   container.registerSingleton(PLUGIN_REGISTRY, PluginRegistry);
   container.registerSingleton(UPSTREAM_CLIENT, UpstreamClient);
   container.registerInstance(METRICS, new Metrics());
+  container.registerInstance(INBOUND_KEYS, new InboundKeys(config.inboundKeys));
+  container.registerInstance(LIFECYCLE, new Lifecycle());
   container.registerInstance(IDEMPOTENCY_STORE, new MemoryIdempotencyStore());
   container.registerSingleton(IDEMPOTENCY_GUARD, IdempotencyGuard);
   container.registerSingleton(EXECUTOR, Executor);

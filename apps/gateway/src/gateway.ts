@@ -7,7 +7,8 @@ import { createContainer } from './container.ts';
 import { createLogger } from './logger.ts';
 import type { LoadedPlugin } from './plugins/plugin-registry.ts';
 import { createRestApp } from './rest/rest-app.ts';
-import { CONFIG, EXECUTOR, LOGGER, PLUGIN_REGISTRY, UPSTREAM_CLIENT } from './tokens.ts';
+import { drainServer } from './ops/drain.ts';
+import { CONFIG, EXECUTOR, INBOUND_KEYS, LIFECYCLE, LOGGER, METRICS, PLUGIN_REGISTRY, UPSTREAM_CLIENT } from './tokens.ts';
 
 export interface GatewayOptions {
   readonly environment: Environment;
@@ -22,6 +23,7 @@ export interface RunningGateway {
   readonly logger: Logger;
   readonly restUrl: string;
   readonly plugins: readonly LoadedPlugin[];
+  /** Graceful stop: readiness turns 503, listeners stop accepting, in-flight work finishes (bounded), then resources close. */
   close(): Promise<void>;
 }
 
@@ -32,11 +34,15 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const container = createContainer(config, logger);
   const registry = container.resolve(PLUGIN_REGISTRY);
   await registry.load(options.extraPlugins);
+  const lifecycle = container.resolve(LIFECYCLE);
   const app = createRestApp({
     config: container.resolve(CONFIG),
     registry,
     executor: container.resolve(EXECUTOR),
     logger: container.resolve(LOGGER),
+    metrics: container.resolve(METRICS),
+    lifecycle,
+    inboundKeys: container.resolve(INBOUND_KEYS),
   });
   let server: Server;
   try {
@@ -53,10 +59,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     restUrl,
     plugins: registry.plugins,
     close: async () => {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      });
+      lifecycle.startDraining();
+      const finished = await drainServer(server, config.shutdownTimeoutMs);
+      if (!finished) logger.warn({ timeoutMs: config.shutdownTimeoutMs }, 'in-flight requests cut at SHUTDOWN_TIMEOUT_MS');
       container.resolve(UPSTREAM_CLIENT).close();
       await registry.close();
     },

@@ -5,6 +5,8 @@ import type { GatewayConfig } from './config.ts';
 import type { IdempotencyGuard } from './idempotency/idempotency-guard.ts';
 import type { IdempotencyStore } from './idempotency/idempotency-store.ts';
 import type { Metrics } from './observability/metrics.ts';
+import type { InboundKeys } from './auth/inbound-keys.ts';
+import type { Lifecycle } from './ops/lifecycle.ts';
 import type { PluginRegistry } from './plugins/plugin-registry.ts';
 import type { UpstreamClient } from './upstream/upstream-client.ts';
 
@@ -16,3 +18,5 @@ export const EXECUTOR: InjectionToken<OperationExecutor> = Symbol('OperationExec
 export const METRICS: InjectionToken<Metrics> = Symbol('Metrics');
 export const IDEMPOTENCY_STORE: InjectionToken<IdempotencyStore> = Symbol('IdempotencyStore');
 export const IDEMPOTENCY_GUARD: InjectionToken<IdempotencyGuard> = Symbol('IdempotencyGuard');
+export const INBOUND_KEYS: InjectionToken<InboundKeys> = Symbol('InboundKeys');
+export const LIFECYCLE: InjectionToken<Lifecycle> = Symbol('Lifecycle');

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { readConfig } from '../src/config.ts';
+import { recordPrinted, TEST_PX_KEY } from './support/secrets.ts';
 import { startTestGateway } from './support/test-gateway.ts';
 
 const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
@@ -29,6 +30,7 @@ function runGateway(environment: Record<string, string>, until?: RegExp): Promis
     child.on('error', reject);
     child.on('exit', (code) => {
       clearTimeout(timer);
+      recordPrinted(output);
       resolve({ code, output });
     });
   });
@@ -77,5 +79,44 @@ describe('start-up', () => {
 
   it('rejects an unknown plugin name, listing the built-in ones', async () => {
     await expect(startTestGateway({ PLUGINS: 'no-such-plugin' })).rejects.toThrow(/PLUGINS: cannot load "no-such-plugin" \(built-in plugins: gainsight-px\)/);
+  });
+});
+
+describe('SIGTERM on the running process', () => {
+  it('lets a slow in-flight request complete with 201, then exits 0', async () => {
+    const { startCaptureServer } = await import('./support/capture-server.ts');
+    const upstream = await startCaptureServer({ status: 201, delayMs: 800 });
+    const child = spawn(process.execPath, [MAIN], {
+      env: { PATH: process.env.PATH ?? '', PORT: '0', MCP_PORT: '0', GAINSIGHT_API_KEY: TEST_PX_KEY, GAINSIGHT_PX_BASE_URL: `${upstream.url}/v1` },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      let output = '';
+      const restUrl = await new Promise<string>((resolve, reject) => {
+        const onData = (chunk: Buffer) => {
+          output += chunk.toString();
+          const match = /Gateway REST API: (http:\/\/\S+)/.exec(output);
+          if (match?.[1]) resolve(match[1]);
+        };
+        child.stdout.on('data', onData);
+        child.stderr.on('data', onData);
+        child.once('exit', () => reject(new Error(`gateway exited early: ${output}`)));
+      });
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      const inFlight = fetch(`${restUrl}/v1/custom-events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ eventName: 'Drain', identifyId: 'u-9', propertyKey: 'AP-TEST-1' }),
+      });
+      while (upstream.requests.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+      child.kill('SIGTERM');
+      expect((await inFlight).status).toBe(201);
+      expect(await exited).toBe(0);
+      expect(upstream.requests).toHaveLength(1);
+      recordPrinted(output);
+    } finally {
+      child.kill('SIGKILL');
+      await upstream.close();
+    }
   });
 });

@@ -52,7 +52,7 @@ export class IdempotencyGuard {
           retryAfterSeconds: 1,
         });
       }
-      return { ...existing.result, requestId, replayed: true };
+      return { ...existing.result, requestId, attempts: 0, replayed: true };
     }
     let result: OperationResult;
     try {

@@ -1,4 +1,4 @@
-import type { OperationExecutor, RestParameterSource } from '@gateway/core';
+import { type OperationExecutor, type RestParameterSource, restParameterSources } from '@gateway/core';
 import express, { type Request, type RequestHandler, type Router } from 'express';
 import type { LoadedOperation } from '../plugins/plugin-registry.ts';
 import { sendFailure, sendProblem } from './problem.ts';
@@ -14,7 +14,7 @@ export function expressPath(path: string): string {
 export function mountOperation(router: Router, entry: LoadedOperation, executor: OperationExecutor, bodyLimitBytes: number): void {
   const { operation, plugin } = entry;
   if (!operation.rest) return;
-  const sources = parameterSources(entry);
+  const sources = restParameterSources(entry.operation);
   const takesBody = Object.values(sources).includes('body');
   const handlers: RequestHandler[] = [];
   if (takesBody) {
@@ -41,6 +41,7 @@ export function mountOperation(router: Router, entry: LoadedOperation, executor:
       ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
     });
     response.locals.upstreamAttempts = result.attempts;
+    response.locals.upstreamStatus = result.ok ? result.status : result.failure.upstreamStatus;
     if (result.replayed) response.setHeader('Idempotent-Replayed', 'true');
     if (!result.ok) {
       if (result.failure.kind === 'upstream-status') {
@@ -58,13 +59,6 @@ function sendRaw(response: express.Response, status: number, body: unknown): voi
   if (body === undefined || body === '') return void response.status(status).end();
   if (typeof body === 'string') return void response.status(status).type('text/plain').send(body);
   response.status(status).json(body);
-}
-
-function parameterSources(entry: LoadedOperation): Record<string, RestParameterSource> {
-  const rest = entry.operation.rest;
-  if (rest && rest.parameters !== undefined) return { ...rest.parameters };
-  const properties = (entry.operation.input.properties ?? {}) as Record<string, unknown>;
-  return 'body' in properties ? { body: 'body' } : {};
 }
 
 function assembleInput(request: Request, sources: Record<string, RestParameterSource>): Record<string, unknown> {

@@ -2,10 +2,21 @@ import type { OperationExecutor } from '@gateway/core';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config.ts';
+import { openApiRouter } from '../openapi/openapi-router.ts';
+import type { InboundSecurity } from '../openapi/types.ts';
+import { securityHeaders } from '../openapi/security-headers.ts';
 import type { PluginRegistry } from '../plugins/plugin-registry.ts';
+import type { InboundKeys } from '../auth/inbound-keys.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import type { Lifecycle } from '../ops/lifecycle.ts';
+import { opsRoutes } from '../ops/ops-routes.ts';
+import cors from 'cors';
 import { expressPath, mountOperation } from './operation-route.ts';
 import { sendProblem } from './problem.ts';
 import { requestId } from './request-id.ts';
+import { accessLog } from './access-log.ts';
+import { inboundRateLimit } from './inbound-rate-limit.ts';
+import { requireInboundKey } from './inbound-auth.ts';
 import { mountSandboxReads } from './sandbox-routes.ts';
 
 export interface RestAppParts {
@@ -13,15 +24,29 @@ export interface RestAppParts {
   readonly registry: PluginRegistry;
   readonly executor: OperationExecutor;
   readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly lifecycle: Lifecycle;
+  readonly inboundKeys: InboundKeys;
 }
 
 /** The REST front door: routes from descriptors, problem+json for every error. */
-export function createRestApp({ config, registry, executor, logger }: RestAppParts): Express {
+export function createRestApp({ config, registry, executor, logger, metrics, lifecycle, inboundKeys }: RestAppParts): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  app.use(securityHeaders());
+  app.set('trust proxy', config.trustProxy);
   app.use(requestId);
+  app.use(accessLog(logger, metrics));
+  app.use(closeWhileDraining(lifecycle));
+  if (config.corsOrigins.length > 0) app.use(cors({ origin: [...config.corsOrigins], exposedHeaders: EXPOSED_HEADERS, maxAge: 600 }));
+  const guard = inboundKeys.enabled ? requireInboundKey(inboundKeys) : undefined;
+  app.use(opsRoutes({ registry, lifecycle, metrics, guardMetrics: config.metricsPublic ? undefined : guard }));
+  // API documentation, before the operation routes. Inbound auth, once it exists, passes `options.security` here.
+  app.use(openApiRouter({ source: registry, options: { bodyLimitBytes: config.bodyLimitBytes, ...(inboundKeys.enabled ? { security: INBOUND_SECURITY } : {}) } }));
 
+  if (guard) app.use(guard);
+  if (config.inboundRateLimit > 0) app.use(inboundRateLimit(config.inboundRateLimit));
   const router = express.Router();
   const methodsByPath = new Map<string, Set<string>>();
   for (const entry of registry.operations) {
@@ -37,6 +62,25 @@ export function createRestApp({ config, registry, executor, logger }: RestAppPar
   app.use(notFound);
   app.use(errorHandler(logger));
   return app;
+}
+
+/** The inbound auth schemes as the OpenAPI document declares them (Swagger UI's Authorize button uses them). */
+const INBOUND_SECURITY: InboundSecurity = {
+  schemes: {
+    apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'A gateway API key (GATEWAY_API_KEYS).' },
+    bearer: { type: 'http', scheme: 'bearer', description: 'The same gateway API key as a bearer token.' },
+  },
+  requirements: [{ apiKey: [] }, { bearer: [] }],
+};
+
+const EXPOSED_HEADERS = ['X-Request-Id', 'Retry-After', 'RateLimit', 'RateLimit-Policy', 'Idempotent-Replayed'];
+
+/** While draining, answers ask clients to reconnect elsewhere instead of reusing this connection. */
+function closeWhileDraining(lifecycle: Lifecycle): RequestHandler {
+  return (_request, response, next) => {
+    if (lifecycle.draining) response.setHeader('Connection', 'close');
+    next();
+  };
 }
 
 function methodNotAllowed(methods: string[]): RequestHandler {

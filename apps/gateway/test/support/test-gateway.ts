@@ -1,4 +1,6 @@
+import { appendFileSync, mkdirSync } from 'node:fs';
 import { Writable } from 'node:stream';
+import { PRINTED_DIR } from './secrets.ts';
 import type { Environment } from '@gateway/core';
 import { type RunningGateway, startGateway } from '../../src/gateway.ts';
 
@@ -10,9 +12,13 @@ export interface TestGateway extends RunningGateway {
 /** A real gateway on ephemeral loopback ports, its logs captured in memory. */
 export async function startTestGateway(environment: Environment = {}): Promise<TestGateway> {
   const logs: string[] = [];
+  mkdirSync(PRINTED_DIR, { recursive: true });
+  const printed = `${PRINTED_DIR}/${process.pid}.log`;
   const destination = new Writable({
     write(chunk: Buffer, _encoding, done) {
-      logs.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      const text = chunk.toString('utf8');
+      logs.push(...text.split('\n').filter(Boolean));
+      appendFileSync(printed, text);
       done();
     },
   });
@@ -28,7 +34,8 @@ export function liveEnvironment(upstreamUrl: string, extra: Environment = {}): E
   return { GAINSIGHT_API_KEY: TEST_PX_KEY, GAINSIGHT_PX_BASE_URL: `${upstreamUrl}/v1`, ...extra };
 }
 
-export const TEST_PX_KEY = 'px-secret-key-4f9c2a7e-never-shown';
+export { TEST_CLIENT_KEY, TEST_OTHER_CLIENT_KEY, TEST_PX_KEY } from './secrets.ts';
+import { TEST_PX_KEY } from './secrets.ts';
 
 export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
   return fetch(url, {

@@ -1,0 +1,55 @@
+import type { OpenAPIObject } from 'openapi3-ts/oas31';
+import express, { type Request, type Response, type Router } from 'express';
+import { stringify } from 'yaml';
+import { buildOpenApiDocument } from './build-document.ts';
+import { DEFAULT_INFO } from './document-info.ts';
+import { DOCS_PATH, OPENAPI_JSON_PATH, OPENAPI_YAML_PATH } from './paths.ts';
+import { serverUrlFrom } from './servers.ts';
+import { swaggerUiRouter } from './swagger-ui.ts';
+import type { DocumentOptions, DocumentSource } from './types.ts';
+
+export interface OpenApiRouterParts {
+  readonly source: DocumentSource;
+  /** `info`, `security` (the inbound-auth seam), body limit...; `info` defaults to the gateway's. */
+  readonly options?: Partial<DocumentOptions>;
+}
+
+/** Renderings per server URL; the Host header is the caller's, so the cache is small and bounded. */
+const MAX_RENDERINGS = 16;
+
+/**
+ * `GET /openapi.json`, `GET /openapi.yaml` and Swagger UI at `/docs/`. The document is built once; only
+ * `servers` changes per request (the host the caller reached), so trial calls go back to that host.
+ */
+export function openApiRouter({ source, options = {} }: OpenApiRouterParts): Router {
+  const document = buildOpenApiDocument(source, { info: DEFAULT_INFO, ...options });
+  const renderings = new Map<string, { json?: string; yaml?: string }>();
+  const render = (request: Request, format: 'json' | 'yaml'): string => {
+    const url = serverUrlFrom(request.headers, 'encrypted' in request.socket && request.socket.encrypted === true);
+    let rendering = renderings.get(url);
+    if (!rendering) {
+      if (renderings.size >= MAX_RENDERINGS) renderings.clear();
+      rendering = {};
+      renderings.set(url, rendering);
+    }
+    const served = withServer(document, url);
+    if (format === 'json') rendering.json ??= JSON.stringify(served);
+    else rendering.yaml ??= stringify(served, { aliasDuplicateObjects: false, lineWidth: 0 });
+    return rendering[format] as string;
+  };
+  const send = (response: Response, type: string, body: string) => {
+    response.setHeader('Cache-Control', 'no-cache');
+    response.setHeader('Vary', 'Host, X-Forwarded-Host, X-Forwarded-Proto');
+    response.type(type).send(body);
+  };
+
+  const router = express.Router();
+  router.get(OPENAPI_JSON_PATH, (request, response) => send(response, 'application/json', render(request, 'json')));
+  router.get(OPENAPI_YAML_PATH, (request, response) => send(response, 'application/yaml', render(request, 'yaml')));
+  router.use(swaggerUiRouter(DOCS_PATH, OPENAPI_JSON_PATH, `${document.info.title}: API documentation`));
+  return router;
+}
+
+function withServer(document: OpenAPIObject, url: string): OpenAPIObject {
+  return { ...document, servers: [{ url, description: 'This gateway, as reached by the request for this document' }] };
+}

@@ -1,0 +1,4 @@
+/** Where the REST app serves the API documentation. */
+export const OPENAPI_JSON_PATH = '/openapi.json';
+export const OPENAPI_YAML_PATH = '/openapi.yaml';
+export const DOCS_PATH = '/docs';

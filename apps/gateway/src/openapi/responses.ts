@@ -1,0 +1,190 @@
+import type { ExamplesObject, ResponseObject, ResponsesObject } from 'openapi3-ts/oas31';
+import { IDEMPOTENT_REPLAYED_HEADER, PROBLEM_SCHEMA, REQUEST_ID_HEADER, RETRY_AFTER_HEADER, ref } from './problem-schema.ts';
+
+export interface ResponseContext {
+  /** The operation's path, as `instance` in the examples. */
+  readonly instance: string;
+  /** The upstream's name, as the gateway's problem titles use it. */
+  readonly upstreamTitle: string;
+  readonly successStatus: number;
+  readonly successDescription: string;
+  /** `$ref` (or schema) of the success body; none = the gateway answers without a body. */
+  readonly successSchema?: object;
+  /** Whether the operation reads a JSON body (then 413 and 415 apply). */
+  readonly takesBody: boolean;
+  /** Whether the gateway authenticates callers (see `InboundSecurity`). */
+  readonly secured: boolean;
+  readonly bodyLimitBytes?: number;
+}
+
+const EXAMPLE_REQUEST_ID = '3f1c9a52-7c1e-4f7e-9a7f-2d1b8f5e4c21';
+const PROBLEM_TYPE = 'application/problem+json';
+
+/** Every answer the gateway can give on one REST route: success, then each error status as a Problem. */
+export function operationResponses(context: ResponseContext): ResponsesObject {
+  const { instance, upstreamTitle: upstream } = context;
+  const problem = (kind: string, title: string, status: number, detail: string, extra: Record<string, unknown> = {}) => ({
+    type: `urn:gateway:problem:${kind}`,
+    title,
+    status,
+    detail,
+    instance,
+    requestId: EXAMPLE_REQUEST_ID,
+    ...extra,
+  });
+  const example = (summary: string, value: ReturnType<typeof problem>) => ({ summary, value });
+  const limit = context.bodyLimitBytes ? `${context.bodyLimitBytes} bytes` : 'the configured limit';
+
+  const responses: ResponsesObject = {
+    [String(context.successStatus)]: {
+      description: context.successDescription,
+      headers: { 'X-Request-Id': ref('headers', REQUEST_ID_HEADER), 'Idempotent-Replayed': ref('headers', IDEMPOTENT_REPLAYED_HEADER) },
+      ...(context.successSchema ? { content: { 'application/json': { schema: context.successSchema } } } : {}),
+    },
+    '400': problemResponse(
+      'Bad request: the body is not valid JSON, does not match the schema (`errors` lists each problem with a JSON Pointer ' +
+        `into the body), the \`Idempotency-Key\` is not valid, or ${upstream} rejected it (\`upstreamStatus\`). Correct the request and send it again.`,
+      {
+        'invalid-input': example(
+          'The body does not match the schema',
+          problem('invalid-input', 'Invalid input', 400, '/eventName is required', {
+            errors: [{ pointer: '/eventName', detail: 'is required' }],
+          }),
+        ),
+        ...(context.takesBody
+          ? {
+              'malformed-json': example(
+                'The body is not valid JSON',
+                problem('malformed-json', 'Malformed JSON', 400, 'The request body is not valid JSON (Expected property name or \'}\' in JSON at position 1).'),
+              ),
+            }
+          : {}),
+        'upstream-rejected-input': example(
+          `${upstream} rejected the request`,
+          problem('upstream-rejected-input', `${upstream} rejected the request`, 400, `${upstream} answered 400: Validation error. Correct the request and send it again.`, {
+            upstreamStatus: 400,
+          }),
+        ),
+      },
+    ),
+    '401': problemResponse(
+      context.secured
+        ? 'Unauthorized: the request carries no valid credentials for this gateway (see the security schemes).'
+        : 'Unauthorized: the caller’s credentials for this gateway are missing or invalid (answered only when the gateway requires inbound credentials).',
+      {
+        unauthorized: example(
+          'No valid credentials',
+          problem('unauthorized', 'Unauthorized', 401, 'Send valid credentials for this gateway.'),
+        ),
+      },
+    ),
+  };
+  if (context.takesBody) {
+    responses['413'] = problemResponse(`Payload too large: the body is larger than this gateway accepts (${limit}, \`BODY_LIMIT\`).`, {
+      'payload-too-large': example(
+        'The body is too large',
+        problem('payload-too-large', 'Payload too large', 413, `The request body is larger than the ${context.bodyLimitBytes ?? 'configured'} bytes this gateway accepts (BODY_LIMIT).`),
+      ),
+    });
+    responses['415'] = problemResponse('Unsupported media type: send the body as UTF-8 JSON with `Content-Type: application/json`.', {
+      'unsupported-media-type': example(
+        'Not sent as JSON',
+        problem('unsupported-media-type', 'Unsupported media type', 415, 'Send the body as JSON with "Content-Type: application/json" (got "text/plain").'),
+      ),
+    });
+  }
+  responses['409'] = {
+    ...problemResponse(
+      'Conflict: a request with the same `Idempotency-Key` is still being processed. Wait `Retry-After` seconds, then send it again to get its result.',
+      {
+        'idempotency-in-flight': example(
+          'The first request with this key is in progress',
+          problem(
+            'idempotency-in-flight',
+            'Request with this idempotency key in progress',
+            409,
+            'A request with this idempotency key is still being processed. Wait for it, then retry to get its result.',
+          ),
+        ),
+      },
+    ),
+    headers: { 'Retry-After': ref('headers', RETRY_AFTER_HEADER), 'X-Request-Id': ref('headers', REQUEST_ID_HEADER) },
+  };
+  responses['422'] = problemResponse(
+    'Unprocessable content: this `Idempotency-Key` was already used with a different request body in the last 24 hours. Use a new key for a new request.',
+    {
+      'idempotency-key-reused': example(
+        'Idempotency key reused with another body',
+        problem(
+          'idempotency-key-reused',
+          'Idempotency key reused with another request',
+          422,
+          'This idempotency key was already used with a different request body in the last 24 hours. Use a new key for a new request.',
+        ),
+      ),
+    },
+  );
+  responses['429'] = {
+    ...problemResponse(
+      `Too many requests: ${upstream} is rate limiting, or the gateway's own outbound limit for ${upstream} (\`UPSTREAM_RATE_LIMIT\`) is reached. ` +
+        'Wait `Retry-After` seconds, then send the request again.',
+      {
+      'upstream-rate-limited': example(
+        `${upstream} is rate limiting`,
+        problem('upstream-rate-limited', `${upstream} is rate limiting`, 429, `${upstream} answered 429 (too many requests). Wait and send it again.`, {
+          upstreamStatus: 429,
+        }),
+      ),
+      },
+    ),
+    headers: { 'Retry-After': ref('headers', RETRY_AFTER_HEADER), 'X-Request-Id': ref('headers', REQUEST_ID_HEADER) },
+  };
+  responses['500'] = problemResponse('Internal error: the gateway failed to handle the request. It is logged with the request id.', {
+    'internal-error': example(
+      'The gateway failed',
+      problem('internal-error', 'Internal error', 500, 'The gateway failed to handle this request. It has been logged with the request id.'),
+    ),
+  });
+  responses['502'] = problemResponse(
+    `Bad gateway: ${upstream} failed, could not be reached, or refused the gateway’s own configuration (credentials, base URL), ` +
+      'after the gateway’s retries. ' +
+      'The request may not have been recorded; `upstreamStatus` says what the upstream answered.',
+    {
+      'upstream-failed': example(
+        `${upstream} failed`,
+        problem('upstream-failed', `${upstream} failed`, 502, `${upstream} answered 503. The request may not have been recorded; try again later.`, {
+          upstreamStatus: 503,
+        }),
+      ),
+      'upstream-unreachable': example(
+        `${upstream} could not be reached`,
+        problem('upstream-unreachable', `${upstream} could not be reached`, 502, `${upstream} refused the connection. Try again later.`),
+      ),
+      'upstream-refused-gateway': example(
+        `${upstream} refused the gateway's configuration`,
+        problem(
+          'upstream-refused-gateway',
+          `${upstream} refused the gateway's configuration`,
+          502,
+          `${upstream} answered 401 to the gateway's own credentials or address, not to anything in your request. The gateway's operator must check its configuration.`,
+          { upstreamStatus: 401 },
+        ),
+      ),
+    },
+  );
+  responses['504'] = problemResponse(`Gateway timeout: ${upstream} did not answer in time; the request may or may not have been recorded.`, {
+    'upstream-timeout': example(
+      `${upstream} did not answer in time`,
+      problem('upstream-timeout', `${upstream} did not answer in time`, 504, `${upstream} did not answer within 10000 ms; the request may or may not have been recorded.`),
+    ),
+  });
+  return responses;
+}
+
+function problemResponse(description: string, examples?: ExamplesObject): ResponseObject {
+  return {
+    description,
+    headers: { 'X-Request-Id': ref('headers', REQUEST_ID_HEADER) },
+    content: { [PROBLEM_TYPE]: { schema: ref('schemas', PROBLEM_SCHEMA), ...(examples ? { examples } : {}) } },
+  };
+}

@@ -1,0 +1,92 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestGateway, type TestGateway } from './support/test-gateway.ts';
+
+// A person's trial call in Swagger UI, in a real (Debian) Chromium: /docs, expand the operation, Try it out,
+// Execute, see 201, and the event arrives in the sandbox. Outside CI a missing Chromium skips; in CI it fails.
+const CHROMIUM = '/usr/bin/chromium';
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const inCi = ['true', '1'].includes((process.env.CI ?? '').toLowerCase());
+const installed = existsSync(CHROMIUM);
+const skip = !installed && !inCi;
+if (skip) process.stdout.write('skipped: chromium not installed (apt-get install -y chromium)\n');
+
+interface SandboxPage {
+  readonly customEvents: Record<string, unknown>[];
+  readonly totalHits: number;
+}
+
+describe.skipIf(skip)('Swagger UI at /docs in Chromium (sandbox mode)', () => {
+  let gateway: TestGateway;
+  let userDataDir: string;
+
+  beforeAll(async () => {
+    gateway = await startTestGateway({});
+    userDataDir = mkdtempSync(join(tmpdir(), 'gateway-docs-chromium-'));
+  });
+  afterAll(async () => {
+    await gateway?.close();
+    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+  });
+
+  it('makes a trial call: Try it out, Execute, 201, and the sandbox received the event', { timeout: 90_000 }, async () => {
+    if (!installed) throw new Error(`chromium not installed at ${CHROMIUM}: CI must install it (apt-get install -y chromium)`);
+    const context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, headless: true, args: ARGS });
+    try {
+      const page = context.pages()[0] ?? (await context.newPage());
+      const problems: string[] = [];
+      page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+      page.on('console', (message) => {
+        if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
+      });
+
+      await page.goto(`${gateway.restUrl}/docs`);
+      expect(new URL(page.url()).pathname).toBe('/docs/');
+
+      const operation = page.locator('.opblock-post', { has: page.locator('.opblock-summary-path', { hasText: '/v1/custom-events' }) });
+      await operation.locator('.opblock-summary').first().click();
+      await operation.locator('button.try-out__btn').click();
+
+      const body = operation.locator('textarea.body-param__text');
+      const example = JSON.parse(await body.inputValue()) as Record<string, unknown>;
+      expect(example).toMatchObject({ eventName: 'Signup', identifyId: 'u-1', propertyKey: 'AP-TEST-1' });
+
+      await operation.locator('button.execute').click();
+      const status = operation.locator('.live-responses-table tbody .response-col_status').first();
+      await expect.poll(async () => (await status.textContent())?.trim(), { timeout: 20_000 }).toBe('201');
+
+      const read = await fetch(`${gateway.restUrl}/sandbox/v1/events/custom`);
+      expect(read.status).toBe(200);
+      const events = (await read.json()) as SandboxPage;
+      expect(events.totalHits).toBe(1);
+      expect(events.customEvents[0]).toMatchObject({ eventName: 'Signup', identifyId: 'u-1', propertyKey: 'AP-TEST-1' });
+
+      // The description links to the sandbox's list: the person follows it and sees the event.
+      const link = operation.locator('a[href="/sandbox/v1/events/custom"]');
+      await expect.poll(() => link.count()).toBe(1);
+      const opened = context.waitForEvent('page'); // Swagger UI opens description links in a new tab
+      await link.click();
+      const list = await opened;
+      await list.waitForLoadState();
+      expect(new URL(list.url()).pathname).toBe('/sandbox/v1/events/custom');
+      expect(await list.textContent('body')).toContain('"identifyId":"u-1"');
+
+      // Helmet's CSP must not have blocked anything Swagger UI needs.
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+});
