@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestGateway, type TestGateway } from './support/test-gateway.ts';
+import { startTestGateway, TEST_CLIENT_KEY, type TestGateway } from './support/test-gateway.ts';
 
 // A person's trial call in Swagger UI, in a real (Debian) Chromium: /docs, expand the operation, Try it out,
 // Execute, see 201, and the event arrives in the sandbox. Outside CI a missing Chromium skips; in CI it fails.
@@ -85,6 +85,49 @@ describe.skipIf(skip)('Swagger UI at /docs in Chromium (sandbox mode)', () => {
 
       // Helmet's CSP must not have blocked anything Swagger UI needs.
       expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+describe.skipIf(skip)('Swagger UI with inbound keys: the Authorize button', () => {
+  let gateway: TestGateway;
+  let userDataDir: string;
+
+  beforeAll(async () => {
+    gateway = await startTestGateway({ GATEWAY_API_KEYS: TEST_CLIENT_KEY });
+    userDataDir = mkdtempSync(join(tmpdir(), 'gateway-docs-chromium-'));
+  });
+  afterAll(async () => {
+    await gateway?.close();
+    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+  });
+
+  it('answers 401 before Authorize and 201 after entering the key', { timeout: 90_000 }, async () => {
+    if (!installed) throw new Error(`chromium not installed at ${CHROMIUM}: CI must install it (apt-get install -y chromium)`);
+    const context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, headless: true, args: ARGS });
+    try {
+      const page = context.pages()[0] ?? (await context.newPage());
+      await page.goto(`${gateway.restUrl}/docs/`);
+      const operation = page.locator('.opblock-post', { has: page.locator('.opblock-summary-path', { hasText: '/v1/custom-events' }) });
+      await operation.locator('.opblock-summary').first().click();
+      await operation.locator('button.try-out__btn').click();
+      const status = operation.locator('.live-responses-table tbody .response-col_status').first();
+
+      await operation.locator('button.execute').click();
+      await expect.poll(async () => (await status.textContent())?.trim(), { timeout: 20_000 }).toBe('401');
+
+      await page.locator('.scheme-container button.authorize').click();
+      const apiKeyForm = page.locator('.modal-ux .auth-container').filter({ hasText: 'X-API-Key' });
+      await apiKeyForm.locator('input').fill(TEST_CLIENT_KEY);
+      await apiKeyForm.locator('button.authorize').click();
+      await page.locator('.modal-ux button.btn-done').first().click();
+
+      await operation.locator('button.execute').click();
+      await expect.poll(async () => (await status.textContent())?.trim(), { timeout: 20_000 }).toBe('201');
+      const read = await fetch(`${gateway.restUrl}/sandbox/v1/events/custom`, { headers: { 'x-api-key': TEST_CLIENT_KEY } });
+      expect(((await read.json()) as SandboxPage).totalHits).toBe(1);
     } finally {
       await context.close();
     }
