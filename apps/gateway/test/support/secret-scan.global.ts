@@ -1,13 +1,18 @@
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { PRINTED_DIR, TEST_SECRETS } from './secrets.ts';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TEST_SECRETS } from './secrets.ts';
 
-/** Vitest global setup: starts with an empty capture, and after the run scans all of it for secrets. */
+let PRINTED_DIR = '';
+
+/** Vitest global setup: a fresh capture directory for the workers, and after the run a scan of all of it for secrets. */
 export function setup(): void {
-  rmSync(PRINTED_DIR, { recursive: true, force: true });
+  PRINTED_DIR = mkdtempSync(join(tmpdir(), 'gateway-test-printed-'));
+  process.env.GATEWAY_TEST_PRINTED_DIR = PRINTED_DIR;
 }
 
 export function teardown(): void {
-  if (!existsSync(PRINTED_DIR)) return;
+  if (!existsSync(PRINTED_DIR)) throw new Error('secret scan: the capture directory is gone');
   const files = readdirSync(PRINTED_DIR);
   let lines = 0;
   for (const file of files) {
@@ -17,5 +22,6 @@ export function teardown(): void {
       if (text.includes(secret)) throw new Error(`secret scan: a test secret appeared in gateway output (${file})`);
     }
   }
-  process.stdout.write(`secret scan: ${lines} lines of gateway output checked, no secret found\n`);
+  rmSync(PRINTED_DIR, { recursive: true, force: true });
+  process.stdout.write(`secret scan: ${lines} lines of gateway output in ${files.length} files checked, no secret found\n`);
 }
