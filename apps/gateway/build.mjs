@@ -1,4 +1,5 @@
 // Bundles the gateway and its workspace packages into dist/; npm dependencies stay external.
+import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const workspaceOnly = {
@@ -9,7 +10,9 @@ const workspaceOnly = {
 };
 
 await build({
-  entryPoints: ['src/main.ts'],
+  // main.js: the service (npm start). cli.js: the `gateway` command (bin/gateway.js), e.g. `gateway validate`.
+  entryPoints: ['src/main.ts', 'src/cli.ts'],
+  absWorkingDir: fileURLToPath(new URL('.', import.meta.url)),
   outdir: 'dist',
   bundle: true,
   platform: 'node',

@@ -11,6 +11,7 @@ function credentialVariable(plugin: LoadedPlugin): string {
 export function startupBanner(gateway: RunningGateway): string {
   const lines = [
     `Gateway REST API: ${gateway.restUrl}`,
+    `MCP endpoint (Streamable HTTP, ${gateway.config.mcpSessions ? 'sessions' : 'stateless'}): ${gateway.mcpUrl}`,
     `API docs (Swagger UI, trial calls): ${gateway.restUrl}${DOCS_PATH}/`,
     `OpenAPI 3.1 document: ${gateway.restUrl}${OPENAPI_JSON_PATH} (YAML: ${gateway.restUrl}${OPENAPI_YAML_PATH})`,
   ];

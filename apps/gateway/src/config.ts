@@ -5,6 +5,10 @@ export interface GatewayConfig {
   readonly host: string;
   readonly port: number;
   readonly mcpPort: number;
+  /** MCP_SESSIONS=true: stateful MCP sessions (Mcp-Session-Id); stateless per request otherwise. */
+  readonly mcpSessions: boolean;
+  /** MCP_ALLOWED_HOSTS: host names the MCP listener answers to besides loopback (`*` for any). */
+  readonly mcpAllowedHosts: readonly string[];
   readonly production: boolean;
   readonly logLevel: string;
   readonly upstreamTimeoutMs: number;
@@ -65,7 +69,8 @@ export function readConfig(environment: Environment): GatewayConfig {
     );
   }
   const list = (name: string) => (environment[name] ?? '').split(',').map((v) => v.trim()).filter(Boolean);
-  const plugins = (environment.PLUGINS || 'gainsight-px').split(',').map((name) => name.trim()).filter(Boolean);
+  // PLUGINS=none loads no configured plugin (e.g. only the Naftiko capabilities given with --capability).
+  const plugins = (environment.PLUGINS || 'gainsight-px').split(',').map((name) => name.trim()).filter((name) => name !== '' && name !== 'none');
   return {
     host,
     inboundKeys,
@@ -76,6 +81,8 @@ export function readConfig(environment: Environment): GatewayConfig {
     shutdownTimeoutMs: integer('SHUTDOWN_TIMEOUT_MS', 15_000, 0, 600_000),
     port: integer('PORT', 8080, 0, 65535),
     mcpPort: integer('MCP_PORT', 9090, 0, 65535),
+    mcpSessions: flag('MCP_SESSIONS'),
+    mcpAllowedHosts: list('MCP_ALLOWED_HOSTS'),
     production: environment.NODE_ENV === 'production',
     logLevel,
     upstreamTimeoutMs: integer('UPSTREAM_TIMEOUT_MS', 10_000, 1, 600_000),

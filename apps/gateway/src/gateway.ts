@@ -5,6 +5,8 @@ import type { DestinationStream, Logger } from 'pino';
 import { type GatewayConfig, readConfig } from './config.ts';
 import { createContainer } from './container.ts';
 import { createLogger } from './logger.ts';
+import type { McpListener } from './mcp/mcp-listener.ts';
+import { startMcp } from './mcp/start-mcp.ts';
 import type { LoadedPlugin } from './plugins/plugin-registry.ts';
 import { createRestApp } from './rest/rest-app.ts';
 import { drainServer } from './ops/drain.ts';
@@ -22,12 +24,14 @@ export interface RunningGateway {
   readonly config: GatewayConfig;
   readonly logger: Logger;
   readonly restUrl: string;
+  /** The MCP endpoint (Streamable HTTP), e.g. `http://127.0.0.1:9090/mcp`. */
+  readonly mcpUrl: string;
   readonly plugins: readonly LoadedPlugin[];
   /** Graceful stop: readiness turns 503, listeners stop accepting, in-flight work finishes (bounded), then resources close. */
   close(): Promise<void>;
 }
 
-/** Builds the container, loads plugins, starts the REST listener. */
+/** Builds the container, loads plugins, starts the REST and MCP listeners. */
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const config = readConfig(options.environment);
   const logger = createLogger(config.logLevel, options.logDestination);
@@ -51,16 +55,26 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     await registry.close();
     throw error;
   }
+  let mcp: McpListener;
+  try {
+    mcp = await startMcp(container);
+  } catch (error) {
+    await drainServer(server, 0);
+    await registry.close();
+    throw error;
+  }
   const restUrl = urlOf(server);
   logger.info({ url: restUrl, plugins: registry.plugins.map((p) => ({ id: p.descriptor.id, mode: p.mode })) }, 'gateway listening');
   return {
     config,
     logger,
     restUrl,
+    mcpUrl: mcp.url,
     plugins: registry.plugins,
     close: async () => {
       lifecycle.startDraining();
-      const finished = await drainServer(server, config.shutdownTimeoutMs);
+      const [restFinished, mcpFinished] = await Promise.all([drainServer(server, config.shutdownTimeoutMs), mcp.close(config.shutdownTimeoutMs)]);
+      const finished = restFinished && mcpFinished;
       if (!finished) logger.warn({ timeoutMs: config.shutdownTimeoutMs }, 'in-flight requests cut at SHUTDOWN_TIMEOUT_MS');
       container.resolve(UPSTREAM_CLIENT).close();
       await registry.close();

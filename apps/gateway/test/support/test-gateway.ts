@@ -1,7 +1,7 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { PRINTED_DIR } from './secrets.ts';
-import type { Environment } from '@gateway/core';
+import type { Environment, PluginDescriptor } from '@gateway/core';
 import { type RunningGateway, startGateway } from '../../src/gateway.ts';
 
 export interface TestGateway extends RunningGateway {
@@ -10,7 +10,7 @@ export interface TestGateway extends RunningGateway {
 }
 
 /** A real gateway on ephemeral loopback ports, its logs captured in memory. */
-export async function startTestGateway(environment: Environment = {}): Promise<TestGateway> {
+export async function startTestGateway(environment: Environment = {}, extraPlugins: readonly PluginDescriptor[] = []): Promise<TestGateway> {
   const logs: string[] = [];
   mkdirSync(PRINTED_DIR, { recursive: true });
   const printed = `${PRINTED_DIR}/${process.pid}.log`;
@@ -25,6 +25,7 @@ export async function startTestGateway(environment: Environment = {}): Promise<T
   const gateway = await startGateway({
     environment: { PORT: '0', MCP_PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'debug', ...environment },
     logDestination: destination,
+    extraPlugins,
   });
   return { ...gateway, logs };
 }

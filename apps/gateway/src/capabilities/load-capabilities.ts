@@ -1,0 +1,52 @@
+import { compileDescriptors, createSchemaCompiler, DescriptorError, type Environment, type PluginDescriptor } from '@gateway/core';
+import { type Diagnostic, formatDiagnostic, type LoadedCapability, loadCapabilityFile } from '@gateway/naftiko';
+
+/** Capability files that cannot all be served; the message lists every error with file, YAML path and reason. */
+export class CapabilityLoadError extends Error {
+  override readonly name = 'CapabilityLoadError';
+  constructor(readonly diagnostics: readonly Diagnostic[]) {
+    const errors = diagnostics.filter((d) => d.severity === 'error');
+    super(`${errors.length === 1 ? 'a capability file has an error' : `capability files have ${errors.length} errors`}:\n${errors.map((d) => `  ${formatDiagnostic(d)}`).join('\n')}`);
+  }
+}
+
+export interface CapabilitySet {
+  readonly capabilities: readonly LoadedCapability[];
+  readonly descriptors: readonly PluginDescriptor[];
+  /** Warnings and errors of every file, in file order. */
+  readonly diagnostics: readonly Diagnostic[];
+  readonly ok: boolean;
+}
+
+export interface LoadCapabilitiesOptions {
+  readonly environment: Environment;
+  /** A bound variable missing from the environment is an error (start-up) or a warning (validation). */
+  readonly requireBindings: boolean;
+  readonly baseUris?: Readonly<Record<string, string>>;
+}
+
+/** Loads every file, then checks their descriptors together (ids, routes and tool names must not collide). */
+export function loadCapabilities(files: readonly string[], options: LoadCapabilitiesOptions): CapabilitySet {
+  const capabilities: LoadedCapability[] = [];
+  const diagnostics: Diagnostic[] = [];
+  for (const file of files) {
+    const result = loadCapabilityFile(file, {
+      environment: options.environment,
+      requireBindings: options.requireBindings,
+      ...(options.baseUris ? { baseUris: options.baseUris } : {}),
+    });
+    diagnostics.push(...result.diagnostics);
+    if (result.ok) capabilities.push(result.capability);
+  }
+  const descriptors = capabilities.flatMap((capability) => capability.descriptors);
+  if (capabilities.length > 1 && capabilities.length === files.length) {
+    try {
+      compileDescriptors(descriptors, createSchemaCompiler());
+    } catch (error) {
+      if (!(error instanceof DescriptorError)) throw error;
+      const owner = capabilities.find((c) => c.descriptors.some((d) => d.id === error.pluginId));
+      diagnostics.push({ severity: 'error', file: owner?.file ?? files.join(', '), path: '', message: `clashes with another capability file: ${error.message}` });
+    }
+  }
+  return { capabilities, descriptors, diagnostics, ok: !diagnostics.some((d) => d.severity === 'error') };
+}

@@ -1,0 +1,98 @@
+import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
+import type { Logger } from 'pino';
+import { type InboundKeys, WWW_AUTHENTICATE } from '../auth/inbound-keys.ts';
+import { hostGuard } from './host-guard.ts';
+import { JSON_RPC, sendJsonRpcError } from './json-rpc-error.ts';
+import type { McpTransportHandler } from './transport-handler.ts';
+
+export const MCP_PATH = '/mcp';
+
+export interface McpAppParts {
+  readonly transport: McpTransportHandler;
+  /** Host names served (DNS-rebinding protection); undefined accepts any. */
+  readonly allowedHosts: ReadonlySet<string> | undefined;
+  readonly inboundKeys: InboundKeys;
+  readonly bodyLimitBytes: number;
+  readonly logger: Logger;
+}
+
+/** The MCP listener's HTTP layer: guards, then `/mcp` to the transport; every refusal is a JSON-RPC error. */
+export function createMcpApp({ transport, allowedHosts, inboundKeys, bodyLimitBytes, logger }: McpAppParts): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(hostGuard(allowedHosts));
+  if (inboundKeys.enabled) app.use(requireKey(inboundKeys));
+
+  const allow = transport.methods.join(', ');
+  app.all(MCP_PATH, (request, response, next) => {
+    if (!transport.methods.includes(request.method)) {
+      return sendJsonRpcError(response, 405, JSON_RPC.serverError, `Method not allowed: ${request.method} ${MCP_PATH}. ${transport.methodHint}`, { allow });
+    }
+    if (request.method === 'POST' && !request.is('application/json')) {
+      const type = request.get('content-type');
+      return sendJsonRpcError(
+        response,
+        415,
+        JSON_RPC.serverError,
+        `Unsupported media type: send JSON-RPC as "Content-Type: application/json" (got ${type ? JSON.stringify(type) : 'no content type'}).`,
+      );
+    }
+    next();
+  });
+  const emptyBody: RequestHandler = (request, response, next) => {
+    const length = request.headers['content-length'];
+    const hasBody = request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+    if (hasBody) return next();
+    sendJsonRpcError(response, 400, JSON_RPC.invalidRequest, 'Invalid request: the body is empty; send a JSON-RPC message.');
+  };
+  app.post(MCP_PATH, emptyBody, express.json({ limit: bodyLimitBytes, type: 'application/json' }));
+  app.all(MCP_PATH, (request, response, next) => {
+    transport.handle(request, response, request.method === 'POST' ? request.body : undefined).catch(next);
+  });
+
+  app.use(notFound);
+  app.use(errorHandler(logger));
+  return app;
+}
+
+function requireKey(keys: InboundKeys): RequestHandler {
+  return (request, response, next) => {
+    const identity = keys.identify(request.headers);
+    if (identity.ok) return next();
+    sendJsonRpcError(
+      response,
+      401,
+      JSON_RPC.serverError,
+      identity.reason === 'missing'
+        ? 'Unauthorized: this gateway requires an API key; send "Authorization: Bearer <key>" or "X-API-Key: <key>".'
+        : 'Unauthorized: the API key is not valid for this gateway.',
+      { 'www-authenticate': WWW_AUTHENTICATE },
+    );
+  };
+}
+
+const notFound: RequestHandler = (request, response) => {
+  sendJsonRpcError(response, 404, JSON_RPC.serverError, `Not found: ${request.method} ${request.path}. The MCP endpoint is ${MCP_PATH}.`);
+};
+
+/** Replaces Express's HTML error page: body-parser failures and anything unexpected become JSON-RPC errors. */
+function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (error: { type?: string; limit?: number }, _request, response, _next) => {
+    switch (error.type) {
+      case 'entity.parse.failed':
+        return sendJsonRpcError(response, 400, JSON_RPC.parseError, 'Parse error: the body is not valid JSON.');
+      case 'entity.too.large':
+        return sendJsonRpcError(response, 413, JSON_RPC.invalidRequest, `Request too large: the body is over the ${error.limit ?? 'configured'} bytes this gateway accepts (BODY_LIMIT).`);
+      case 'encoding.unsupported':
+      case 'charset.unsupported':
+        return sendJsonRpcError(response, 415, JSON_RPC.serverError, 'Unsupported media type: send UTF-8 JSON without a content encoding.');
+      case 'request.aborted':
+      case 'request.size.invalid':
+        return sendJsonRpcError(response, 400, JSON_RPC.invalidRequest, 'Invalid request: the body was incomplete.');
+      default:
+        logger.error({ err: error }, 'mcp request failed');
+        return sendJsonRpcError(response, 500, JSON_RPC.internalError, 'Internal error: the gateway failed to handle this request. It has been logged.');
+    }
+  };
+}

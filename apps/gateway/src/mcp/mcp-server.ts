@@ -1,0 +1,39 @@
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import {
+  CallToolRequestSchema,
+  type CallToolResult,
+  ErrorCode,
+  ListToolsRequestSchema,
+  McpError,
+  type Tool,
+} from '@modelcontextprotocol/sdk/types.js';
+import gatewayPackage from '../../package.json' with { type: 'json' };
+import type { ToolCaller } from './call-tool.ts';
+import type { ToolCatalogue } from './tool-catalogue.ts';
+import { UnknownToolError } from './tool-result.ts';
+
+export const SERVER_INFO = { name: 'integration-gateway', title: 'Integration Gateway', version: gatewayPackage.version } as const;
+
+/** A ready-to-connect MCP server; one per stateless request or per session. */
+export type McpServerFactory = () => Server;
+
+/**
+ * The low-level SDK server: `tools/list` hands out the descriptors' JSON Schemas as they are,
+ * `tools/call` goes to the tool caller. This file and the transports are the only SDK-bound code.
+ */
+export function mcpServerFactory(catalogue: ToolCatalogue, callTool: ToolCaller): McpServerFactory {
+  const tools = catalogue.tools as unknown as Tool[];
+  return () => {
+    const server = new Server(SERVER_INFO, { capabilities: { tools: { listChanged: false } }, instructions: catalogue.instructions });
+    server.setRequestHandler(ListToolsRequestSchema, () => ({ tools }));
+    server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+      try {
+        return (await callTool(request.params.name, request.params.arguments, extra.signal)) as CallToolResult;
+      } catch (error) {
+        if (error instanceof UnknownToolError) throw new McpError(ErrorCode.InvalidParams, error.message);
+        throw error;
+      }
+    });
+    return server;
+  };
+}

@@ -1,0 +1,120 @@
+import { randomUUID } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import type { Logger } from 'pino';
+import { JSON_RPC, sendJsonRpcError } from './json-rpc-error.ts';
+import type { McpServerFactory } from './mcp-server.ts';
+import type { McpTransportHandler } from './transport-handler.ts';
+
+export interface SessionOptions {
+  /** A session with no request for this long is ended. */
+  readonly idleMs?: number;
+  /** New sessions are refused (503) above this many. */
+  readonly maxSessions?: number;
+}
+
+interface Session {
+  readonly transport: StreamableHTTPServerTransport;
+  lastSeen: number;
+  /** Requests (including GET notification streams) still open on this session. */
+  open: number;
+}
+
+const DEFAULT_IDLE_MS = 30 * 60_000;
+const DEFAULT_MAX_SESSIONS = 10_000;
+
+/**
+ * Stateful Streamable HTTP (MCP_SESSIONS=true): `initialize` opens a session named by `Mcp-Session-Id`, which
+ * every later request carries; GET opens the session's notification stream, DELETE ends it, an unknown id is 404.
+ * Sessions live in this process: behind a load balancer they need sticky routing.
+ */
+export function sessionTransports(newServer: McpServerFactory, logger: Logger, options: SessionOptions = {}): McpTransportHandler {
+  const idleMs = options.idleMs ?? DEFAULT_IDLE_MS;
+  const maxSessions = options.maxSessions ?? DEFAULT_MAX_SESSIONS;
+  const sessions = new Map<string, Session>();
+
+  const track = (session: Session, response: ServerResponse) => {
+    session.open += 1;
+    session.lastSeen = Date.now();
+    response.on('close', () => {
+      session.open -= 1;
+      session.lastSeen = Date.now();
+    });
+  };
+
+  const sweep = setInterval(() => {
+    const now = Date.now();
+    for (const [id, session] of sessions) {
+      if (session.open > 0 || now - session.lastSeen < idleMs) continue;
+      logger.info({ sessionId: id }, 'mcp session expired');
+      void session.transport.close();
+    }
+  }, Math.min(60_000, idleMs));
+  sweep.unref();
+
+  return {
+    methods: ['POST', 'GET', 'DELETE'],
+    methodHint: 'Send JSON-RPC with POST, open the notification stream with GET, end the session with DELETE.',
+    async handle(request, response, body) {
+      const id = request.headers['mcp-session-id'];
+      if (typeof id === 'string' && id !== '') {
+        const session = sessions.get(id);
+        if (!session) {
+          return sendJsonRpcError(
+            response,
+            404,
+            JSON_RPC.sessionNotFound,
+            'Session not found: it was ended or has expired. Start a new one with an initialize request without Mcp-Session-Id.',
+          );
+        }
+        track(session, response);
+        return session.transport.handleRequest(request, response, body);
+      }
+      if (request.method !== 'POST' || !opensSession(body)) {
+        return sendJsonRpcError(
+          response,
+          400,
+          JSON_RPC.serverError,
+          'Bad request: no Mcp-Session-Id header. Start a session with an initialize request (POST), then send its Mcp-Session-Id on every request.',
+        );
+      }
+      if (sessions.size >= maxSessions) {
+        return sendJsonRpcError(response, 503, JSON_RPC.serverError, 'Too many open MCP sessions; end unused sessions with DELETE or try again later.');
+      }
+      const server = newServer();
+      const session: Session = {
+        transport: new StreamableHTTPServerTransport({
+          sessionIdGenerator: () => randomUUID(),
+          onsessioninitialized: (sessionId) => {
+            sessions.set(sessionId, session);
+            logger.info({ sessionId }, 'mcp session started');
+          },
+          onsessionclosed: (sessionId) => logger.info({ sessionId }, 'mcp session ended by the client'),
+        }),
+        lastSeen: Date.now(),
+        open: 0,
+      };
+      session.transport.onclose = () => {
+        if (session.transport.sessionId) sessions.delete(session.transport.sessionId);
+        void server.close();
+      };
+      track(session, response);
+      response.on('close', () => {
+        // An initialize that failed never became a session: nothing else will close it.
+        if (!session.transport.sessionId) void session.transport.close();
+      });
+      await server.connect(session.transport);
+      await session.transport.handleRequest(request, response, body);
+    },
+    async close() {
+      clearInterval(sweep);
+      await Promise.all([...sessions.values()].map((session) => session.transport.close()));
+      sessions.clear();
+    },
+  };
+}
+
+function opensSession(body: unknown): boolean {
+  return Array.isArray(body) ? body.some((message) => isInitializeRequest(message)) : isInitializeRequest(body);
+}

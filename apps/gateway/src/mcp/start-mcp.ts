@@ -1,0 +1,39 @@
+import type { DependencyContainer } from 'tsyringe';
+import { CONFIG, EXECUTOR, INBOUND_KEYS, LOGGER, PLUGIN_REGISTRY } from '../tokens.ts';
+import { createToolCaller } from './call-tool.ts';
+import { allowedHostnames } from './host-guard.ts';
+import { createMcpApp } from './mcp-app.ts';
+import { listenMcp, type McpListener } from './mcp-listener.ts';
+import { mcpServerFactory } from './mcp-server.ts';
+import { sessionTransports } from './session-transports.ts';
+import { statelessTransport } from './stateless-transport.ts';
+import { buildToolCatalogue } from './tool-catalogue.ts';
+
+/** Composes the MCP front door from the container (plugins already loaded) and starts its listener. */
+export async function startMcp(container: DependencyContainer): Promise<McpListener> {
+  const config = container.resolve(CONFIG);
+  const logger = container.resolve(LOGGER).child({ component: 'mcp' });
+  const registry = container.resolve(PLUGIN_REGISTRY);
+  const catalogue = buildToolCatalogue(registry.operations, registry.plugins);
+  const callTool = createToolCaller({ catalogue, executor: container.resolve(EXECUTOR), logger, secrets: () => registry.secrets() });
+  const newServer = mcpServerFactory(catalogue, callTool);
+  const transport = config.mcpSessions ? sessionTransports(newServer, logger) : statelessTransport(newServer);
+  const allowedHosts = allowedHostnames(config.host, config.mcpAllowedHosts);
+  if (!allowedHosts) logger.warn('MCP_ALLOWED_HOSTS=*: the MCP listener accepts any Host header (no DNS-rebinding protection)');
+  else if (config.mcpAllowedHosts.length === 0 && ['0.0.0.0', '::', '[::]'].includes(config.host)) {
+    logger.warn({ host: config.host }, 'MCP listener bound to all interfaces answers only loopback Host names: set MCP_ALLOWED_HOSTS to the name clients use');
+  }
+  const app = createMcpApp({ transport, allowedHosts, inboundKeys: container.resolve(INBOUND_KEYS), bodyLimitBytes: config.bodyLimitBytes, logger });
+  let listener: McpListener;
+  try {
+    listener = await listenMcp(app, transport, config.mcpPort, config.host);
+  } catch (error) {
+    await transport.close();
+    throw error;
+  }
+  logger.info(
+    { url: listener.url, mode: config.mcpSessions ? 'sessions' : 'stateless', tools: catalogue.tools.map((t) => t.name), allowedHosts: allowedHosts ? [...allowedHosts] : '*' },
+    'mcp listening',
+  );
+  return listener;
+}

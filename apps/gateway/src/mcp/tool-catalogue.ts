@@ -1,0 +1,106 @@
+import type { JsonSchema, OperationDescriptor, PluginDescriptor, ToolHints } from '@gateway/core';
+
+/** What `tools/list` shows for one tool (the MCP `Tool` shape, kept as plain data so the SDK stays at the edge). */
+export interface ToolDefinition {
+  readonly name: string;
+  readonly title?: string;
+  readonly description: string;
+  /** The operation's input JSON Schema object itself: the same object REST validates against. */
+  readonly inputSchema: JsonSchema;
+  readonly outputSchema: JsonSchema;
+  readonly annotations: ToolHints & { readonly title?: string };
+}
+
+/** A tool and the operation it runs. */
+export interface ToolEntry {
+  readonly pluginId: string;
+  readonly operationId: string;
+  readonly definition: ToolDefinition;
+}
+
+export interface ToolCatalogue {
+  readonly tools: readonly ToolDefinition[];
+  /** The server's `instructions`: what the gateway is and which upstreams its tools reach. */
+  readonly instructions: string;
+  find(name: string): ToolEntry | undefined;
+}
+
+/** The parts of a loaded plugin the catalogue reads. */
+export interface CataloguePlugin {
+  readonly descriptor: PluginDescriptor;
+  readonly mode: 'live' | 'sandbox';
+}
+
+/** The parts of a loaded operation the catalogue reads. */
+export interface CatalogueOperation {
+  readonly plugin: PluginDescriptor;
+  readonly operation: OperationDescriptor<any>;
+}
+
+const RESULT_GUIDE =
+  'Result: on success, structuredContent has `status` (the upstream HTTP status), `body` (what the upstream answered, when it answered anything) ' +
+  'and `requestId` (quote it when reporting a problem). On failure the result has isError: true and a message that says what to change.';
+
+/** Every operation with an `mcp` exposure becomes one tool. Built once at start-up; a pure function of the descriptors. */
+export function buildToolCatalogue(operations: readonly CatalogueOperation[], plugins: readonly CataloguePlugin[]): ToolCatalogue {
+  const entries = new Map<string, ToolEntry>();
+  for (const { plugin, operation } of operations) {
+    if (!operation.mcp) continue;
+    const { tool, title, description, hints } = operation.mcp;
+    const toolTitle = title ?? operation.title;
+    entries.set(tool, {
+      pluginId: plugin.id,
+      operationId: operation.id,
+      definition: {
+        name: tool,
+        title: toolTitle,
+        description: `${description ?? operation.description}\n\n${RESULT_GUIDE}`,
+        inputSchema: operation.input,
+        outputSchema: resultSchema(operation),
+        annotations: {
+          title: toolTitle,
+          readOnlyHint: hints.readOnlyHint,
+          destructiveHint: hints.destructiveHint,
+          idempotentHint: hints.idempotentHint,
+          openWorldHint: hints.openWorldHint,
+        },
+      },
+    });
+  }
+  const tools = [...entries.values()].map((entry) => entry.definition);
+  return { tools, instructions: instructionsFor(operations, plugins), find: (name) => entries.get(name) };
+}
+
+/** An upstream body of unknown shape; single-type branches rather than a type array, which some clients cannot map. */
+const ANY_BODY: JsonSchema = {
+  description: 'What the upstream service answered: parsed JSON, or text. Absent when it answered with an empty body.',
+  anyOf: [{ type: 'object' }, { type: 'array' }, { type: 'string' }, { type: 'number' }, { type: 'boolean' }, { type: 'null' }],
+};
+
+/** The shape of a successful tool result's `structuredContent`. */
+function resultSchema(operation: OperationDescriptor<any>): JsonSchema {
+  return {
+    type: 'object',
+    properties: {
+      status: { type: 'integer', description: 'The HTTP status the upstream service answered (2xx on success).' },
+      body: operation.output ?? ANY_BODY,
+      requestId: { type: 'string', description: 'The gateway request id of this call; it appears in the gateway logs and upstream as X-Request-Id.' },
+    },
+    required: ['status', 'requestId'],
+    additionalProperties: false,
+  };
+}
+
+function instructionsFor(operations: readonly CatalogueOperation[], plugins: readonly CataloguePlugin[]): string {
+  const lines = [
+    'This gateway runs upstream API operations as tools. It adds the upstream credentials itself: never put API keys in tool arguments.',
+  ];
+  for (const { descriptor, mode } of plugins) {
+    const tools = operations.filter((o) => o.plugin === descriptor && o.operation.mcp).map((o) => (o.operation.mcp ? o.operation.mcp.tool : ''));
+    if (tools.length === 0) continue;
+    const sandbox = mode === 'sandbox' ? ` SANDBOX: calls go to a local stand-in; nothing reaches ${descriptor.title}.` : '';
+    lines.push(`- ${descriptor.title}: ${descriptor.description} Tools: ${tools.join(', ')}.${sandbox}`);
+  }
+  lines.push(RESULT_GUIDE);
+  return lines.join('\n');
+}

@@ -1,0 +1,12 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+/** How the HTTP layer hands `/mcp` requests (body already parsed) to the Streamable HTTP transports. */
+export interface McpTransportHandler {
+  /** Methods `/mcp` accepts, for `Allow` on a 405. */
+  readonly methods: readonly string[];
+  /** Said to a client that used another method. */
+  readonly methodHint: string;
+  handle(request: IncomingMessage, response: ServerResponse, body: unknown): Promise<void>;
+  /** Ends open sessions and their streams (a stop). */
+  close(): Promise<void>;
+}

@@ -1,0 +1,13 @@
+export type * from './alpha2.ts';
+export { baseUriVariable, type DeclaredPort } from './interpret.ts';
+export { CapabilityError, type Diagnostic, formatDiagnostic, formatPath, type Severity } from './diagnostics.ts';
+export {
+  type CapabilityLoad,
+  type LoadedCapability,
+  type LoadOptions,
+  loadCapability,
+  loadCapabilityFile,
+  loadCapabilityOrThrow,
+} from './load.ts';
+export { mapOutput } from './output-mapping.ts';
+export { NAFTIKO_VERSION } from './schema.ts';
