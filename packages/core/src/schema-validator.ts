@@ -15,15 +15,15 @@ export function createSchemaCompiler(): (schema: JsonSchema) => InputValidator {
   };
 }
 
-/** One problem per location: a failed oneOf/anyOf replaces the noise of its branches. */
+/** One problem per location: a failed oneOf/anyOf replaces the noise of its branches, nested ones included. */
 function toProblems(errors: readonly ErrorObject[]): InputProblem[] {
-  const alternatives = new Set(
-    errors.filter((e) => e.keyword === 'oneOf' || e.keyword === 'anyOf').map((e) => e.instancePath),
-  );
-  const kept = errors.filter(
-    (e) => e.keyword === 'oneOf' || e.keyword === 'anyOf' || !alternatives.has(e.instancePath),
-  );
-  return kept.map(toProblem);
+  const isAlternative = (e: ErrorObject) => e.keyword === 'oneOf' || e.keyword === 'anyOf';
+  const within = (path: string, root: string) => path === root || path.startsWith(`${root}/`);
+  const roots = errors.filter(isAlternative).map((e) => e.instancePath);
+  const outermost = (e: ErrorObject) => !roots.some((root) => root !== e.instancePath && within(e.instancePath, root));
+  const kept = errors.filter((e) => (isAlternative(e) ? outermost(e) : !roots.some((root) => within(e.instancePath, root))));
+  const seen = new Set<string>();
+  return kept.map(toProblem).filter((p) => !seen.has(`${p.pointer} ${p.message}`) && seen.add(`${p.pointer} ${p.message}`));
 }
 
 function toProblem(error: ErrorObject): InputProblem {

@@ -175,3 +175,15 @@ describe('CustomEvent schema (operation input { body: CustomEvent })', () => {
     expect(compile(schema)((schema.examples as unknown[])[0])).toEqual([]);
   });
 });
+
+describe('property bag values (one type per anyOf branch, portable to single-type tool dialects)', () => {
+  it('accepts scalars, null, objects and arrays of scalars or objects', () => {
+    expect(check({ ...valid, attributes: { s: 'x', n: 1.5, b: true, z: null, o: { a: 1 }, l: [1, 'a', { b: 2 }, null] } })).toEqual([]);
+  });
+
+  it('rejects arrays of arrays, naming the element', () => {
+    const problems = check({ ...valid, globalContext: { matrix: [[1, 2]] } });
+    expect(pointers(problems)).toEqual(['/body/globalContext/matrix']);
+    expect(problems[0]?.message).toMatch(/^must be /);
+  });
+});

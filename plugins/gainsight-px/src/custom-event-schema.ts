@@ -3,6 +3,8 @@ import type { JsonSchema } from '@gateway/core';
 export const USER_TYPES = ['USER', 'LEAD', 'VISITOR', 'EMPTY_USER_TYPE'] as const;
 export const MAX_ATTRIBUTES = 50;
 
+const SCALARS = [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }, { type: 'null' }];
+
 const propertyBag = (what: string, example: Record<string, unknown>): JsonSchema => ({
   type: 'object',
   description:
@@ -10,7 +12,11 @@ const propertyBag = (what: string, example: Record<string, unknown>): JsonSchema
     `Object and array values are sent as JSON strings; null values are dropped. At most ${MAX_ATTRIBUTES} keys, each up to 1024 characters.`,
   maxProperties: MAX_ATTRIBUTES,
   propertyNames: { minLength: 1, maxLength: 1024 },
-  additionalProperties: { type: ['string', 'number', 'boolean', 'null', 'object', 'array'] },
+  // Any JSON value: strings, numbers and booleans go as they are, objects and arrays as JSON strings, nulls are dropped.
+  additionalProperties: {
+    description: 'A string, number, boolean or ISO-8601 date string; objects and arrays are sent as JSON strings; null drops the key.',
+    anyOf: [...SCALARS, { type: 'object' }, { type: 'array', items: { anyOf: [...SCALARS, { type: 'object' }] } }],
+  },
   examples: [example],
 });
 
