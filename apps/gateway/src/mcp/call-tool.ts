@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { OperationExecutor } from '@gateway/core';
+import type { OperationExecutor, OperationResult } from '@gateway/core';
 import type { Logger } from 'pino';
+import type { Metrics } from '../observability/metrics.ts';
+import { IDEMPOTENCY_KEY_ARGUMENT } from './tool-catalogue.ts';
 import type { ToolCatalogue } from './tool-catalogue.ts';
 import { errorResult, type ToolResult, toToolResult, UnknownToolError } from './tool-result.ts';
 
@@ -11,25 +13,40 @@ export interface ToolCallParts {
   readonly logger: Logger;
   /** Every upstream secret in use; none of them may leave in a result. */
   readonly secrets: () => readonly string[];
+  readonly metrics: Metrics;
 }
 
-export type ToolCaller = (name: string, args: unknown, signal?: AbortSignal) => Promise<ToolResult>;
+export interface ToolCallContext {
+  readonly signal?: AbortSignal;
+  /** Who calls: the inbound key's client id when keys are configured. Scopes idempotency keys. */
+  readonly clientId?: string;
+}
+
+export type ToolCaller = (name: string, args: unknown, context?: ToolCallContext) => Promise<ToolResult>;
 
 /** `tools/call`: find the tool (or throw UnknownToolError), run its operation through the executor, shape the answer for an agent. */
-export function createToolCaller({ catalogue, executor, logger, secrets }: ToolCallParts): ToolCaller {
-  return async (name, args, signal) => {
+export function createToolCaller({ catalogue, executor, logger, secrets, metrics }: ToolCallParts): ToolCaller {
+  return async (name, args, context = {}) => {
     const entry = catalogue.find(name);
-    if (!entry) throw new UnknownToolError(name, catalogue.tools.map((t) => t.name));
+    if (!entry) {
+      metrics.mcpToolCalls.inc({ tool: 'unknown', outcome: 'unknown_tool' });
+      throw new UnknownToolError(name, catalogue.tools.map((t) => t.name));
+    }
+    const { input, idempotencyKey } = entry.acceptsIdempotencyKey ? splitIdempotencyKey(args) : { input: args, idempotencyKey: undefined };
+    const { signal, clientId } = context;
     const requestId = randomUUID();
     const log = { requestId, tool: name, plugin: entry.pluginId, operation: entry.operationId };
     try {
       const result = await executor.execute({
         pluginId: entry.pluginId,
         operationId: entry.operationId,
-        input: args ?? {},
+        input: input ?? {},
         requestId,
         ...(signal ? { signal } : {}),
+        ...(clientId ? { clientId } : {}),
+        ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
       });
+      metrics.mcpToolCalls.inc({ tool: name, outcome: outcomeOf(result) });
       logger.info(
         result.ok
           ? { ...log, ok: true, upstreamStatus: result.status }
@@ -38,10 +55,25 @@ export function createToolCaller({ catalogue, executor, logger, secrets }: ToolC
       );
       return scrub(toToolResult(name, result), secrets());
     } catch (error) {
+      metrics.mcpToolCalls.inc({ tool: name, outcome: 'error' });
       logger.error({ ...log, err: error }, 'mcp tool call failed inside the gateway');
       return errorResult(`The gateway failed to run ${name} (request id ${requestId}). It has been logged; try again later.`);
     }
   };
+}
+
+/** `idempotencyKey` is a tool argument beside the operation input, not part of it. A non-string key stays in the input and fails validation. */
+function splitIdempotencyKey(args: unknown): { input: unknown; idempotencyKey: string | undefined } {
+  if (typeof args !== 'object' || args === null || Array.isArray(args)) return { input: args, idempotencyKey: undefined };
+  const { [IDEMPOTENCY_KEY_ARGUMENT]: key, ...input } = args as Record<string, unknown>;
+  if (key === undefined) return { input: args, idempotencyKey: undefined };
+  if (typeof key !== 'string') return { input: args, idempotencyKey: undefined };
+  return { input, idempotencyKey: key };
+}
+
+function outcomeOf(result: OperationResult): string {
+  if (result.ok) return 'success';
+  return result.failure.kind === 'invalid-input' ? 'invalid_input' : 'upstream_error';
 }
 
 /** Defence in depth: the executor already keeps secrets out of failures; this also covers upstream bodies. */

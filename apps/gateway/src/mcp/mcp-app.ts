@@ -1,5 +1,7 @@
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
+import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import type { Logger } from 'pino';
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { type InboundKeys, WWW_AUTHENTICATE } from '../auth/inbound-keys.ts';
 import { hostGuard } from './host-guard.ts';
 import { JSON_RPC, sendJsonRpcError } from './json-rpc-error.ts';
@@ -13,16 +15,19 @@ export interface McpAppParts {
   readonly allowedHosts: ReadonlySet<string> | undefined;
   readonly inboundKeys: InboundKeys;
   readonly bodyLimitBytes: number;
+  /** Requests per minute per client key (per address when anonymous); 0 turns it off. */
+  readonly inboundRateLimit: number;
   readonly logger: Logger;
 }
 
 /** The MCP listener's HTTP layer: guards, then `/mcp` to the transport; every refusal is a JSON-RPC error. */
-export function createMcpApp({ transport, allowedHosts, inboundKeys, bodyLimitBytes, logger }: McpAppParts): Express {
+export function createMcpApp({ transport, allowedHosts, inboundKeys, bodyLimitBytes, inboundRateLimit, logger }: McpAppParts): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(hostGuard(allowedHosts));
   if (inboundKeys.enabled) app.use(requireKey(inboundKeys));
+  if (inboundRateLimit > 0) app.use(MCP_PATH, rateLimitPerClient(inboundRateLimit));
 
   const allow = transport.methods.join(', ');
   app.all(MCP_PATH, (request, response, next) => {
@@ -59,7 +64,11 @@ export function createMcpApp({ transport, allowedHosts, inboundKeys, bodyLimitBy
 function requireKey(keys: InboundKeys): RequestHandler {
   return (request, response, next) => {
     const identity = keys.identify(request.headers);
-    if (identity.ok) return next();
+    if (identity.ok) {
+      // The SDK transport hands `req.auth` to tool handlers as `extra.authInfo`: the client id, never the key.
+      (request as typeof request & { auth?: AuthInfo }).auth = { token: identity.clientId, clientId: identity.clientId, scopes: [] };
+      return next();
+    }
     sendJsonRpcError(
       response,
       401,
@@ -70,6 +79,23 @@ function requireKey(keys: InboundKeys): RequestHandler {
       { 'www-authenticate': WWW_AUTHENTICATE },
     );
   };
+}
+
+function rateLimitPerClient(perMinute: number): RequestHandler {
+  return rateLimit({
+    windowMs: 60_000,
+    limit: perMinute,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    keyGenerator: (request) => (request as typeof request & { auth?: AuthInfo }).auth?.clientId ?? ipKeyGenerator(request.ip ?? 'unknown'),
+    handler: (request, response, _next, options) => {
+      const resetTime = (request as { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
+      const seconds = resetTime ? Math.max(1, Math.ceil((resetTime.getTime() - Date.now()) / 1000)) : 60;
+      sendJsonRpcError(response, options.statusCode, JSON_RPC.serverError, `Too many requests: more than ${perMinute} per minute from this client (INBOUND_RATE_LIMIT). Retry after ${seconds} s.`, {
+        'retry-after': String(seconds),
+      });
+    },
+  });
 }
 
 const notFound: RequestHandler = (request, response) => {

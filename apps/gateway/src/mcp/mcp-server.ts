@@ -28,7 +28,8 @@ export function mcpServerFactory(catalogue: ToolCatalogue, callTool: ToolCaller)
     server.setRequestHandler(ListToolsRequestSchema, () => ({ tools }));
     server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
       try {
-        return (await callTool(request.params.name, request.params.arguments, extra.signal)) as CallToolResult;
+        const clientId = extra.authInfo?.clientId;
+        return (await callTool(request.params.name, request.params.arguments, { signal: extra.signal, ...(clientId ? { clientId } : {}) })) as CallToolResult;
       } catch (error) {
         if (error instanceof UnknownToolError) throw new McpError(ErrorCode.InvalidParams, error.message);
         throw error;

@@ -1,5 +1,5 @@
 import type { DependencyContainer } from 'tsyringe';
-import { CONFIG, EXECUTOR, INBOUND_KEYS, LOGGER, PLUGIN_REGISTRY } from '../tokens.ts';
+import { CONFIG, EXECUTOR, INBOUND_KEYS, LOGGER, METRICS, PLUGIN_REGISTRY } from '../tokens.ts';
 import { createToolCaller } from './call-tool.ts';
 import { allowedHostnames } from './host-guard.ts';
 import { createMcpApp } from './mcp-app.ts';
@@ -15,7 +15,13 @@ export async function startMcp(container: DependencyContainer): Promise<McpListe
   const logger = container.resolve(LOGGER).child({ component: 'mcp' });
   const registry = container.resolve(PLUGIN_REGISTRY);
   const catalogue = buildToolCatalogue(registry.operations, registry.plugins);
-  const callTool = createToolCaller({ catalogue, executor: container.resolve(EXECUTOR), logger, secrets: () => registry.secrets() });
+  const callTool = createToolCaller({
+    catalogue,
+    executor: container.resolve(EXECUTOR),
+    logger,
+    secrets: () => registry.secrets(),
+    metrics: container.resolve(METRICS),
+  });
   const newServer = mcpServerFactory(catalogue, callTool);
   const transport = config.mcpSessions ? sessionTransports(newServer, logger) : statelessTransport(newServer);
   const allowedHosts = allowedHostnames(config.host, config.mcpAllowedHosts);
@@ -23,7 +29,7 @@ export async function startMcp(container: DependencyContainer): Promise<McpListe
   else if (config.mcpAllowedHosts.length === 0 && ['0.0.0.0', '::', '[::]'].includes(config.host)) {
     logger.warn({ host: config.host }, 'MCP listener bound to all interfaces answers only loopback Host names: set MCP_ALLOWED_HOSTS to the name clients use');
   }
-  const app = createMcpApp({ transport, allowedHosts, inboundKeys: container.resolve(INBOUND_KEYS), bodyLimitBytes: config.bodyLimitBytes, logger });
+  const app = createMcpApp({ transport, allowedHosts, inboundKeys: container.resolve(INBOUND_KEYS), bodyLimitBytes: config.bodyLimitBytes, inboundRateLimit: config.inboundRateLimit, logger });
   let listener: McpListener;
   try {
     listener = await listenMcp(app, transport, config.mcpPort, config.host);

@@ -33,7 +33,13 @@ describe('buildToolCatalogue', () => {
     expect(catalogue.tools.map((t) => t.name)).toEqual(['gainsight-send-custom-event', 'other-lookup']);
     const send = catalogue.find('gainsight-send-custom-event');
     expect(send).toMatchObject({ pluginId: 'gainsight-px', operationId: 'sendCustomEvent' });
-    expect(send?.definition.inputSchema).toBe(px.operations[0]?.input);
+    // The operation's own schema objects, plus the optional idempotencyKey argument beside them.
+    const input = px.operations[0]?.input as { properties: Record<string, unknown>; required: string[] };
+    const served = send?.definition.inputSchema as { properties: Record<string, unknown>; required: string[] };
+    expect(served.properties.body).toBe(input.properties.body);
+    expect(served.required).toBe(input.required);
+    expect(Object.keys(served.properties)).toEqual(['body', 'idempotencyKey']);
+    expect(send?.acceptsIdempotencyKey).toBe(true)
     expect(catalogue.find('hidden')).toBeUndefined();
     expect(catalogue.find('nope')).toBeUndefined();
 

@@ -15,6 +15,8 @@ export interface ToolDefinition {
 export interface ToolEntry {
   readonly pluginId: string;
   readonly operationId: string;
+  /** Whether the tool's arguments may carry `idempotencyKey` (not part of the operation input). */
+  readonly acceptsIdempotencyKey: boolean;
   readonly definition: ToolDefinition;
 }
 
@@ -51,11 +53,12 @@ export function buildToolCatalogue(operations: readonly CatalogueOperation[], pl
     entries.set(tool, {
       pluginId: plugin.id,
       operationId: operation.id,
+      acceptsIdempotencyKey: acceptsIdempotencyKey(operation),
       definition: {
         name: tool,
         title: toolTitle,
         description: `${description ?? operation.description}\n\n${RESULT_GUIDE}`,
-        inputSchema: operation.input,
+        inputSchema: acceptsIdempotencyKey(operation) ? withIdempotencyKey(operation.input) : operation.input,
         outputSchema: resultSchema(operation),
         annotations: {
           title: toolTitle,
@@ -69,6 +72,32 @@ export function buildToolCatalogue(operations: readonly CatalogueOperation[], pl
   }
   const tools = [...entries.values()].map((entry) => entry.definition);
   return { tools, instructions: instructionsFor(operations, plugins), find: (name) => entries.get(name) };
+}
+
+export const IDEMPOTENCY_KEY_ARGUMENT = 'idempotencyKey';
+
+/** Tools that change something take an optional idempotency key, unless their input already has one. */
+function acceptsIdempotencyKey(operation: OperationDescriptor<any>): boolean {
+  const properties = (operation.input.properties ?? {}) as Record<string, unknown>;
+  return operation.mcp !== false && !operation.mcp.hints.readOnlyHint && !(IDEMPOTENCY_KEY_ARGUMENT in properties);
+}
+
+/** The operation's input schema plus `idempotencyKey`; every other property is the descriptor's own schema object. */
+function withIdempotencyKey(input: JsonSchema): JsonSchema {
+  return {
+    ...input,
+    properties: {
+      ...(input.properties as Record<string, unknown>),
+      [IDEMPOTENCY_KEY_ARGUMENT]: {
+        type: 'string',
+        minLength: 1,
+        maxLength: 255,
+        pattern: '^[\\x21-\\x7e]+$',
+        description:
+          'Optional. A unique key for this request (e.g. a UUID). Retrying with the same key and the same arguments within 24 hours returns the first result instead of doing it again; the same key with other arguments is an error.',
+      },
+    },
+  };
 }
 
 /** An upstream body of unknown shape; single-type branches rather than a type array, which some clients cannot map. */
