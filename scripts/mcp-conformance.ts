@@ -97,7 +97,7 @@ interface Finding {
 const findingKey = (f: Finding) => `${f.severity} ${f.tool} ${f.path}`;
 
 /**
- * The Inspector's --strict report (`Warning: tool "x"` / `  Path: ...` blocks, then `N errors, M warnings`) checked
+ * The Inspector's --strict report (`Warning: tool "x"` / `  Path: ...` blocks, then `N errors, M warnings`; nothing when clean) checked
  * against inspector-baseline.yml: a finding not listed fails, and so does a listed one that is gone.
  */
 function inspectorProblems(stderr: string): string[] {
@@ -107,8 +107,9 @@ function inspectorProblems(stderr: string): string[] {
     path: m[3] ?? '',
   }));
   const summary = /(\d+) errors?, (\d+) warnings?/.exec(stderr);
-  if (!summary) return ['no --strict summary line in the Inspector output'];
-  const counted = Number(summary[1]) + Number(summary[2]);
+  // A clean --strict run prints nothing at all; a run with findings ends with an "N errors, M warnings" line.
+  if (!summary && (findings.length > 0 || stderr.trim() !== '')) return ['no --strict summary line in the Inspector output'];
+  const counted = summary ? Number(summary[1]) + Number(summary[2]) : 0;
   if (counted !== findings.length) return [`the Inspector counted ${counted} findings but ${findings.length} could be read`];
   const known = ((parse(readFileSync(inspectorBaselineFile, 'utf8')) ?? {}) as { findings?: Finding[] }).findings ?? [];
   const knownKeys = new Set(known.map(findingKey));
