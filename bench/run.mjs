@@ -1,0 +1,532 @@
+// `npm run bench`: what the gateway adds to every call, side by side with reference proxies.
+//
+// Every target runs in its own child process on 127.0.0.1; this process only generates load (autocannon,
+// closed loop, same connections / warm-up / duration / body for every target) and a paced open-loop run at a
+// fixed rate for the latency comparison. Prints a table and the ratios, writes bench/results.json.
+//
+//   BENCH_DURATION=10 BENCH_WARMUP=2 BENCH_CONNECTIONS=50   measured seconds, warm-up seconds, connections
+//   BENCH_ONLY=c,d                                           run only these scenarios (ids as in the table)
+//   BENCH_CPU_PROF=1                                         targets run with --cpu-prof (bench/profiles/<target>-<time>.cpuprofile)
+//   BENCH_GATEWAY_ENV='{"LOG_LEVEL":"silent"}'               experiments: override gateway variables (not the deployed setup)
+//   BENCH_GATEWAY_MAIN=/path/to/dist/main.js                 experiments: benchmark another gateway bundle
+//   BENCH_KEEP_LOGS=1                                        keep the gateway's log files (their paths are printed)
+//   BENCH_NODE_FLAGS='--trace-gc'                            experiments: node flags for the target children
+import { execFileSync, fork, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..');
+// Experiments only: another gateway bundle (e.g. a patched copy) and extra gateway variables as JSON.
+const gatewayMain = process.env.BENCH_GATEWAY_MAIN ?? join(root, 'apps/gateway/dist/main.js');
+const gatewayEnvOverride = JSON.parse(process.env.BENCH_GATEWAY_ENV ?? '{}');
+
+const int = (name, fallback) => {
+  const value = Number(process.env[name] ?? fallback);
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer`);
+  return value;
+};
+const DURATION = int('BENCH_DURATION', 10);
+const WARMUP = int('BENCH_WARMUP', 2);
+const CONNECTIONS = int('BENCH_CONNECTIONS', 50);
+const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',').map((s) => s.trim())) : undefined;
+const CPU_PROF = process.env.BENCH_CPU_PROF === '1';
+const KEEP_LOGS = process.env.BENCH_KEEP_LOGS === '1';
+const NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+
+const PX_KEY = 'bench-px-key';
+const CLIENT_KEY = 'bench-client-key';
+const EVENT = { eventName: 'Signup', identifyId: 'u-1', propertyKey: 'AP-TEST-1' };
+const EVENT_JSON = JSON.stringify(EVENT);
+const TOOL = 'gainsight-send-custom-event';
+const MCP_HEADERS = {
+  'content-type': 'application/json',
+  accept: 'application/json, text/event-stream',
+  'mcp-protocol-version': '2025-06-18',
+};
+/** Production-like gateway settings; both limiters on, far above the offered load. */
+const GATEWAY_ENV = {
+  NODE_ENV: 'production',
+  HOST: '127.0.0.1',
+  PORT: '0',
+  MCP_PORT: '0',
+  LOG_LEVEL: 'info',
+  GAINSIGHT_API_KEY: PX_KEY,
+  GATEWAY_API_KEYS: CLIENT_KEY,
+  INBOUND_RATE_LIMIT: '10000000', // per minute per client key: ~167k/s
+  UPSTREAM_RATE_LIMIT: '100000', // per second
+};
+
+const out = (line = '') => process.stdout.write(`${line}\n`);
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// ---------------------------------------------------------------- child processes
+
+const children = new Set();
+
+/** Node flags that write a CPU profile of a target to bench/profiles/ when it exits (BENCH_CPU_PROF=1). */
+function cpuProfArgs(name) {
+  if (!CPU_PROF) return [];
+  mkdirSync(join(here, 'profiles'), { recursive: true });
+  return ['--cpu-prof', '--cpu-prof-dir', join(here, 'profiles'), '--cpu-prof-name', `${name}-${Date.now()}.cpuprofile`];
+}
+
+/** A reference server or the upstream: forked, answers `{ url }` over IPC when listening. */
+async function forkTarget(file, env = {}) {
+  const child = fork(join(here, file), [], {
+    execArgv: file === 'upstream.mjs' ? [] : [...NODE_FLAGS, ...cpuProfArgs(file.replace(/^.*\/|\.mjs$/g, ''))],
+    env: { PATH: process.env.PATH, NODE_ENV: 'production', BENCH_PX_KEY: PX_KEY, ...env },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  children.add(child);
+  const [message] = await once(child, 'message');
+  return { child, url: message.url };
+}
+
+/** The gateway as deployed: the esbuild bundle, JSON logs at info to a file, ports from its banner. */
+async function startGatewayChild(name, upstreamUrl, extraEnv = {}) {
+  const logFile = join(os.tmpdir(), `gateway-bench-${process.pid}-${name}.log`);
+  const logFd = openSync(logFile, 'w');
+  const child = spawn(process.execPath, [...NODE_FLAGS, ...cpuProfArgs(`gateway-${name}`), gatewayMain], {
+    cwd: root,
+    env: { PATH: process.env.PATH, ...GATEWAY_ENV, GAINSIGHT_PX_BASE_URL: `${upstreamUrl}/v1`, ...extraEnv, ...gatewayEnvOverride },
+    stdio: ['ignore', logFd, 'pipe'],
+  });
+  closeSync(logFd);
+  children.add(child);
+  let banner = '';
+  child.stderr.setEncoding('utf8');
+  const urls = await new Promise((resolve, reject) => {
+    const onData = (chunk) => {
+      banner += chunk;
+      const rest = /Gateway REST API: (\S+)/.exec(banner)?.[1];
+      const mcp = /MCP endpoint \([^)]*\): (\S+)/.exec(banner)?.[1];
+      if (rest && mcp) {
+        child.stderr.off('data', onData);
+        child.stderr.resume();
+        resolve({ rest, mcp });
+      }
+    };
+    child.stderr.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`gateway exited (${code}) before listening:\n${banner}`)));
+  });
+  return { child, logFile, ...urls };
+}
+
+async function stop(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+  children.delete(child);
+}
+
+/** Resident set size of a child, from /proc (Linux); undefined elsewhere. */
+function memoryOf(pid) {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (field) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1]);
+    return { rssMb: round(kb('VmRSS') / 1024, 1), peakRssMb: round(kb('VmHWM') / 1024, 1) };
+  } catch {
+    return undefined;
+  }
+}
+
+const CLOCK_TICKS = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux); undefined elsewhere. */
+function cpuSecondsOf(pid) {
+  if (!pid) return undefined;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+
+/** V8 heap figures from the gateway's own /metrics (prom-client default metrics). */
+async function heapOf(restUrl, headers) {
+  const text = await (await fetch(`${restUrl}/metrics`, { headers })).text();
+  const mb = (name) => round(Number(new RegExp(`^gateway_${name} (\\S+)`, 'm').exec(text)?.[1]) / 1048576, 1);
+  return { heapUsedMb: mb('nodejs_heap_size_used_bytes'), heapTotalMb: mb('nodejs_heap_size_total_bytes'), externalMb: mb('nodejs_external_memory_bytes') };
+}
+
+/** The upstream's count of answers by status, to check that every 2xx really went through. */
+async function upstreamCounts(upstream) {
+  upstream.child.send('counts');
+  const [message] = await once(upstream.child, 'message');
+  return message.counts;
+}
+
+// ---------------------------------------------------------------- load
+
+/** Closed loop: CONNECTIONS keep-alive connections, each sending its next request when the last is answered. */
+async function closedLoop({ url, method = 'POST', headers, body, makeBody, verifyBody }, pid, duration = DURATION) {
+  const request = makeBody ? { method, headers, setupRequest: (req) => ({ ...req, body: makeBody() }) } : { method, headers, body };
+  const run = (duration, latencies) => {
+    const instance = autocannon({ url, connections: CONNECTIONS, duration, requests: [request], ...(verifyBody ? { verifyBody } : {}) });
+    if (latencies) {
+      instance.on('response', (_client, statusCode, _bytes, responseTime) => {
+        if (statusCode >= 200 && statusCode < 300) latencies.push(responseTime);
+      });
+    }
+    return instance;
+  };
+  const warm = await run(WARMUP);
+  const latencies = [];
+  const cpuBefore = cpuSecondsOf(pid);
+  const result = await run(duration, latencies);
+  return {
+    rps: round(result.requests.average, 0),
+    ...cpuPerRequest(pid, cpuBefore, result.requests.total, duration),
+    completed: result.requests.total,
+    served: result.requests.total + warm.requests.total,
+    ...percentiles(latencies),
+    errors: result.errors + result.timeouts,
+    non2xx: result.non2xx,
+    badAnswers: result.mismatches,
+  };
+}
+
+/** Open loop at a fixed rate, spread evenly over time (autocannon's rate mode sends each second's quota in a burst). */
+async function pacedLoop({ url, headers, body }, rate, pid) {
+  const target = new URL(url);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
+  const payload = Buffer.from(body);
+  const requestHeaders = { ...headers, 'content-length': payload.length };
+  const latencies = [];
+  let errors = 0;
+  let non2xx = 0;
+  let served = 0;
+  const send = (record) =>
+    new Promise((resolve) => {
+      const started = performance.now();
+      const request = http.request({ agent, host: target.hostname, port: target.port, path: target.pathname, method: 'POST', headers: requestHeaders }, (response) => {
+        response.resume();
+        response.on('end', () => {
+          served += 1;
+          const status = response.statusCode ?? 0;
+          if (record) {
+            if (status >= 200 && status < 300) latencies.push(performance.now() - started);
+            else non2xx += 1;
+          }
+          resolve();
+        });
+      });
+      request.on('error', () => {
+        if (record) errors += 1;
+        resolve();
+      });
+      request.end(payload);
+    });
+  const runFor = async (seconds, record) => {
+    const inflight = new Set();
+    const start = performance.now();
+    let sent = 0;
+    await new Promise((resolve) => {
+      const timer = setInterval(() => {
+        const elapsed = (performance.now() - start) / 1000;
+        const due = Math.min(Math.floor(elapsed * rate), Math.round(seconds * rate));
+        for (; sent < due; sent += 1) {
+          const pending = send(record);
+          inflight.add(pending);
+          void pending.then(() => inflight.delete(pending));
+        }
+        if (elapsed >= seconds) {
+          clearInterval(timer);
+          resolve();
+        }
+      }, 1);
+    });
+    await Promise.all(inflight);
+    return (performance.now() - start) / 1000;
+  };
+  await runFor(WARMUP, false);
+  const cpuBefore = cpuSecondsOf(pid);
+  const elapsed = await runFor(DURATION, true);
+  agent.destroy();
+  return { rps: round(latencies.length / elapsed, 0), ...cpuPerRequest(pid, cpuBefore, latencies.length), completed: latencies.length, served, ...percentiles(latencies), errors, non2xx, badAnswers: 0, rate };
+}
+
+/** The target's CPU time per answered request over the measured run (µs), and its CPU use (cores). */
+function cpuPerRequest(pid, before, requests, duration = DURATION) {
+  const after = cpuSecondsOf(pid);
+  if (before === undefined || after === undefined || requests === 0) return {};
+  return { cpuUsPerRequest: round(((after - before) * 1e6) / requests, 0), cpuCores: round((after - before) / duration, 2) };
+}
+
+function percentiles(values) {
+  if (values.length === 0) return { p50: undefined, p99: undefined };
+  const sorted = Float64Array.from(values).sort();
+  const at = (q) => round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))], 2);
+  return { p50: at(0.5), p99: at(0.99) };
+}
+
+function round(value, digits) {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}
+
+// ---------------------------------------------------------------- requests
+
+const restLoad = (base, headers = {}) => ({ url: `${base}/v1/custom-events`, headers: { 'content-type': 'application/json', ...headers }, body: EVENT_JSON });
+
+/** tools/call with a fresh JSON-RPC id per request (ids must not collide inside one session). */
+function mcpLoad(url, headers = {}) {
+  let id = 0;
+  const params = JSON.stringify({ name: TOOL, arguments: { body: EVENT } });
+  return {
+    url,
+    headers: { ...MCP_HEADERS, ...headers },
+    makeBody: () => `{"jsonrpc":"2.0","id":${++id},"method":"tools/call","params":${params}}`,
+    // An HTTP 200 can still carry a failed tool call: count answers without the upstream's 201 as bad.
+    verifyBody: (body) => body.includes('"status":201') && !body.includes('"isError":true'),
+  };
+}
+
+/** Sessions mode: one initialize (and its initialized notification); every call then carries the session id. */
+async function openSession(url, headers) {
+  const initialize = await fetch(url, {
+    method: 'POST',
+    headers: { ...MCP_HEADERS, ...headers },
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 0,
+      method: 'initialize',
+      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'bench', version: '0' } },
+    }),
+  });
+  await initialize.text();
+  const sessionId = initialize.headers.get('mcp-session-id');
+  if (!initialize.ok || !sessionId) throw new Error(`initialize failed: ${initialize.status}`);
+  const initialized = await fetch(url, {
+    method: 'POST',
+    headers: { ...MCP_HEADERS, ...headers, 'mcp-session-id': sessionId },
+    body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }),
+  });
+  await initialized.text();
+  return sessionId;
+}
+
+// ---------------------------------------------------------------- scenarios
+
+const SCENARIOS = {
+  a: 'upstream directly (node:http, 201)',
+  b: 'bare proxy: node:http + keep-alive Agent',
+  c: 'Express 5 proxy: express.json() + 1 route',
+  'c½': 'c, paced at half of c’s peak rate',
+  d: 'gateway REST, all production features',
+  'd½': 'd, paced at half of c’s peak rate',
+  'd-low': 'd, paced at half of d’s own peak rate',
+  'c-low': 'c, paced at the same rate as d-low',
+  e: 'gateway MCP tools/call, stateless',
+  f: 'gateway MCP tools/call, sessions',
+  g: 'SDK minimal MCP server, stateless',
+  'g+': 'g with one shared schema validator',
+  'd-again': 'd again for 2× the duration, after d½ and e',
+};
+const wanted = (...ids) => !ONLY || ids.some((id) => ONLY.has(id));
+
+async function main() {
+  if (!existsSync(gatewayMain)) throw new Error(`${gatewayMain} is missing: build it with "npx turbo run build --filter=@gateway/app"`);
+  const started = Date.now();
+  const loadBefore = os.loadavg().map((v) => round(v, 2));
+  out(`bench: ${DURATION} s measured after ${WARMUP} s warm-up, ${CONNECTIONS} connections, on ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'} (load average ${loadBefore.join(' ')})`);
+  const upstream = await forkTarget('upstream.mjs');
+  const results = {};
+  const gatewayMemory = [];
+  const record = async (id, run, pid) => {
+    out(`  ${id.padEnd(8)} ${SCENARIOS[id]} ...`);
+    const before = await upstreamCounts(upstream);
+    const result = await run();
+    const after = await upstreamCounts(upstream);
+    results[id] = {
+      id,
+      target: SCENARIOS[id],
+      ...result,
+      upstream201: after[201] - before[201],
+      upstreamOther: Object.entries(after).reduce((n, [code, count]) => (code === '201' ? n : n + count - (before[code] ?? 0)), 0),
+      ...(pid ? memoryOf(pid) : {}),
+    };
+    return results[id];
+  };
+  const pxHeader = { 'x-aptrinsic-api-key': PX_KEY };
+
+  if (wanted('a')) {
+    const load = { url: `${upstream.url}/v1/events/custom`, headers: { 'content-type': 'application/json', ...pxHeader }, body: EVENT_JSON };
+    await record('a', () => closedLoop(load, upstream.child.pid));
+  }
+
+  if (wanted('b')) {
+    const bare = await forkTarget('reference/bare-proxy.mjs', { UPSTREAM_URL: upstream.url });
+    await record('b', () => closedLoop(restLoad(bare.url), bare.child.pid), bare.child.pid);
+    await stop(bare.child);
+  }
+
+  let halfRate;
+  if (wanted('c', 'c½', 'd½')) {
+    const express = await forkTarget('reference/express-proxy.mjs', { UPSTREAM_URL: upstream.url });
+    const c = await record('c', () => closedLoop(restLoad(express.url), express.child.pid), express.child.pid);
+    halfRate = Math.max(1, Math.round(c.rps / 2));
+    if (wanted('c½', 'd½')) await record('c½', () => pacedLoop(restLoad(express.url), halfRate, express.child.pid), express.child.pid);
+    await stop(express.child);
+  }
+
+  let lowRate;
+  if (wanted('d', 'd½', 'd-low', 'e', 'd-again')) {
+    const gateway = await startGatewayChild('stateless', upstream.url);
+    const auth = { 'x-api-key': CLIENT_KEY };
+    let served = 0;
+    const phase = async (id, run) => {
+      const result = await record(id, run, gateway.child.pid);
+      served += result.served;
+      gatewayMemory.push({ after: id, requestsServed: served, ...memoryOf(gateway.child.pid), ...(await heapOf(gateway.rest, auth)) });
+    };
+    if (wanted('d')) await phase('d', () => closedLoop(restLoad(gateway.rest, auth), gateway.child.pid));
+    if (wanted('d½') && halfRate) await phase('d½', () => pacedLoop(restLoad(gateway.rest, auth), halfRate, gateway.child.pid));
+    if (wanted('d-low') && results.d) {
+      lowRate = Math.max(1, Math.round(results.d.rps / 2));
+      await phase('d-low', () => pacedLoop(restLoad(gateway.rest, auth), lowRate, gateway.child.pid));
+    }
+    if (wanted('e')) await phase('e', () => closedLoop(mcpLoad(gateway.mcp, auth), gateway.child.pid));
+    if (wanted('d-again')) await phase('d-again', () => closedLoop(restLoad(gateway.rest, auth), gateway.child.pid, 2 * DURATION));
+    await stop(gateway.child);
+    const logBytes = statSync(gateway.logFile).size;
+    results.gatewayLog = { bytes: logBytes, lines: readFileSync(gateway.logFile, 'utf8').split('\n').length - 1 };
+    if (KEEP_LOGS) out(`  gateway log kept: ${gateway.logFile}`);
+    else rmSync(gateway.logFile, { force: true });
+  }
+
+  if (wanted('c-low') && lowRate) {
+    // The latency the gateway adds at a load both sustain: the Express proxy again, at d-low's rate.
+    const express = await forkTarget('reference/express-proxy.mjs', { UPSTREAM_URL: upstream.url });
+    await record('c-low', () => pacedLoop(restLoad(express.url), lowRate, express.child.pid), express.child.pid);
+    await stop(express.child);
+  }
+
+  if (wanted('f')) {
+    const gateway = await startGatewayChild('sessions', upstream.url, { MCP_SESSIONS: 'true' });
+    const auth = { 'x-api-key': CLIENT_KEY };
+    const sessionId = await openSession(gateway.mcp, auth);
+    await record('f', () => closedLoop(mcpLoad(gateway.mcp, { ...auth, 'mcp-session-id': sessionId }), gateway.child.pid), gateway.child.pid);
+    await stop(gateway.child);
+    if (KEEP_LOGS) out(`  gateway log kept: ${gateway.logFile}`);
+    else rmSync(gateway.logFile, { force: true });
+  }
+
+  if (wanted('g')) {
+    const sdk = await forkTarget('reference/sdk-mcp.mjs', { UPSTREAM_URL: upstream.url });
+    await record('g', () => closedLoop(mcpLoad(sdk.url), sdk.child.pid), sdk.child.pid);
+    await stop(sdk.child);
+  }
+  if (wanted('g+')) {
+    const sdk = await forkTarget('reference/sdk-mcp.mjs', { UPSTREAM_URL: upstream.url, SHARED_VALIDATOR: 'true' });
+    await record('g+', () => closedLoop(mcpLoad(sdk.url), sdk.child.pid), sdk.child.pid);
+    await stop(sdk.child);
+  }
+
+  await stop(upstream.child);
+  report(results, gatewayMemory, halfRate, Date.now() - started, { before: loadBefore, after: os.loadavg().map((v) => round(v, 2)) });
+}
+
+// ---------------------------------------------------------------- report
+
+function report(results, gatewayMemory, halfRate, elapsedMs, loadAverage) {
+  const { gatewayLog, ...scenarios } = results;
+  const fmt = (v, digits = 2) => (v === undefined ? '–' : typeof v === 'number' ? v.toFixed(digits) : String(v));
+  const rows = Object.values(scenarios).map((r) => [
+    r.id,
+    r.target,
+    fmt(r.rps, 0),
+    fmt(r.p50),
+    fmt(r.p99),
+    String(r.errors + (r.badAnswers ?? 0)),
+    String(r.non2xx),
+    fmt(r.cpuUsPerRequest, 0),
+    r.rssMb === undefined ? '–' : fmt(r.rssMb, 0),
+  ]);
+  const header = ['', 'target', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'non-2xx', 'CPU µs/req', 'RSS MB'];
+  const table = [
+    `| ${header.join(' | ')} |`,
+    `|${header.map((_, i) => (i >= 2 ? '---:' : '---')).join('|')}|`,
+    ...rows.map((row) => `| ${row.join(' | ')} |`),
+  ];
+  out();
+  for (const line of table) out(line);
+
+  const ratio = (x, y) => (x && y ? round(x.rps / y.rps, 2) : undefined);
+  const { b, c, d, e, f, g, 'g+': gShared } = scenarios;
+  const ratios = { 'd/c': ratio(d, c), 'd/b': ratio(d, b), 'e/g': ratio(e, g), 'f/g': ratio(f, g), 'e/g+': ratio(e, gShared), 'c/b': ratio(c, b) };
+  out();
+  out(`ratios: ${Object.entries(ratios).filter(([, v]) => v !== undefined).map(([k, v]) => `${k} = ${v.toFixed(2)}`).join(', ')}`);
+  if (halfRate) out(`c½ and d½ paced at ${halfRate} req/s (half of c's peak)`);
+  if (scenarios['d-low'] && scenarios['c-low']) {
+    const [dl, cl] = [scenarios['d-low'], scenarios['c-low']];
+    out(`at ${dl.rate} req/s (half of d's peak) the gateway adds p50 ${fmt(dl.p50 - cl.p50)} ms, p99 ${fmt(dl.p99 - cl.p99)} ms over the Express proxy`);
+  }
+  if (gatewayMemory.length) {
+    out(`gateway RSS: ${gatewayMemory.map((m) => `${m.rssMb} MB after ${m.after} (${m.requestsServed} requests)`).join(', ')}; peak ${Math.max(...gatewayMemory.map((m) => m.peakRssMb))} MB`);
+    out(`gateway V8 heap used / total: ${gatewayMemory.map((m) => `${m.heapUsedMb} / ${m.heapTotalMb} MB after ${m.after}`).join(', ')}`);
+  }
+  if (gatewayLog) out(`gateway access log (info, to a file): ${gatewayLog.lines} lines, ${round(gatewayLog.bytes / 1048576, 1)} MB`);
+
+  const first = gatewayMemory[0];
+  const last = gatewayMemory.at(-1);
+  const checks = {
+    'REST ≥ 0.9 × Express proxy (d/c)': ratios['d/c'] === undefined ? undefined : ratios['d/c'] >= 0.9,
+    'REST p99 ≤ Express p99 + 1 ms at half rate (d½ vs c½)': scenarios['d½'] && scenarios['c½'] ? scenarios['d½'].p99 <= scenarios['c½'].p99 + 1 : undefined,
+    'MCP stateless ≥ 0.9 × SDK minimal (e/g)': ratios['e/g'] === undefined ? undefined : ratios['e/g'] >= 0.9,
+    [`gateway RSS < 150 MB at the end (${last?.requestsServed ?? 0} requests served)`]: last ? last.rssMb < 150 : undefined,
+    // No growth: a leak would push the last sample above every earlier one (each lands somewhere in a GC cycle).
+    'gateway RSS flat: last sample ≤ 110 % of the highest before it': last && first !== last ? last.rssMb <= 1.1 * Math.max(...gatewayMemory.slice(0, -1).map((m) => m.rssMb)) : undefined,
+    'zero errors and non-2xx': Object.values(scenarios).every((r) => r.errors === 0 && r.non2xx === 0 && !r.badAnswers && r.upstreamOther === 0),
+  };
+  out();
+  for (const [name, ok] of Object.entries(checks)) out(`${ok === undefined ? 'n/a ' : ok ? 'PASS' : 'FAIL'}  ${name}`);
+  out(`(${round(elapsedMs / 1000, 0)} s in all; load average before ${loadAverage.before.join(' ')}, after ${loadAverage.after.join(' ')})`);
+
+  const cpus = os.cpus();
+  const document = {
+    date: new Date().toISOString(),
+    machine: { cpus: cpus.length, cpuModel: cpus[0]?.model, memoryGb: round(os.totalmem() / 2 ** 30, 1), os: `${os.type()} ${os.release()}`, node: process.version, loadAverage },
+    settings: { durationSeconds: DURATION, warmupSeconds: WARMUP, connections: CONNECTIONS, halfRate, lowRate: scenarios['d-low']?.rate, gatewayEnv: { ...GATEWAY_ENV, GAINSIGHT_API_KEY: '[bench key]' } },
+    scenarios,
+    ratios,
+    gatewayMemory,
+    gatewayLog,
+    checks,
+    table: table.join('\n'),
+  };
+  writeFileSync(join(here, 'results.json'), `${JSON.stringify(document, null, 2)}\n`);
+  out(`wrote ${join('bench', 'results.json')}`);
+}
+
+const cleanup = () => {
+  for (const child of children) child.kill('SIGKILL');
+};
+process.on('SIGINT', () => {
+  cleanup();
+  process.exit(130);
+});
+main().then(
+  () => sleep(0),
+  (error) => {
+    process.stderr.write(`bench: ${error.stack ?? error}\n`);
+    cleanup();
+    process.exitCode = 1;
+  },
+);
