@@ -16,6 +16,7 @@ import type { Metrics } from './observability/metrics.ts';
 import type { LoadedOperation, PluginRegistry } from './plugins/plugin-registry.ts';
 import { CONFIG, IDEMPOTENCY_GUARD, LOGGER, METRICS, PLUGIN_REGISTRY, UPSTREAM_CLIENT } from './tokens.ts';
 import { failureFromStatus, failureFromTransport } from './upstream/classify-response.ts';
+import { secretRefs } from './upstream/credentials.ts';
 import { defaultUpstreamRequest } from './upstream/default-request.ts';
 import { OutboundLimiter } from './upstream/outbound-limiter.ts';
 import { backoffMs, isRetryableStatus, retryAfterMs } from './upstream/retry-policy.ts';
@@ -131,7 +132,7 @@ export class Executor implements OperationExecutor {
     if (entry.operation.upstream.errors === 'passthrough') return passthrough(response, upstreamTitle);
     return failureFromStatus(response, {
       upstreamTitle,
-      credentialSources: credentialSources(entry),
+      credentialSources: secretRefs(entry.loaded.descriptor.upstream.auth).map((ref) => ref.source),
       scrub: (text) => this.scrub(text),
     });
   }
@@ -176,10 +177,4 @@ function outboundLimited(upstream: string, ratePerSecond: number): OperationFail
 function passthrough(response: UpstreamResponse, upstream: string): OperationFailure {
   const { status, body } = response;
   return { kind: 'upstream-status', status, title: `${upstream} answered ${status}`, detail: `${upstream} answered ${status}.`, upstreamStatus: status, upstreamBody: body };
-}
-
-function credentialSources(entry: LoadedOperation): string[] {
-  const auth = entry.loaded.descriptor.upstream.auth;
-  if (!auth) return [];
-  return auth.type === 'basic' ? [auth.username.source, auth.secret.source] : [auth.secret.source];
 }

@@ -1,8 +1,8 @@
-import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
-import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
+import express, { type ErrorRequestHandler, type Express, type Request, type RequestHandler, type Response } from 'express';
 import type { Logger } from 'pino';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { type InboundKeys, WWW_AUTHENTICATE } from '../auth/inbound-keys.ts';
+import { inboundRateLimit as limitInbound } from '../limits/inbound-rate-limit.ts';
 import { hostGuard } from './host-guard.ts';
 import { JSON_RPC, sendJsonRpcError } from './json-rpc-error.ts';
 import type { McpTransportHandler } from './transport-handler.ts';
@@ -27,7 +27,7 @@ export function createMcpApp({ transport, allowedHosts, inboundKeys, bodyLimitBy
   app.set('etag', false);
   app.use(hostGuard(allowedHosts));
   if (inboundKeys.enabled) app.use(requireKey(inboundKeys));
-  if (inboundRateLimit > 0) app.use(MCP_PATH, rateLimitPerClient(inboundRateLimit));
+  if (inboundRateLimit > 0) app.use(MCP_PATH, limitInbound({ perMinute: inboundRateLimit, clientIdOf: mcpClientId, refuse: rateLimited(inboundRateLimit) }));
 
   const allow = transport.methods.join(', ');
   app.all(MCP_PATH, (request, response, next) => {
@@ -81,21 +81,11 @@ function requireKey(keys: InboundKeys): RequestHandler {
   };
 }
 
-function rateLimitPerClient(perMinute: number): RequestHandler {
-  return rateLimit({
-    windowMs: 60_000,
-    limit: perMinute,
-    standardHeaders: 'draft-8',
-    legacyHeaders: false,
-    keyGenerator: (request) => (request as typeof request & { auth?: AuthInfo }).auth?.clientId ?? ipKeyGenerator(request.ip ?? 'unknown'),
-    handler: (request, response, _next, options) => {
-      const resetTime = (request as { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
-      const seconds = resetTime ? Math.max(1, Math.ceil((resetTime.getTime() - Date.now()) / 1000)) : 60;
-      sendJsonRpcError(response, options.statusCode, JSON_RPC.serverError, `Too many requests: more than ${perMinute} per minute from this client (INBOUND_RATE_LIMIT). Retry after ${seconds} s.`, {
-        'retry-after': String(seconds),
-      });
-    },
-  });
+const mcpClientId = (request: Request): string | undefined => (request as Request & { auth?: AuthInfo }).auth?.clientId;
+
+function rateLimited(perMinute: number) {
+  return (_request: Request, response: Response, status: number, seconds: number): void =>
+    sendJsonRpcError(response, status, JSON_RPC.serverError, `Too many requests: more than ${perMinute} per minute from this client (INBOUND_RATE_LIMIT). Retry after ${seconds} s.`);
 }
 
 const notFound: RequestHandler = (request, response) => {

@@ -30,6 +30,7 @@ export interface LoadedOperation extends CompiledOperation {
 export class PluginRegistry {
   private loadedPlugins: LoadedPlugin[] = [];
   private byKey = new Map<string, LoadedOperation>();
+  private secretValues: readonly string[] = [];
 
   constructor(
     @inject(CONFIG) private readonly config: GatewayConfig,
@@ -49,8 +50,8 @@ export class PluginRegistry {
   }
 
   /** Every upstream secret in use, for scrubbing messages. */
-  secrets(): string[] {
-    return this.loadedPlugins.flatMap((plugin) => plugin.credentials.secrets).filter((secret) => secret.length > 0);
+  secrets(): readonly string[] {
+    return this.secretValues;
   }
 
   async load(extra: readonly PluginDescriptor[] = []): Promise<void> {
@@ -63,6 +64,7 @@ export class PluginRegistry {
         this.byKey.set(`${descriptor.id}/${entry.operation.id}`, { ...entry, loaded });
       }
     }
+    this.secretValues = this.loadedPlugins.flatMap((plugin) => plugin.credentials.secrets).filter((secret) => secret.length > 0);
   }
 
   async close(): Promise<void> {

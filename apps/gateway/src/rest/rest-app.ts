@@ -1,5 +1,5 @@
 import type { OperationExecutor } from '@gateway/core';
-import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
+import express, { type ErrorRequestHandler, type Express, type Request, type RequestHandler, type Response } from 'express';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config.ts';
 import { openApiRouter } from '../openapi/openapi-router.ts';
@@ -15,7 +15,7 @@ import { expressPath, mountOperation } from './operation-route.ts';
 import { sendProblem } from './problem.ts';
 import { requestId } from './request-id.ts';
 import { accessLog } from './access-log.ts';
-import { inboundRateLimit } from './inbound-rate-limit.ts';
+import { inboundRateLimit } from '../limits/inbound-rate-limit.ts';
 import { requireInboundKey } from './inbound-auth.ts';
 import { mountSandboxReads } from './sandbox-routes.ts';
 
@@ -46,7 +46,7 @@ export function createRestApp({ config, registry, executor, logger, metrics, lif
   app.use(openApiRouter({ source: registry, options: { bodyLimitBytes: config.bodyLimitBytes, ...(inboundKeys.enabled ? { security: INBOUND_SECURITY } : {}) } }));
 
   if (guard) app.use(guard);
-  if (config.inboundRateLimit > 0) app.use(inboundRateLimit(config.inboundRateLimit));
+  if (config.inboundRateLimit > 0) app.use(inboundRateLimit({ perMinute: config.inboundRateLimit, clientIdOf: restClientId, refuse: rateLimited(config.inboundRateLimit) }));
   const router = express.Router();
   const methodsByPath = new Map<string, Set<string>>();
   for (const entry of registry.operations) {
@@ -74,6 +74,19 @@ const INBOUND_SECURITY: InboundSecurity = {
 };
 
 const EXPOSED_HEADERS = ['X-Request-Id', 'Retry-After', 'RateLimit', 'RateLimit-Policy', 'Idempotent-Replayed'];
+
+const restClientId = (_request: Request, response: Response): string | undefined => response.locals.clientId as string | undefined;
+
+function rateLimited(perMinute: number) {
+  return (request: Request, response: Response, status: number, seconds: number): void =>
+    sendProblem(response, {
+      type: 'rate-limited',
+      title: 'Too many requests',
+      status,
+      detail: `This client sent more than ${perMinute} requests in a minute (INBOUND_RATE_LIMIT). Retry after ${seconds} s.`,
+      instance: request.originalUrl,
+    });
+}
 
 /** While draining, answers ask clients to reconnect elsewhere instead of reusing this connection. */
 function closeWhileDraining(lifecycle: Lifecycle): RequestHandler {

@@ -1,4 +1,4 @@
-import type { UpstreamAuth } from '@gateway/core';
+import type { SecretRef, UpstreamAuth } from '@gateway/core';
 
 /** How a plugin's upstream credential is attached to every call. */
 export interface Credentials {
@@ -10,11 +10,17 @@ export interface Credentials {
 
 export const NO_CREDENTIALS: Credentials = { headers: {}, query: {}, secrets: [] };
 
+/** The secrets an auth scheme is made of. */
+export function secretRefs(auth: UpstreamAuth | undefined): SecretRef[] {
+  if (!auth) return [];
+  return auth.type === 'basic' ? [auth.username, auth.secret] : [auth.secret];
+}
+
 /** The variables an auth scheme needs that are not set. */
 export function missingSecrets(auth: UpstreamAuth | undefined): string[] {
-  if (!auth) return [];
-  const refs = auth.type === 'basic' ? [auth.username, auth.secret] : [auth.secret];
-  return refs.filter((ref) => ref.value === undefined).map((ref) => ref.source);
+  return secretRefs(auth)
+    .filter((ref) => ref.value === undefined)
+    .map((ref) => ref.source);
 }
 
 export function resolveCredentials(auth: UpstreamAuth | undefined, override?: string): Credentials {
