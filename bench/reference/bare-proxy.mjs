@@ -1,5 +1,5 @@
 // Reference (b): the floor for any Node hop. node:http server, parse the JSON body, inject the key,
-// forward over a keep-alive node:http Agent, relay the status. No framework, no logging, no checks.
+// forward over an undici keep-alive pool, relay the status. No framework, no logging, no checks.
 import { createServer } from 'node:http';
 import { forward } from './forward.mjs';
 

@@ -1,5 +1,5 @@
 // Reference (c): the floor for any Express-based gateway. Express 5 + express.json() + one route
-// forwarding over the same keep-alive node:http Agent as (b), relaying the status.
+// forwarding with undici (the same pool code as (b)), relaying the status.
 import express from 'express';
 import { forward } from './forward.mjs';
 

@@ -1,36 +1,23 @@
-// What every reference proxy does upstream: POST the JSON with the key header over a keep-alive
-// node:http Agent (undici is not installed in this repo), drain the answer, resolve its status.
-import http from 'node:http';
+// What every reference proxy does upstream: POST the JSON with the key header over an undici keep-alive
+// pool, drain the answer, resolve its status.
+import { Pool } from 'undici';
 
-const agent = new http.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64 });
 const key = process.env.BENCH_PX_KEY ?? 'bench-px-key';
+const pools = new Map();
 
 /** @returns {Promise<number>} the upstream status */
-export function forward(upstreamUrl, body) {
-  const url = new URL('/v1/events/custom', upstreamUrl);
-  const payload = JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const request = http.request(
-      {
-        agent,
-        host: url.hostname,
-        port: url.port,
-        path: url.pathname,
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(payload),
-          accept: 'application/json',
-          'x-aptrinsic-api-key': key,
-        },
-      },
-      (response) => {
-        response.resume();
-        response.on('end', () => resolve(response.statusCode ?? 502));
-        response.on('error', reject);
-      },
-    );
-    request.on('error', reject);
-    request.end(payload);
+export async function forward(upstreamUrl, body) {
+  let pool = pools.get(upstreamUrl);
+  if (!pool) {
+    pool = new Pool(upstreamUrl, { connections: 256, pipelining: 1 });
+    pools.set(upstreamUrl, pool);
+  }
+  const answer = await pool.request({
+    path: '/v1/events/custom',
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json', 'x-aptrinsic-api-key': key },
+    body: JSON.stringify(body),
   });
+  await answer.body.dump();
+  return answer.statusCode;
 }

@@ -76,7 +76,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       const [restFinished, mcpFinished] = await Promise.all([drainServer(server, config.shutdownTimeoutMs), mcp.close(config.shutdownTimeoutMs)]);
       const finished = restFinished && mcpFinished;
       if (!finished) logger.warn({ timeoutMs: config.shutdownTimeoutMs }, 'in-flight requests cut at SHUTDOWN_TIMEOUT_MS');
-      container.resolve(UPSTREAM_CLIENT).close();
+      await container.resolve(UPSTREAM_CLIENT).close();
       await registry.close();
     },
   };

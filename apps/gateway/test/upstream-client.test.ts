@@ -51,7 +51,7 @@ async function startUpstream() {
 const CONFIG = { upstreamTimeoutMs: 5_000 } as GatewayConfig;
 const EVENT = { eventName: 'Signup', identifyId: 'u-1', propertyKey: 'AP-TEST-1' };
 
-describe('upstream client (axios over the keep-alive adapter)', () => {
+describe('upstream client (axios over the undici adapter)', () => {
   let upstream: Awaited<ReturnType<typeof startUpstream>>;
   let client: UpstreamClient;
 
@@ -64,7 +64,7 @@ describe('upstream client (axios over the keep-alive adapter)', () => {
     upstream.answer((_request, response) => void response.writeHead(201).end());
   });
   afterAll(async () => {
-    client.close();
+    await client.close();
     await upstream.close();
   });
 

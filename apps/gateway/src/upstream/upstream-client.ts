@@ -1,11 +1,10 @@
-import http from 'node:http';
-import https from 'node:https';
 import type { UpstreamRequest, UpstreamResponse } from '@gateway/core';
 import axios, { type AxiosInstance, isAxiosError } from 'axios';
 import { inject, injectable } from 'tsyringe';
+import { Agent } from 'undici';
 import type { GatewayConfig } from '../config.ts';
 import { CONFIG } from '../tokens.ts';
-import { keepAliveAdapter } from './keep-alive-adapter.ts';
+import { undiciAdapter } from './undici-adapter.ts';
 import { parseLeniently } from './parse-body.ts';
 
 export type TransportFailure = 'timeout' | 'refused' | 'reset' | 'unreachable';
@@ -30,21 +29,17 @@ export interface OutgoingCall {
   readonly signal?: AbortSignal;
 }
 
-/** Calls upstreams with axios over keep-alive agents; every status is an answer, never a throw. */
+/** Calls upstreams with axios over undici keep-alive pools; every status is an answer, never a throw. */
 @injectable()
 export class UpstreamClient {
   private readonly http: AxiosInstance;
-  private readonly agents = {
-    http: new http.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64 }),
-    https: new https.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64 }),
-  };
+  /** One keep-alive pool per upstream origin, up to 256 connections each. */
+  private readonly dispatcher = new Agent({ connections: 256 });
 
   constructor(@inject(CONFIG) config: GatewayConfig) {
     this.http = axios.create({
-      adapter: keepAliveAdapter(),
+      adapter: undiciAdapter(this.dispatcher),
       timeout: config.upstreamTimeoutMs,
-      httpAgent: this.agents.http,
-      httpsAgent: this.agents.https,
       maxRedirects: 0,
       proxy: false,
       responseType: 'text',
@@ -89,9 +84,9 @@ export class UpstreamClient {
     }
   }
 
-  close(): void {
-    this.agents.http.destroy();
-    this.agents.https.destroy();
+  /** Closes every upstream connection; calls still in flight fail as resets. */
+  close(): Promise<void> {
+    return this.dispatcher.destroy();
   }
 }
 
