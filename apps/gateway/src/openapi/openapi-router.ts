@@ -1,11 +1,11 @@
 import type { OpenAPIObject } from 'openapi3-ts/oas31';
-import express, { type Request, type Response, type Router } from 'express';
+import type { IRouter, Request, Response } from 'express';
 import { stringify } from 'yaml';
 import { buildOpenApiDocument } from './build-document.ts';
 import { DEFAULT_INFO } from './document-info.ts';
 import { DOCS_PATH, OPENAPI_JSON_PATH, OPENAPI_YAML_PATH } from './paths.ts';
 import { serverUrlFrom } from './servers.ts';
-import { swaggerUiRouter } from './swagger-ui.ts';
+import { mountSwaggerUi } from './swagger-ui.ts';
 import type { DocumentOptions, DocumentSource } from './types.ts';
 
 export interface OpenApiRouterParts {
@@ -18,10 +18,10 @@ export interface OpenApiRouterParts {
 const MAX_RENDERINGS = 16;
 
 /**
- * `GET /openapi.json`, `GET /openapi.yaml` and Swagger UI at `/docs/`. The document is built once; only
- * `servers` changes per request (the host the caller reached), so trial calls go back to that host.
+ * Mounts `GET /openapi.json`, `GET /openapi.yaml` and Swagger UI at `/docs/`. The document is built once;
+ * only `servers` changes per request (the host the caller reached), so trial calls go back to that host.
  */
-export function openApiRouter({ source, options = {} }: OpenApiRouterParts): Router {
+export function mountOpenApi(router: IRouter, { source, options = {} }: OpenApiRouterParts): void {
   const document = buildOpenApiDocument(source, { info: DEFAULT_INFO, ...options });
   const renderings = new Map<string, { json?: string; yaml?: string }>();
   const render = (request: Request, format: 'json' | 'yaml'): string => {
@@ -43,11 +43,9 @@ export function openApiRouter({ source, options = {} }: OpenApiRouterParts): Rou
     response.type(type).send(body);
   };
 
-  const router = express.Router();
   router.get(OPENAPI_JSON_PATH, (request, response) => send(response, 'application/json', render(request, 'json')));
   router.get(OPENAPI_YAML_PATH, (request, response) => send(response, 'application/yaml', render(request, 'yaml')));
-  router.use(swaggerUiRouter(DOCS_PATH, OPENAPI_JSON_PATH, `${document.info.title}: API documentation`));
-  return router;
+  mountSwaggerUi(router, DOCS_PATH, OPENAPI_JSON_PATH, `${document.info.title}: API documentation`);
 }
 
 function withServer(document: OpenAPIObject, url: string): OpenAPIObject {

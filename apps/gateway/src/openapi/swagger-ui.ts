@@ -1,4 +1,4 @@
-import express, { type Router } from 'express';
+import express, { type IRouter } from 'express';
 import swaggerUi, { type SwaggerUiOptions } from 'swagger-ui-express';
 
 /** The files Swagger UI's page loads; anything else under the docs path is not served. */
@@ -12,10 +12,10 @@ const ASSETS = new Set([
 ]);
 
 /**
- * Swagger UI at `<path>/` bound to the served document. Per-instance init script (`serveFiles`), so several
+ * Mounts Swagger UI at `<path>/` bound to the served document. Per-instance init script (`serveFiles`), so several
  * gateways in one process never share it; `<path>` redirects to `<path>/`, the page's assets are relative.
  */
-export function swaggerUiRouter(path: string, documentUrl: string, title: string): Router {
+export function mountSwaggerUi(router: IRouter, path: string, documentUrl: string, title: string): void {
   const options: SwaggerUiOptions = {
     customSiteTitle: title,
     swaggerUrl: documentUrl,
@@ -30,7 +30,6 @@ export function swaggerUiRouter(path: string, documentUrl: string, title: string
   const assets = express.Router();
   assets.use(...swaggerUi.serveFiles(undefined, options));
 
-  const router = express.Router();
   router.get([path, `${path}/`], (request, response, next) => {
     if (!request.path.endsWith('/')) {
       const query = request.originalUrl.indexOf('?');
@@ -40,5 +39,4 @@ export function swaggerUiRouter(path: string, documentUrl: string, title: string
     page(request, response, next);
   });
   router.use(path, (request, response, next) => (ASSETS.has(request.path) ? assets(request, response, next) : next()));
-  return router;
 }

@@ -1,16 +1,15 @@
-import { type RequestHandler, Router } from 'express';
+import type { IRouter, RequestHandler } from 'express';
 import type { Metrics } from '../observability/metrics.ts';
 import type { PluginRegistry } from '../plugins/plugin-registry.ts';
 import type { Lifecycle } from './lifecycle.ts';
 
-/** `/healthz` (alive), `/readyz` (plugins loaded and not draining), `/metrics` (Prometheus text). */
-export function opsRoutes(parts: {
+/** Mounts `/healthz` (alive), `/readyz` (plugins loaded and not draining), `/metrics` (Prometheus text). */
+export function mountOpsRoutes(router: IRouter, parts: {
   readonly registry: PluginRegistry;
   readonly lifecycle: Lifecycle;
   readonly metrics: Metrics;
   readonly guardMetrics: RequestHandler | undefined;
-}): Router {
-  const router = Router();
+}): void {
   router.get('/healthz', (_request, response) => {
     response.json({ status: 'ok' });
   });
@@ -25,5 +24,4 @@ export function opsRoutes(parts: {
   };
   if (parts.guardMetrics) router.get('/metrics', parts.guardMetrics, metrics);
   else router.get('/metrics', metrics);
-  return router;
 }

@@ -1,5 +1,5 @@
 import { type OperationExecutor, type RestParameterSource, restParameterSources } from '@gateway/core';
-import express, { type Request, type RequestHandler, type Router } from 'express';
+import express, { type IRouter, type Request, type RequestHandler } from 'express';
 import type { LoadedOperation } from '../plugins/plugin-registry.ts';
 import { sendFailure, sendProblem } from './problem.ts';
 
@@ -11,7 +11,7 @@ export function expressPath(path: string): string {
 }
 
 /** Mounts one REST exposure: content-type check, JSON parsing, input assembly, then the shared executor. */
-export function mountOperation(router: Router, entry: LoadedOperation, executor: OperationExecutor, bodyLimitBytes: number): void {
+export function mountOperation(router: IRouter, entry: LoadedOperation, executor: OperationExecutor, bodyLimitBytes: number): void {
   const { operation, plugin } = entry;
   if (!operation.rest) return;
   const sources = restParameterSources(entry.operation);

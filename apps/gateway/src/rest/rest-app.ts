@@ -2,14 +2,14 @@ import type { OperationExecutor } from '@gateway/core';
 import express, { type ErrorRequestHandler, type Express, type Request, type RequestHandler, type Response } from 'express';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config.ts';
-import { openApiRouter } from '../openapi/openapi-router.ts';
+import { mountOpenApi } from '../openapi/openapi-router.ts';
 import type { InboundSecurity } from '../openapi/types.ts';
 import { securityHeaders } from '../openapi/security-headers.ts';
 import type { PluginRegistry } from '../plugins/plugin-registry.ts';
 import type { InboundKeys } from '../auth/inbound-keys.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Lifecycle } from '../ops/lifecycle.ts';
-import { opsRoutes } from '../ops/ops-routes.ts';
+import { mountOpsRoutes } from '../ops/ops-routes.ts';
 import cors from 'cors';
 import { expressPath, mountOperation } from './operation-route.ts';
 import { sendProblem } from './problem.ts';
@@ -29,7 +29,11 @@ export interface RestAppParts {
   readonly inboundKeys: InboundKeys;
 }
 
-/** The REST front door: routes from descriptors, problem+json for every error. */
+/**
+ * The REST front door: routes from descriptors, problem+json for every error. Every route is mounted on the
+ * app itself: a nested Router that matches nothing hands the request on through setImmediate, a turn of the
+ * event loop per router on every API call.
+ */
 export function createRestApp({ config, registry, executor, logger, metrics, lifecycle, inboundKeys }: RestAppParts): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -41,22 +45,20 @@ export function createRestApp({ config, registry, executor, logger, metrics, lif
   app.use(closeWhileDraining(lifecycle));
   if (config.corsOrigins.length > 0) app.use(cors({ origin: [...config.corsOrigins], exposedHeaders: EXPOSED_HEADERS, maxAge: 600 }));
   const guard = inboundKeys.enabled ? requireInboundKey(inboundKeys) : undefined;
-  app.use(opsRoutes({ registry, lifecycle, metrics, guardMetrics: config.metricsPublic ? undefined : guard }));
-  // API documentation, before the operation routes. Inbound auth, once it exists, passes `options.security` here.
-  app.use(openApiRouter({ source: registry, options: { bodyLimitBytes: config.bodyLimitBytes, ...(inboundKeys.enabled ? { security: INBOUND_SECURITY } : {}) } }));
+  mountOpsRoutes(app, { registry, lifecycle, metrics, guardMetrics: config.metricsPublic ? undefined : guard });
+  // API documentation, before the guard: the document declares the inbound security schemes when keys are on.
+  mountOpenApi(app, { source: registry, options: { bodyLimitBytes: config.bodyLimitBytes, ...(inboundKeys.enabled ? { security: INBOUND_SECURITY } : {}) } });
 
   if (guard) app.use(guard);
   if (config.inboundRateLimit > 0) app.use(inboundRateLimit({ perMinute: config.inboundRateLimit, clientIdOf: restClientId, refuse: rateLimited(config.inboundRateLimit) }));
-  const router = express.Router();
   const methodsByPath = new Map<string, Set<string>>();
   for (const entry of registry.operations) {
     if (!entry.operation.rest) continue;
-    mountOperation(router, entry, executor, config.bodyLimitBytes);
+    mountOperation(app, entry, executor, config.bodyLimitBytes);
     const path = expressPath(entry.operation.rest.path);
     methodsByPath.set(path, (methodsByPath.get(path) ?? new Set()).add(entry.operation.rest.method));
   }
-  mountSandboxReads(router, registry, methodsByPath);
-  app.use(router);
+  mountSandboxReads(app, registry, methodsByPath);
 
   for (const [path, methods] of methodsByPath) app.all(path, methodNotAllowed([...methods]));
   app.use(notFound);

@@ -1,8 +1,8 @@
-import type { Router } from 'express';
+import type { IRouter } from 'express';
 import type { PluginRegistry } from '../plugins/plugin-registry.ts';
 
 /** In sandbox mode, `GET /sandbox/<route>` shows what the sandbox received, with the sandbox's own key injected. */
-export function mountSandboxReads(router: Router, registry: PluginRegistry, methodsByPath: Map<string, Set<string>>): void {
+export function mountSandboxReads(router: IRouter, registry: PluginRegistry, methodsByPath: Map<string, Set<string>>): void {
   for (const plugin of registry.plugins) {
     const { sandbox } = plugin;
     if (!sandbox) continue;
