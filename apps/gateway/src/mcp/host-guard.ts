@@ -24,10 +24,17 @@ export function allowedHostnames(bindHost: string, configured: readonly string[]
  * `Host: evil.example` (and `Origin: http://evil.example`). Both must name a host we serve, port aside.
  */
 export function hostGuard(allowed: ReadonlySet<string> | undefined): RequestHandler {
+  // A client sends the same Host on every call: parse each value once (bounded, so junk cannot grow it).
+  const hostnames = new Map<string, string | undefined>();
   return (request, response, next) => {
     if (!allowed) return next();
     const host = request.headers.host;
-    const hostname = host ? hostnameOf(host) : undefined;
+    let hostname = host ? hostnames.get(host) : undefined;
+    if (host && hostname === undefined && !hostnames.has(host)) {
+      if (hostnames.size >= 64) hostnames.clear();
+      hostname = hostnameOf(host);
+      hostnames.set(host, hostname);
+    }
     if (!hostname || !allowed.has(hostname)) {
       return sendJsonRpcError(
         response,

@@ -52,8 +52,11 @@ export class UpstreamClient {
     // axios's instance-wide default headers (`Accept: application/json, text/plain, */*` and empty per-method
     // sets) are always overridden by the headers send() passes; without them axios has less to merge per call.
     this.http.defaults.headers = {} as AxiosInstance['defaults']['headers'];
-    // Only axios's default transformRequest (replaced above) reads `env` (FormData and Blob classes); merging it is waste.
+    // Defaults no call here reads, merged into every request config all the same: `env` (FormData and Blob
+    // classes, for the default transformRequest replaced above), the XSRF names (browsers only) and
+    // maxBodyLength (axios's http adapter, which these calls never reach).
     this.http.defaults.env = undefined;
+    for (const unused of ['xsrfCookieName', 'xsrfHeaderName', 'maxBodyLength'] as const) delete this.http.defaults[unused];
   }
 
   async send(call: OutgoingCall): Promise<UpstreamResponse> {
