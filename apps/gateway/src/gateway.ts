@@ -4,7 +4,7 @@ import type { Environment, PluginDescriptor } from '@gateway/core';
 import type { DestinationStream, Logger } from 'pino';
 import { type GatewayConfig, readConfig } from './config.ts';
 import { createContainer } from './container.ts';
-import { createLogger, flushLogger } from './logger.ts';
+import { createLogger } from './logger.ts';
 import type { McpListener } from './mcp/mcp-listener.ts';
 import { startMcp } from './mcp/start-mcp.ts';
 import type { LoadedPlugin } from './plugins/plugin-registry.ts';
@@ -78,7 +78,6 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       if (!finished) logger.warn({ timeoutMs: config.shutdownTimeoutMs }, 'in-flight requests cut at SHUTDOWN_TIMEOUT_MS');
       await container.resolve(UPSTREAM_CLIENT).close();
       await registry.close();
-      await flushLogger(logger);
     },
   };
 }

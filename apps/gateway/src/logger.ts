@@ -16,17 +16,7 @@ export const REDACTED_PATHS = [
 // No `*.field` wildcards: they make pino walk every property of every line (about 4 µs a line, measured).
 // Nothing logs credential-bearing objects; these paths are the backstop for headers and axios errors.
 
-/**
- * JSON lines to `destination`, by default stdout written asynchronously: lines logged while a write is in
- * flight go out together in the next one, instead of one blocking write per line on the request path.
- * `flushLogger` empties the buffer; the gateway calls it when it stops.
- */
 export function createLogger(level: string, destination?: DestinationStream): Logger {
   const options = { level, base: { service: 'gateway' }, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } };
-  return pino(options, destination ?? pino.destination({ dest: 1, sync: false }));
-}
-
-/** Resolves once every line logged so far has been written. */
-export function flushLogger(logger: Logger): Promise<void> {
-  return new Promise((resolve) => logger.flush(() => resolve()));
+  return destination ? pino(options, destination) : pino(options);
 }
