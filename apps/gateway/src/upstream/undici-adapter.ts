@@ -48,9 +48,28 @@ function isEmpty(params: unknown): boolean {
   return true;
 }
 
+/** An upstream URL split for undici; a gateway calls the same few URLs over and over, so each is parsed once. */
+interface Target {
+  readonly origin: string;
+  readonly path: string;
+}
+const targets = new Map<string, Target>();
+const MAX_TARGETS = 256;
+
+function targetOf(href: string): Target {
+  let target = targets.get(href);
+  if (!target) {
+    const url = new URL(href);
+    target = { origin: url.origin, path: url.pathname + url.search };
+    if (targets.size >= MAX_TARGETS) targets.clear();
+    targets.set(href, target);
+  }
+  return target;
+}
+
 function exchange(dispatcher: Dispatcher, config: InternalAxiosRequestConfig): Promise<AxiosResponse<string>> {
   return new Promise((resolve, reject) => {
-    const url = new URL(config.url as string);
+    const { origin, path } = targetOf(config.url as string);
     const headers = config.headers;
     if (!headers.has('user-agent')) headers.set('User-Agent', `axios/${axios.VERSION}`, false);
     if (!headers.has('accept-encoding')) headers.set('Accept-Encoding', ACCEPT_ENCODING, false);
@@ -84,7 +103,7 @@ function exchange(dispatcher: Dispatcher, config: InternalAxiosRequestConfig): P
     let size = 0;
 
     dispatcher.dispatch(
-      { origin: url.origin, path: url.pathname + url.search, method, headers: headers.toJSON() as Record<string, string>, body },
+      { origin, path, method, headers: headers.toJSON() as Record<string, string>, body },
       {
         onRequestStart(started) {
           controller = started;
