@@ -326,8 +326,8 @@ async function openSession(url, headers) {
 
 const SCENARIOS = {
   a: 'upstream directly (node:http, 201)',
-  b: 'bare proxy: node:http + keep-alive Agent',
-  c: 'Express 5 proxy: express.json() + 1 route',
+  b: 'bare proxy: node:http + undici keep-alive pool',
+  c: 'Express 5 proxy: express.json() + 1 route + undici',
   'c½': 'c, paced at half of c’s peak rate',
   d: 'gateway REST, all production features',
   'd½': 'd, paced at half of c’s peak rate',
