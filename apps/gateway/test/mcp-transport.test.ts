@@ -96,6 +96,14 @@ describe('MCP HTTP layer, stateless (default)', () => {
     expectJsonRpcError(answer, 403, -32000, 'evil.example.com');
   });
 
+  it('gives a Host the same verdict every time it comes back (each value is parsed once)', async () => {
+    for (let round = 0; round < 3; round++) {
+      expectJsonRpcError(keep(await postRaw(url, INITIALIZE, { host: `evil.example.com:${port}` })), 403, -32000, 'evil.example.com');
+      expectJsonRpcError(keep(await postRaw(url, INITIALIZE, { host: 'user@localhost' })), 403, -32000, 'user@localhost');
+      expect(keep(await postRaw(url, INITIALIZE, { host: `localhost:${port}` })).status).toBe(200);
+    }
+  });
+
   it('rejects a foreign Origin with 403 even when Host is local', async () => {
     const answer = keep(await postRaw(url, INITIALIZE, { host: `127.0.0.1:${port}`, origin: 'http://evil.example.com' }));
     expectJsonRpcError(answer, 403, -32000, 'Origin');

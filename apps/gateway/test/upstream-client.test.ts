@@ -124,6 +124,19 @@ describe('upstream client (axios over the undici adapter)', () => {
     expect(answer.headers['content-encoding']).toBeUndefined();
   });
 
+  it('sends each call to its own upstream when several are in use', async () => {
+    const other = await startUpstream();
+    try {
+      for (const target of [upstream, other, upstream]) await client.send(call({ baseUrl: `${target.url}/v1` }));
+      expect(upstream.seen.map((seen) => seen.url)).toEqual(['/v1/events/custom', '/v1/events/custom']);
+      expect(other.seen.map((seen) => seen.url)).toEqual(['/v1/events/custom']);
+      await client.send(call({ baseUrl: `${other.url}/v2`, request: { method: 'POST', path: '/other', body: EVENT } }));
+      expect(other.seen.at(-1)?.url).toBe('/v2/other');
+    } finally {
+      await other.close();
+    }
+  });
+
   it('reuses one keep-alive connection for calls in sequence', async () => {
     const before = upstream.connections();
     for (let i = 0; i < 5; i++) await client.send(call());
