@@ -39,6 +39,8 @@ const CPU_PROF = process.env.BENCH_CPU_PROF === '1';
 const KEEP_LOGS = process.env.BENCH_KEEP_LOGS === '1';
 const NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 
+/** The V8 heap caps a memory-bound deployment would set (NODE_OPTIONS); the d-mem row measures their price. */
+const MEMORY_FLAGS = ['--max-semi-space-size=8', '--max-old-space-size=256'];
 const PX_KEY = 'bench-px-key';
 const CLIENT_KEY = 'bench-client-key';
 const EVENT = { eventName: 'Signup', identifyId: 'u-1', propertyKey: 'AP-TEST-1' };
@@ -89,10 +91,10 @@ async function forkTarget(file, env = {}) {
 }
 
 /** The gateway as deployed: the esbuild bundle, JSON logs at info to a file, ports from its banner. */
-async function startGatewayChild(name, upstreamUrl, extraEnv = {}) {
+async function startGatewayChild(name, upstreamUrl, extraEnv = {}, nodeFlags = []) {
   const logFile = join(os.tmpdir(), `gateway-bench-${process.pid}-${name}.log`);
   const logFd = openSync(logFile, 'w');
-  const child = spawn(process.execPath, [...NODE_FLAGS, ...cpuProfArgs(`gateway-${name}`), gatewayMain], {
+  const child = spawn(process.execPath, [...NODE_FLAGS, ...nodeFlags, ...cpuProfArgs(`gateway-${name}`), gatewayMain], {
     cwd: root,
     env: { PATH: process.env.PATH, ...GATEWAY_ENV, GAINSIGHT_PX_BASE_URL: `${upstreamUrl}/v1`, ...extraEnv, ...gatewayEnvOverride },
     stdio: ['ignore', logFd, 'pipe'],
@@ -338,6 +340,7 @@ const SCENARIOS = {
   g: 'SDK minimal MCP server, stateless',
   'g+': 'g with one shared schema validator',
   'd-again': 'd again for 2× the duration, after d½ and e',
+  'd-mem': `d for 2× the duration, heap capped: node ${MEMORY_FLAGS.join(' ')}`,
 };
 const wanted = (...ids) => !ONLY || ids.some((id) => ONLY.has(id));
 
@@ -411,6 +414,13 @@ async function main() {
     else rmSync(gateway.logFile, { force: true });
   }
 
+  if (wanted('d-mem')) {
+    const gateway = await startGatewayChild('memory-capped', upstream.url, {}, MEMORY_FLAGS);
+    await record('d-mem', () => closedLoop(restLoad(gateway.rest, { 'x-api-key': CLIENT_KEY }), gateway.child.pid, 2 * DURATION), gateway.child.pid);
+    await stop(gateway.child);
+    rmSync(gateway.logFile, { force: true });
+  }
+
   if (wanted('c-low') && lowRate) {
     // The latency the gateway adds at a load both sustain: the Express proxy again, at d-low's rate.
     const express = await forkTarget('reference/express-proxy.mjs', { UPSTREAM_URL: upstream.url });
@@ -481,6 +491,11 @@ function report(results, gatewayMemory, halfRate, elapsedMs, loadAverage) {
   if (gatewayMemory.length) {
     out(`gateway RSS: ${gatewayMemory.map((m) => `${m.rssMb} MB after ${m.after} (${m.requestsServed} requests)`).join(', ')}; peak ${Math.max(...gatewayMemory.map((m) => m.peakRssMb))} MB`);
     out(`gateway V8 heap used / total: ${gatewayMemory.map((m) => `${m.heapUsedMb} / ${m.heapTotalMb} MB after ${m.after}`).join(', ')}`);
+  }
+  const capped = scenarios['d-mem'];
+  if (capped) {
+    const of = d ?? scenarios['d-again'];
+    out(`heap capped (${MEMORY_FLAGS.join(' ')}): RSS ${capped.rssMb} MB after ${capped.served} requests at ${fmt(capped.rps, 0)} req/s${of ? ` (${fmt(capped.rps / of.rps, 2)} × d)` : ''}`);
   }
   if (gatewayLog) out(`gateway access log (info, to a file): ${gatewayLog.lines} lines, ${round(gatewayLog.bytes / 1048576, 1)} MB`);
 
