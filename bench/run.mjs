@@ -340,7 +340,7 @@ const SCENARIOS = {
   g: 'SDK minimal MCP server, stateless',
   'g+': 'g with one shared schema validator',
   'd-again': 'd again for 2× the duration, after d½ and e',
-  'd-mem': `d for 2× the duration, heap capped: node ${MEMORY_FLAGS.join(' ')}`,
+  'd-mem': 'd in a fresh gateway with a capped V8 heap, 2× the duration',
 };
 const wanted = (...ids) => !ONLY || ids.some((id) => ONLY.has(id));
 
