@@ -400,11 +400,13 @@ async function main() {
       gatewayMemory.push({ after: id, requestsServed: served, ...memoryOf(gateway.child.pid), ...(await heapOf(gateway.rest, auth)) });
     };
     if (wanted('d')) await phase('d', () => closedLoop(restLoad(gateway.rest, auth), gateway.child.pid));
-    if (wanted('d½') && halfRate) await phase('d½', () => pacedLoop(restLoad(gateway.rest, auth), halfRate, gateway.child.pid));
+    // d-low before d½: its latencies are then those of a gateway that has not just been overloaded (d½ usually
+    // runs above the gateway's capacity and leaves a heap full of queued requests' garbage).
     if (wanted('d-low') && results.d) {
       lowRate = Math.max(1, Math.round(results.d.rps / 2));
       await phase('d-low', () => pacedLoop(restLoad(gateway.rest, auth), lowRate, gateway.child.pid));
     }
+    if (wanted('d½') && halfRate) await phase('d½', () => pacedLoop(restLoad(gateway.rest, auth), halfRate, gateway.child.pid));
     if (wanted('e')) await phase('e', () => closedLoop(mcpLoad(gateway.mcp, auth), gateway.child.pid));
     if (wanted('d-again')) await phase('d-again', () => closedLoop(restLoad(gateway.rest, auth), gateway.child.pid, 2 * DURATION));
     await stop(gateway.child);
