@@ -1,4 +1,4 @@
-import { createServer, type RequestListener, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Environment, PluginDescriptor } from '@gateway/core';
 import type { DestinationStream, Logger } from 'pino';
@@ -10,6 +10,7 @@ import { startMcp } from './mcp/start-mcp.ts';
 import type { LoadedPlugin } from './plugins/plugin-registry.ts';
 import { createRestApp } from './rest/rest-app.ts';
 import { drainServer } from './ops/drain.ts';
+import { listenExpress } from './ops/listen.ts';
 import { CONFIG, EXECUTOR, INBOUND_KEYS, LIFECYCLE, LOGGER, METRICS, PLUGIN_REGISTRY, UPSTREAM_CLIENT } from './tokens.ts';
 
 export interface GatewayOptions {
@@ -50,7 +51,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   });
   let server: Server;
   try {
-    server = await listen(app, config.port, config.host);
+    server = await listenExpress(app, config.port, config.host);
   } catch (error) {
     await registry.close();
     throw error;
@@ -80,17 +81,6 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       await registry.close();
     },
   };
-}
-
-function listen(handler: RequestListener, port: number, host: string): Promise<Server> {
-  const server = createServer(handler);
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve(server);
-    });
-  });
 }
 
 export function urlOf(server: Server): string {

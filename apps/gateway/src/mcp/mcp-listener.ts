@@ -1,6 +1,8 @@
-import { createServer, type RequestListener, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Express } from 'express';
 import { drainServer } from '../ops/drain.ts';
+import { listenExpress } from '../ops/listen.ts';
 import { MCP_PATH } from './mcp-app.ts';
 import type { McpTransportHandler } from './transport-handler.ts';
 
@@ -12,15 +14,8 @@ export interface McpListener {
 }
 
 /** The MCP port: its own HTTP server beside the REST one, in the same process. */
-export async function listenMcp(app: RequestListener, transport: McpTransportHandler, port: number, host: string): Promise<McpListener> {
-  const server = createServer(app);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+export async function listenMcp(app: Express, transport: McpTransportHandler, port: number, host: string): Promise<McpListener> {
+  const server = await listenExpress(app, port, host);
   return {
     url: `${baseUrl(server)}${MCP_PATH}`,
     close: async (timeoutMs) => {
