@@ -338,7 +338,8 @@ const SCENARIOS = {
   e: 'gateway MCP tools/call, stateless',
   f: 'gateway MCP tools/call, sessions',
   g: 'SDK minimal MCP server, stateless',
-  'g+': 'g with one shared schema validator',
+  'g+': 'g with one shared schema validator, hosted as the gateway hosts Express',
+  'c+': 'c hosted as the gateway hosts Express (prototype-bound requests)',
   'd-again': 'd again for 2× the duration, after d½ and e',
   'd-mem': 'd in a fresh gateway with a capped V8 heap, 2× the duration',
 };
@@ -386,6 +387,12 @@ async function main() {
     const c = await record('c', () => closedLoop(restLoad(express.url), express.child.pid), express.child.pid);
     halfRate = Math.max(1, Math.round(c.rps / 2));
     if (wanted('c½', 'd½')) await record('c½', () => pacedLoop(restLoad(express.url), halfRate, express.child.pid), express.child.pid);
+    await stop(express.child);
+  }
+
+  if (wanted('c+')) {
+    const express = await forkTarget('reference/express-proxy.mjs', { UPSTREAM_URL: upstream.url, PROTOTYPE_BOUND: 'true' });
+    await record('c+', () => closedLoop(restLoad(express.url), express.child.pid), express.child.pid);
     await stop(express.child);
   }
 
@@ -446,7 +453,7 @@ async function main() {
     await stop(sdk.child);
   }
   if (wanted('g+')) {
-    const sdk = await forkTarget('reference/sdk-mcp.mjs', { UPSTREAM_URL: upstream.url, SHARED_VALIDATOR: 'true' });
+    const sdk = await forkTarget('reference/sdk-mcp.mjs', { UPSTREAM_URL: upstream.url, SHARED_VALIDATOR: 'true', PROTOTYPE_BOUND: 'true' });
     await record('g+', () => closedLoop(mcpLoad(sdk.url), sdk.child.pid), sdk.child.pid);
     await stop(sdk.child);
   }
@@ -481,8 +488,8 @@ function report(results, gatewayMemory, halfRate, elapsedMs, loadAverage) {
   for (const line of table) out(line);
 
   const ratio = (x, y) => (x && y ? round(x.rps / y.rps, 2) : undefined);
-  const { b, c, d, e, f, g, 'g+': gShared } = scenarios;
-  const ratios = { 'd/c': ratio(d, c), 'd/b': ratio(d, b), 'e/g': ratio(e, g), 'f/g': ratio(f, g), 'e/g+': ratio(e, gShared), 'c/b': ratio(c, b) };
+  const { b, c, d, e, f, g, 'g+': gShared, 'c+': cBound } = scenarios;
+  const ratios = { 'd/c': ratio(d, c), 'd/c+': ratio(d, cBound), 'd/b': ratio(d, b), 'e/g': ratio(e, g), 'f/g': ratio(f, g), 'e/g+': ratio(e, gShared), 'c/b': ratio(c, b) };
   out();
   out(`ratios: ${Object.entries(ratios).filter(([, v]) => v !== undefined).map(([k, v]) => `${k} = ${v.toFixed(2)}`).join(', ')}`);
   if (halfRate) out(`c½ and d½ paced at ${halfRate} req/s (half of c's peak)`);

@@ -1,6 +1,7 @@
 // Reference (c): the floor for any Express-based gateway. Express 5 + express.json() + one route
 // forwarding with undici (the same pool code as (b)), relaying the status.
 import express from 'express';
+import { listen } from './express-server.mjs';
 import { forward } from './forward.mjs';
 
 const upstream = process.env.UPSTREAM_URL;
@@ -14,5 +15,5 @@ app.post('/v1/custom-events', async (request, response) => {
     response.status(502).end();
   }
 });
-const server = app.listen(0, '127.0.0.1', () => process.send?.({ url: `http://127.0.0.1:${server.address().port}` }));
+const server = listen(app, () => process.send?.({ url: `http://127.0.0.1:${server.address().port}` }));
 process.on('SIGTERM', () => process.exit(0));

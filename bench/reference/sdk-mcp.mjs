@@ -6,6 +6,7 @@ import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
+import { listen } from './express-server.mjs';
 import { forward } from './forward.mjs';
 
 const upstream = process.env.UPSTREAM_URL;
@@ -41,5 +42,5 @@ app.post('/mcp', async (request, response) => {
   await server.connect(transport);
   await transport.handleRequest(request, response, request.body);
 });
-const server = app.listen(0, '127.0.0.1', () => process.send?.({ url: `http://127.0.0.1:${server.address().port}/mcp` }));
+const server = listen(app, () => process.send?.({ url: `http://127.0.0.1:${server.address().port}/mcp` }));
 process.on('SIGTERM', () => process.exit(0));
