@@ -18,6 +18,7 @@ import { CONFIG, IDEMPOTENCY_GUARD, LOGGER, METRICS, PLUGIN_REGISTRY, UPSTREAM_C
 import { failureFromStatus, failureFromTransport } from './upstream/classify-response.ts';
 import { secretRefs } from './upstream/credentials.ts';
 import { defaultUpstreamRequest } from './upstream/default-request.ts';
+import { redactJson, redactText } from './upstream/redact.ts';
 import { OutboundLimiter } from './upstream/outbound-limiter.ts';
 import { backoffMs, isRetryableStatus, retryAfterMs } from './upstream/retry-policy.ts';
 import { type UpstreamClient, UpstreamTransportError } from './upstream/upstream-client.ts';
@@ -129,11 +130,11 @@ export class Executor implements OperationExecutor {
   private failure(entry: LoadedOperation, attempt: Attempt, upstreamTitle: string): OperationFailure {
     if ('error' in attempt) return failureFromTransport(attempt.error, upstreamTitle, this.config.upstreamTimeoutMs);
     const { response } = attempt;
-    if (entry.operation.upstream.errors === 'passthrough') return passthrough(response, upstreamTitle);
+    if (entry.operation.upstream.errors === 'passthrough') return passthrough(response, upstreamTitle, this.registry.secrets());
     return failureFromStatus(response, {
       upstreamTitle,
       credentialSources: secretRefs(entry.loaded.descriptor.upstream.auth).map((ref) => ref.source),
-      scrub: (text) => this.scrub(text),
+      scrub: (text) => redactText(text, this.registry.secrets()),
     });
   }
 
@@ -147,11 +148,6 @@ export class Executor implements OperationExecutor {
     return limiter;
   }
 
-  private scrub(text: string): string {
-    let clean = text;
-    for (const secret of this.registry.secrets()) clean = clean.replaceAll(secret, '[redacted]');
-    return clean;
-  }
 }
 
 function invalidInput(problems: OperationFailure['problems']): OperationFailure {
@@ -174,7 +170,9 @@ function outboundLimited(upstream: string, ratePerSecond: number): OperationFail
   };
 }
 
-function passthrough(response: UpstreamResponse, upstream: string): OperationFailure {
-  const { status, body } = response;
+/** The upstream's own answer, relayed as it came, except for any secret it echoes. */
+function passthrough(response: UpstreamResponse, upstream: string, secrets: readonly string[]): OperationFailure {
+  const { status } = response;
+  const body = redactJson(response.body, secrets);
   return { kind: 'upstream-status', status, title: `${upstream} answered ${status}`, detail: `${upstream} answered ${status}.`, upstreamStatus: status, upstreamBody: body };
 }

@@ -6,7 +6,8 @@ import { type CaptureServer, startCaptureServer } from './support/capture-server
 const DIRECTORY_TOKEN = 'directory-token-5b1e-never-shown';
 const DESK_PASSWORD = 'desk-password-77c0-never-shown';
 const STATUS_KEY = 'status-key-31aa-never-shown';
-const SECRETS = [DIRECTORY_TOKEN, DESK_PASSWORD, STATUS_KEY];
+const DESK_SIGNATURE = 'desk-signature-9d4e-never-shown';
+const SECRETS = [DIRECTORY_TOKEN, DESK_PASSWORD, STATUS_KEY, DESK_SIGNATURE];
 
 /** Our own capability files (test/fixtures/capabilities), served together, each upstream a loopback capture server. */
 describe('capability fixtures: GET/DELETE, path/query/header parameters, bearer/basic/query-key auth, nested outputs', () => {
@@ -24,6 +25,7 @@ describe('capability fixtures: GET/DELETE, path/query/header parameters, bearer/
       TEST_DESK_USER: 'desk-bot',
       TEST_DESK_PASSWORD: DESK_PASSWORD,
       TEST_STATUS_KEY: STATUS_KEY,
+      TEST_DESK_SIGNATURE: DESK_SIGNATURE,
       CAPABILITY_BASE_URI_DIRECTORY: `${directory.url}/api`,
       CAPABILITY_BASE_URI_DESK: `${desk.url}/api/v2`,
       CAPABILITY_BASE_URI_STATUS_PAGE: status.url,
@@ -184,7 +186,27 @@ describe('capability fixtures: GET/DELETE, path/query/header parameters, bearer/
       expect(code).toBe(200);
       expect(body).toEqual({ ticket: { id: 7, status: 'closed' } });
       expect(`${desk.requests[0]?.method} ${desk.requests[0]?.url}`).toBe('PATCH /api/v2/tickets/7');
-      expect(JSON.parse(desk.requests[0]?.body ?? '')).toEqual({ ticket: { status: 'closed' } });
+      expect(JSON.parse(desk.requests[0]?.body ?? '')).toEqual({ ticket: { status: 'closed' }, signature: DESK_SIGNATURE });
+    });
+
+    it('an upstream error that echoes a credential or a bound secret passes through with them redacted, on REST and MCP', async () => {
+      const echo = { status: 403, body: JSON.stringify({ error: `signature ${DESK_SIGNATURE} rejected for user desk-bot` }) };
+      desk.reply(echo, echo);
+      const rest = await call('POST', '/v1/tickets/7/close');
+      expect(rest).toEqual({ status: 403, body: { error: 'signature [redacted] rejected for user [redacted]' } });
+      // The upstream did receive the secret: it is redacted on the way back, not left out on the way in.
+      expect(JSON.parse(desk.requests[0]?.body ?? '')).toMatchObject({ signature: DESK_SIGNATURE });
+      const result = await tool('desk-open-ticket', { subject: 'Echo', email: 'cy@example.com' });
+      expect(result.isError).toBe(true);
+      expect(JSON.stringify(result)).not.toContain(DESK_SIGNATURE);
+      expect(JSON.stringify(result)).toContain('signature [redacted] rejected');
+
+      status.reply({ status: 401, body: `api_key=${STATUS_KEY} is revoked`, headers: { 'content-type': 'text/plain' } });
+      const response = await fetch(`${gateway.restUrl}/v1/status/api`);
+      const text = await response.text();
+      printed.push(text);
+      expect(response.status).toBe(401);
+      expect(text).toBe('api_key=[redacted] is revoked');
     });
 
     it('an API key in the query string and a scalar output mapping', async () => {

@@ -116,7 +116,12 @@ export interface PluginDescriptor {
   readonly title: string;
   readonly version: string;
   readonly description: string;
-  readonly upstream: { readonly baseUrl: string; readonly auth?: UpstreamAuth };
+  readonly upstream: {
+    readonly baseUrl: string;
+    readonly auth?: UpstreamAuth;
+    /** Other secret values the plugin's requests carry (e.g. bound from the environment): never echoed to callers. */
+    readonly secrets?: readonly SecretRef[];
+  };
   readonly operations: readonly OperationDescriptor<any>[];
   readonly sandbox?: SandboxFactory;
 }

@@ -32,6 +32,15 @@ export function compileDescriptors(
     if (pluginIds.has(plugin.id)) fail('id', 'another loaded plugin has the same id');
     pluginIds.add(plugin.id);
     if (!/^https?:\/\//.test(plugin.upstream.baseUrl)) fail('upstream.baseUrl', `"${plugin.upstream.baseUrl}" is not an http(s) URL`);
+    const { secrets } = plugin.upstream;
+    if (secrets !== undefined) {
+      if (!Array.isArray(secrets)) fail('upstream.secrets', 'must be a list of { source, value }');
+      for (const [index, ref] of secrets.entries()) {
+        if (typeof ref?.source !== 'string' || (ref.value !== undefined && typeof ref.value !== 'string')) {
+          fail(`upstream.secrets[${index}]`, 'must be { source: string, value: string | undefined }');
+        }
+      }
+    }
 
     const operationIds = new Set<string>();
     for (const [index, operation] of plugin.operations.entries()) {

@@ -123,11 +123,24 @@ export function interpret(document: Alpha2Document, bindings: Bindings, sink: Di
       title: adapters.length > 1 ? `${title} (${adapter.namespace})` : title,
       version: document.info?.modified ?? document.info?.created ?? document.naftiko,
       description,
-      upstream: { baseUrl: adapter.baseUrl, ...(adapter.auth ? { auth: adapter.auth } : {}) },
+      upstream: { baseUrl: adapter.baseUrl, ...(adapter.auth ? { auth: adapter.auth } : {}), secrets: boundSecrets(bindings) },
       operations: toOperations(own),
     });
   }
   return { title, description, descriptors, ports, mcpInstructions };
+}
+
+/** Shorter bound values are not treated as secrets: redacting "us" or "v2" would mangle every message. */
+const MIN_BOUND_SECRET_LENGTH = 8;
+
+/**
+ * Every bound value may be a credential, wherever the capability uses it (auth, a `with` template, a body):
+ * the gateway never echoes one back to a caller.
+ */
+function boundSecrets(bindings: Bindings): SecretRef[] {
+  return bindings.variables
+    .filter((variable) => variable.value !== undefined && variable.value.length >= MIN_BOUND_SECRET_LENGTH)
+    .map((variable) => ({ source: variable.providerKey, value: variable.value }));
 }
 
 // ---- consumes -------------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Metrics } from '../observability/metrics.ts';
 import { IDEMPOTENCY_KEY_ARGUMENT } from './tool-catalogue.ts';
 import type { ToolCatalogue } from './tool-catalogue.ts';
+import { redactJson } from '../upstream/redact.ts';
 import { errorResult, type ToolResult, toToolResult, UnknownToolError } from './tool-result.ts';
 
 export interface ToolCallParts {
@@ -53,7 +54,8 @@ export function createToolCaller({ catalogue, executor, logger, secrets, metrics
           : { ...log, ok: false, failure: result.failure.kind, upstreamStatus: result.failure.upstreamStatus },
         'mcp tool call',
       );
-      return scrub(toToolResult(name, result), secrets());
+      // Defence in depth: the executor keeps secrets out of failures; this also covers successful upstream bodies.
+      return redactJson(toToolResult(name, result), secrets());
     } catch (error) {
       metrics.mcpToolCalls.inc({ tool: name, outcome: 'error' });
       logger.error({ ...log, err: error }, 'mcp tool call failed inside the gateway');
@@ -74,14 +76,4 @@ function splitIdempotencyKey(args: unknown): { input: unknown; idempotencyKey: s
 function outcomeOf(result: OperationResult): string {
   if (result.ok) return 'success';
   return result.failure.kind === 'invalid-input' ? 'invalid_input' : 'upstream_error';
-}
-
-/** Defence in depth: the executor already keeps secrets out of failures; this also covers upstream bodies. */
-function scrub(result: ToolResult, secrets: readonly string[]): ToolResult {
-  const text = JSON.stringify(result);
-  const present = secrets.filter((secret) => secret.length > 0 && text.includes(JSON.stringify(secret).slice(1, -1)));
-  if (present.length === 0) return result;
-  let clean = text;
-  for (const secret of present) clean = clean.replaceAll(JSON.stringify(secret).slice(1, -1), '[redacted]');
-  return JSON.parse(clean) as ToolResult;
 }

@@ -64,7 +64,9 @@ export class PluginRegistry {
         this.byKey.set(`${descriptor.id}/${entry.operation.id}`, { ...entry, loaded });
       }
     }
-    this.secretValues = this.loadedPlugins.flatMap((plugin) => plugin.credentials.secrets).filter((secret) => secret.length > 0);
+    this.secretValues = this.loadedPlugins
+      .flatMap((plugin) => [...plugin.credentials.secrets, ...(plugin.descriptor.upstream.secrets ?? []).map((ref) => ref.value ?? '')])
+      .filter((secret) => secret.length > 0);
   }
 
   async close(): Promise<void> {
