@@ -1,3 +1,5 @@
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readConfig } from '../src/config.ts';
 import { type CaptureServer, startCaptureServer } from './support/capture-server.ts';
@@ -142,6 +144,28 @@ describe('graceful drain', () => {
       await expect(fetch(`${gateway.restUrl}/healthz`)).rejects.toThrow();
       expect(upstream.requests).toHaveLength(1);
     } finally {
+      await upstream.close();
+    }
+  });
+
+  it('finishes a tool call in flight in an MCP session, then ends the session and its notification stream', async () => {
+    const upstream = await startCaptureServer();
+    upstream.reply({ status: 201, delayMs: 600 });
+    // A stop held by the open notification stream would outlast the test's own timeout.
+    const gateway = await startTestGateway(liveEnvironment(upstream.url, { MCP_SESSIONS: 'true', SHUTDOWN_TIMEOUT_MS: '120000' }));
+    const client = new Client({ name: 'drain-test', version: '1.0.0' });
+    try {
+      await client.connect(new StreamableHTTPClientTransport(new URL(gateway.mcpUrl)));
+      const inFlight = client.callTool({ name: 'gainsight-send-custom-event', arguments: { body: EVENT } });
+      while (upstream.requests.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+      const closing = gateway.close();
+      const result = await inFlight;
+      expect(result.isError).toBeFalsy();
+      expect(result.structuredContent).toMatchObject({ status: 201 });
+      await closing;
+      expect(upstream.requests).toHaveLength(1);
+    } finally {
+      await client.close().catch(() => {});
       await upstream.close();
     }
   });

@@ -20,7 +20,7 @@ export async function listenMcp(app: Express, transport: McpTransportHandler, po
     url: `${baseUrl(server)}${MCP_PATH}`,
     close: async (timeoutMs) => {
       const drained = drainServer(server, timeoutMs);
-      await transport.close();
+      await transport.close(timeoutMs);
       return drained;
     },
   };

@@ -33,15 +33,32 @@ export function sessionTransports(newServer: McpServerFactory, logger: Logger, o
   const idleMs = options.idleMs ?? DEFAULT_IDLE_MS;
   const maxSessions = options.maxSessions ?? DEFAULT_MAX_SESSIONS;
   const sessions = new Map<string, Session>();
+  /** POSTs (messages, tool calls) still being answered, in every session; a stop waits for them. */
+  let posts = 0;
+  let onNoPosts: (() => void) | undefined;
 
-  const track = (session: Session, response: ServerResponse) => {
+  const track = (session: Session, response: ServerResponse, method: string | undefined) => {
     session.open += 1;
     session.lastSeen = Date.now();
+    const isPost = method === 'POST';
+    if (isPost) posts += 1;
     response.on('close', () => {
       session.open -= 1;
       session.lastSeen = Date.now();
+      if (isPost && --posts === 0) onNoPosts?.();
     });
   };
+
+  const postsFinished = (timeoutMs: number): Promise<void> =>
+    posts === 0 || timeoutMs <= 0
+      ? Promise.resolve()
+      : new Promise((resolve) => {
+          const timer = setTimeout(resolve, timeoutMs);
+          onNoPosts = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
 
   const sweep = setInterval(() => {
     const now = Date.now();
@@ -68,7 +85,7 @@ export function sessionTransports(newServer: McpServerFactory, logger: Logger, o
             'Session not found: it was ended or has expired. Start a new one with an initialize request without Mcp-Session-Id.',
           );
         }
-        track(session, response);
+        track(session, response, request.method);
         return session.transport.handleRequest(request, response, body);
       }
       if (request.method !== 'POST' || !opensSession(body)) {
@@ -99,7 +116,7 @@ export function sessionTransports(newServer: McpServerFactory, logger: Logger, o
         if (session.transport.sessionId) sessions.delete(session.transport.sessionId);
         void server.close();
       };
-      track(session, response);
+      track(session, response, request.method);
       response.on('close', () => {
         // An initialize that failed never became a session: nothing else will close it.
         if (!session.transport.sessionId) void session.transport.close();
@@ -107,8 +124,11 @@ export function sessionTransports(newServer: McpServerFactory, logger: Logger, o
       await server.connect(session.transport);
       await session.transport.handleRequest(request, response, body);
     },
-    async close() {
+    async close(timeoutMs) {
       clearInterval(sweep);
+      // Tool calls in flight finish first; the GET notification streams never end by themselves, so they are
+      // closed with their sessions afterwards (which lets the listener's drain complete).
+      await postsFinished(timeoutMs);
       await Promise.all([...sessions.values()].map((session) => session.transport.close()));
       sessions.clear();
     },

@@ -34,7 +34,7 @@ export async function startMcp(container: DependencyContainer): Promise<McpListe
   try {
     listener = await listenMcp(app, transport, config.mcpPort, config.host);
   } catch (error) {
-    await transport.close();
+    await transport.close(0);
     throw error;
   }
   logger.info(

@@ -20,6 +20,7 @@ export function statelessTransport(newServer: McpServerFactory): McpTransportHan
       await server.connect(transport);
       await transport.handleRequest(request, response, body);
     },
+    // Nothing outlives its request: the listener's drain waits for requests in flight.
     close: async () => {},
   };
 }

@@ -7,6 +7,6 @@ export interface McpTransportHandler {
   /** Said to a client that used another method. */
   readonly methodHint: string;
   handle(request: IncomingMessage, response: ServerResponse, body: unknown): Promise<void>;
-  /** Ends open sessions and their streams (a stop). */
-  close(): Promise<void>;
+  /** A stop: lets requests in flight finish (up to `timeoutMs`), then ends open sessions and their streams. */
+  close(timeoutMs: number): Promise<void>;
 }
