@@ -147,7 +147,6 @@ export class Executor implements OperationExecutor {
     }
     return limiter;
   }
-
 }
 
 function invalidInput(problems: OperationFailure['problems']): OperationFailure {
