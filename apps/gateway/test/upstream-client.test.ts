@@ -166,6 +166,18 @@ describe('upstream client (axios over the undici adapter)', () => {
     expect(error).toMatchObject({ failure: 'reset' });
   });
 
+  it('never lets a header value split into two headers (axios strips CR and LF)', async () => {
+    await client.send(call({ headers: { 'x-request-id': 'req-1\r\nx-injected: yes' } }));
+    expect(upstream.seen[0]?.headers['x-injected']).toBeUndefined();
+    expect(upstream.seen[0]?.headers['x-request-id']).toBe('req-1x-injected: yes');
+  });
+
+  it('fails a header value HTTP/1.1 cannot carry as a transport error, sending nothing', async () => {
+    const error = await client.send(call({ headers: { 'x-request-id': 'req-€' } })).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UpstreamTransportError);
+    expect(upstream.seen).toHaveLength(0);
+  });
+
   it('reports a refused connection', async () => {
     const closed = await startUpstream();
     await closed.close();

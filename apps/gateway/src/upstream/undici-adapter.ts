@@ -96,6 +96,19 @@ function exchange(dispatcher: Dispatcher, config: InternalAxiosRequestConfig): P
     };
     const onAbort = () => fail(new CanceledError(undefined, config));
 
+    // Deadline and abort first, so that a request refused at dispatch (an invalid header value) leaves neither behind.
+    if (signal) {
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+    }
+    const timeout = config.timeout ?? 0;
+    if (timeout > 0) {
+      timer = setTimeout(() => {
+        const code = config.transitional?.clarifyTimeoutError ? AxiosError.ETIMEDOUT : AxiosError.ECONNABORTED;
+        fail(new AxiosError(config.timeoutErrorMessage ?? `timeout of ${timeout}ms exceeded`, code, config));
+      }, timeout);
+    }
+
     let status = 0;
     let statusText = '';
     let responseHeaders: Record<string, string | string[] | undefined> = {};
@@ -150,17 +163,6 @@ function exchange(dispatcher: Dispatcher, config: InternalAxiosRequestConfig): P
       },
     );
 
-    if (signal) {
-      if (signal.aborted) return onAbort();
-      signal.addEventListener('abort', onAbort, { once: true });
-    }
-    const timeout = config.timeout ?? 0;
-    if (timeout > 0) {
-      timer = setTimeout(() => {
-        const code = config.transitional?.clarifyTimeoutError ? AxiosError.ETIMEDOUT : AxiosError.ECONNABORTED;
-        fail(new AxiosError(config.timeoutErrorMessage ?? `timeout of ${timeout}ms exceeded`, code, config));
-      }, timeout);
-    }
   });
 }
 
