@@ -111,6 +111,7 @@ export function interpret(document: Alpha2Document, bindings: Bindings, sink: Di
   const title = document.info?.label ?? adapters[0]?.namespace ?? 'Naftiko capability';
   const description = document.info?.description ?? title;
   const descriptors: PluginDescriptor[] = [];
+  const secrets = boundSecrets(bindings);
   for (const adapter of adapters) {
     const own = exposures.filter((exposure) => exposure.target.adapter === adapter);
     if (own.length === 0) {
@@ -123,7 +124,7 @@ export function interpret(document: Alpha2Document, bindings: Bindings, sink: Di
       title: adapters.length > 1 ? `${title} (${adapter.namespace})` : title,
       version: document.info?.modified ?? document.info?.created ?? document.naftiko,
       description,
-      upstream: { baseUrl: adapter.baseUrl, ...(adapter.auth ? { auth: adapter.auth } : {}), secrets: boundSecrets(bindings) },
+      upstream: { baseUrl: adapter.baseUrl, ...(adapter.auth ? { auth: adapter.auth } : {}), secrets },
       operations: toOperations(own),
     });
   }

@@ -21,7 +21,7 @@ export function listenExpress(app: Express, port: number, host: string): Promise
  * takes slow paths on them (the same minimal app: 10.9k -> 37.8k req/s). Express still calls setPrototypeOf;
  * with the prototype already in place, V8 changes nothing.
  */
-export function expressServer(app: Express): Server {
+function expressServer(app: Express): Server {
   // Node's IncomingMessage and ServerResponse are plain constructor functions: calling them on an object
   // that already has the app's prototype initialises it in place (Reflect.construct measured slower).
   const initRequest = IncomingMessage as unknown as (this: IncomingMessage, socket: Socket) => void;

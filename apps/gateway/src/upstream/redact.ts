@@ -1,4 +1,4 @@
-export const REDACTED = '[redacted]';
+const REDACTED = '[redacted]';
 
 /** `text` with every secret replaced by `[redacted]`. */
 export function redactText(text: string, secrets: readonly string[]): string {
