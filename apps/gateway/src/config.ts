@@ -7,8 +7,10 @@ export interface GatewayConfig {
   readonly mcpPort: number;
   /** MCP_SESSIONS=true: stateful MCP sessions (Mcp-Session-Id); stateless per request otherwise. */
   readonly mcpSessions: boolean;
-  /** MCP_ALLOWED_HOSTS: host names the MCP listener answers to besides loopback (`*` for any). */
-  readonly mcpAllowedHosts: readonly string[];
+  /** ALLOWED_HOSTS (alias MCP_ALLOWED_HOSTS): host names both listeners answer to besides loopback (`*` for any). */
+  readonly allowedHosts: readonly string[];
+  /** MCP_SESSIONS_PER_CLIENT: open MCP sessions one client (key, or address when anonymous) may hold. */
+  readonly mcpSessionsPerClient: number;
   readonly production: boolean;
   readonly logLevel: string;
   readonly upstreamTimeoutMs: number;
@@ -82,7 +84,8 @@ export function readConfig(environment: Environment): GatewayConfig {
     port: integer('PORT', 8080, 0, 65535),
     mcpPort: integer('MCP_PORT', 9090, 0, 65535),
     mcpSessions: flag('MCP_SESSIONS'),
-    mcpAllowedHosts: list('MCP_ALLOWED_HOSTS'),
+    allowedHosts: [...new Set([...list('ALLOWED_HOSTS'), ...list('MCP_ALLOWED_HOSTS')])],
+    mcpSessionsPerClient: integer('MCP_SESSIONS_PER_CLIENT', 100, 1, 10_000),
     production: environment.NODE_ENV === 'production',
     logLevel,
     upstreamTimeoutMs: integer('UPSTREAM_TIMEOUT_MS', 10_000, 1, 600_000),

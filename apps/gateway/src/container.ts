@@ -8,7 +8,8 @@ import { MemoryIdempotencyStore } from './idempotency/idempotency-store.ts';
 import { Metrics } from './observability/metrics.ts';
 import { InboundKeys } from './auth/inbound-keys.ts';
 import { Lifecycle } from './ops/lifecycle.ts';
-import { CONFIG, EXECUTOR, IDEMPOTENCY_GUARD, IDEMPOTENCY_STORE, INBOUND_KEYS, LIFECYCLE, LOGGER, METRICS, PLUGIN_REGISTRY, UPSTREAM_CLIENT } from './tokens.ts';
+import { createInboundBudgetStore } from './limits/inbound-rate-limit.ts';
+import { CONFIG, EXECUTOR, IDEMPOTENCY_GUARD, IDEMPOTENCY_STORE, INBOUND_BUDGET, INBOUND_KEYS, LIFECYCLE, LOGGER, METRICS, PLUGIN_REGISTRY, UPSTREAM_CLIENT } from './tokens.ts';
 import { UpstreamClient } from './upstream/upstream-client.ts';
 
 /** The composition root: one child container per gateway instance, so tests can run several side by side. */
@@ -21,6 +22,7 @@ export function createContainer(config: GatewayConfig, logger: Logger): Dependen
   container.registerInstance(METRICS, new Metrics());
   container.registerInstance(INBOUND_KEYS, new InboundKeys(config.inboundKeys));
   container.registerInstance(LIFECYCLE, new Lifecycle());
+  container.registerInstance(INBOUND_BUDGET, createInboundBudgetStore());
   container.registerInstance(IDEMPOTENCY_STORE, new MemoryIdempotencyStore());
   container.registerSingleton(IDEMPOTENCY_GUARD, IdempotencyGuard);
   container.registerSingleton(EXECUTOR, Executor);

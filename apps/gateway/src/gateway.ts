@@ -11,7 +11,7 @@ import type { LoadedPlugin } from './plugins/plugin-registry.ts';
 import { createRestApp } from './rest/rest-app.ts';
 import { drainServer } from './ops/drain.ts';
 import { listenExpress } from './ops/listen.ts';
-import { CONFIG, EXECUTOR, INBOUND_KEYS, LIFECYCLE, LOGGER, METRICS, PLUGIN_REGISTRY, UPSTREAM_CLIENT } from './tokens.ts';
+import { CONFIG, EXECUTOR, INBOUND_BUDGET, INBOUND_KEYS, LIFECYCLE, LOGGER, METRICS, PLUGIN_REGISTRY, UPSTREAM_CLIENT } from './tokens.ts';
 
 export interface GatewayOptions {
   readonly environment: Environment;
@@ -48,6 +48,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     metrics: container.resolve(METRICS),
     lifecycle,
     inboundKeys: container.resolve(INBOUND_KEYS),
+    inboundBudget: container.resolve(INBOUND_BUDGET),
   });
   let server: Server;
   try {

@@ -1,4 +1,5 @@
 import type { InjectionToken } from 'tsyringe';
+import type { Store } from 'express-rate-limit';
 import type { OperationExecutor } from '@gateway/core';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from './config.ts';
@@ -20,3 +21,5 @@ export const IDEMPOTENCY_STORE: InjectionToken<IdempotencyStore> = Symbol('Idemp
 export const IDEMPOTENCY_GUARD: InjectionToken<IdempotencyGuard> = Symbol('IdempotencyGuard');
 export const INBOUND_KEYS: InjectionToken<InboundKeys> = Symbol('InboundKeys');
 export const LIFECYCLE: InjectionToken<Lifecycle> = Symbol('Lifecycle');
+/** The inbound rate-limit store both front doors share (one budget per client). */
+export const INBOUND_BUDGET: InjectionToken<Store> = Symbol('InboundBudget');

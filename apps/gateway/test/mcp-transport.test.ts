@@ -243,7 +243,7 @@ describe('MCP HTTP layer, configuration', () => {
       expect((await postRaw(gateway.mcpUrl, INITIALIZE, { host: 'mcp.example.com' })).status).toBe(200);
       expect((await postRaw(gateway.mcpUrl, INITIALIZE, { host: 'other.example.org:9090', origin: 'https://mcp.example.com' })).status).toBe(200);
       expect((await postRaw(gateway.mcpUrl, INITIALIZE, { host: 'localhost' })).status).toBe(200);
-      expectJsonRpcError(await postRaw(gateway.mcpUrl, INITIALIZE, { host: 'evil.example.com' }), 403, -32000, 'MCP_ALLOWED_HOSTS');
+      expectJsonRpcError(await postRaw(gateway.mcpUrl, INITIALIZE, { host: 'evil.example.com' }), 403, -32000, 'ALLOWED_HOSTS');
     } finally {
       await gateway.close();
     }

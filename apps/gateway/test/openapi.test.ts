@@ -41,10 +41,19 @@ describe('GET /openapi.json and /openapi.yaml (sandbox mode)', () => {
     expect(doc.servers?.[0]?.url).toBe(gateway.restUrl);
   });
 
-  it('points servers at the public host when a reverse proxy forwards X-Forwarded-Proto/-Host', async () => {
-    const proxied = await fetchDocument(gateway, { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'api.example.org' });
-    expect(proxied.servers?.[0]?.url).toBe('https://api.example.org');
-    expect((await fetchDocument(gateway)).servers?.[0]?.url).toBe(gateway.restUrl);
+  it('points servers at the public host when a trusted reverse proxy (TRUST_PROXY) forwards X-Forwarded-Proto/-Host', async () => {
+    const forwarded = { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'api.example.org' };
+    const proxiedGateway = await startTestGateway({ TRUST_PROXY: '1' });
+    try {
+      expect((await fetchDocument(proxiedGateway, forwarded)).servers?.[0]?.url).toBe('https://api.example.org');
+      expect((await fetchDocument(proxiedGateway)).servers?.[0]?.url).toBe(proxiedGateway.restUrl);
+    } finally {
+      await proxiedGateway.close();
+    }
+  });
+
+  it('ignores X-Forwarded-Proto/-Host without TRUST_PROXY: any caller could send them', async () => {
+    expect((await fetchDocument(gateway, { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'evil.example' })).servers?.[0]?.url).toBe(gateway.restUrl);
   });
 
   it('serves the same document as YAML', async () => {

@@ -1,26 +1,41 @@
 import type { Request, RequestHandler, Response } from 'express';
-import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
+import { MemoryStore, rateLimit, type Store } from 'express-rate-limit';
+import { clientOf } from '../auth/client-identity.ts';
+
+/**
+ * The one inbound budget store of a gateway instance, shared by the REST and MCP limiters so a client key has
+ * one budget across both front doors. The seam for a shared store: any express-rate-limit `Store` (e.g. a Redis
+ * one) can be returned here for several instances.
+ */
+export function createInboundBudgetStore(): Store {
+  return new MemoryStore();
+}
 
 export interface InboundRateLimitOptions {
-  /** Requests per minute per client. */
+  /** Requests (JSON-RPC messages on MCP) per minute per client. */
   readonly perMinute: number;
-  /** The caller's client id when it presented a key; otherwise the limit is per address. */
-  readonly clientIdOf: (request: Request, response: Response) => string | undefined;
+  /** The instance's budget store (createInboundBudgetStore), the same for every front door. */
+  readonly store: Store;
   /** Writes the front door's own refusal (problem+json on REST, a JSON-RPC error on MCP); `Retry-After` is already set. */
   readonly refuse: (request: Request, response: Response, status: number, retryAfterSeconds: number) => void;
 }
 
-/** INBOUND_RATE_LIMIT for any front door: express-rate-limit with IETF RateLimit headers and Retry-After. */
-export function inboundRateLimit({ perMinute, clientIdOf, refuse }: InboundRateLimitOptions): RequestHandler {
+/**
+ * INBOUND_RATE_LIMIT for any front door: express-rate-limit with IETF RateLimit headers and Retry-After, keyed by
+ * clientOf (a valid key, else the address). Mounted before the key check, so failed key attempts are limited too.
+ */
+export function inboundRateLimit({ perMinute, store, refuse }: InboundRateLimitOptions): RequestHandler {
   return rateLimit({
     windowMs: 60_000,
     limit: perMinute,
+    store,
     standardHeaders: 'draft-8',
     legacyHeaders: false,
-    // Each front door mounts one limiter, so a request is never counted twice; this check's bookkeeping
-    // (a WeakMap entry, a Map and an array per request) is pure cost on every call.
-    validate: { singleCount: false },
-    keyGenerator: (request, response) => clientIdOf(request, response) ?? ipKeyGenerator(request.ip ?? 'unknown'),
+    // singleCount: a JSON-RPC batch runs the limiter once per message on purpose (chargeEachMessage); and its
+    // bookkeeping (a WeakMap entry, a Map and an array per request) is pure cost on every call.
+    // unsharedStore: the REST and MCP limiters share one store on purpose: one budget per client.
+    validate: { singleCount: false, unsharedStore: false },
+    keyGenerator: clientOf,
     handler: (request, response, _next, options) => {
       const resetTime = (request as { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
       const seconds = resetTime ? Math.max(1, Math.ceil((resetTime.getTime() - Date.now()) / 1000)) : 60;
@@ -28,4 +43,21 @@ export function inboundRateLimit({ perMinute, clientIdOf, refuse }: InboundRateL
       refuse(request, response, options.statusCode, seconds);
     },
   });
+}
+
+/**
+ * A JSON-RPC batch spends one unit per message (each can be a tool call): after the request's own unit, the
+ * limiter runs once more for every further message, and the first one over the budget refuses the whole batch.
+ */
+export function chargeEachMessage(limiter: RequestHandler): RequestHandler {
+  return (request, response, next) => {
+    let further = Array.isArray(request.body) ? request.body.length - 1 : 0;
+    const chargeNext = (error?: unknown): void => {
+      if (error !== undefined) return next(error);
+      if (further <= 0) return next();
+      further -= 1;
+      void limiter(request, response, chargeNext);
+    };
+    chargeNext();
+  };
 }

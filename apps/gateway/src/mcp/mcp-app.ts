@@ -1,9 +1,11 @@
 import express, { type ErrorRequestHandler, type Express, type Request, type RequestHandler, type Response } from 'express';
+import type { Store } from 'express-rate-limit';
 import type { Logger } from 'pino';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import { clientOf, identifyClient, identityOf } from '../auth/client-identity.ts';
 import { type InboundKeys, WWW_AUTHENTICATE } from '../auth/inbound-keys.ts';
-import { inboundRateLimit as limitInbound } from '../limits/inbound-rate-limit.ts';
-import { hostGuard } from './host-guard.ts';
+import { hostGuard } from '../hosting/host-guard.ts';
+import { chargeEachMessage, inboundRateLimit as limitInbound } from '../limits/inbound-rate-limit.ts';
 import { JSON_RPC, sendJsonRpcError } from './json-rpc-error.ts';
 import type { McpTransportHandler } from './transport-handler.ts';
 
@@ -15,19 +17,27 @@ export interface McpAppParts {
   readonly allowedHosts: ReadonlySet<string> | undefined;
   readonly inboundKeys: InboundKeys;
   readonly bodyLimitBytes: number;
-  /** Requests per minute per client key (per address when anonymous); 0 turns it off. */
+  /** JSON-RPC messages per minute per client key (per address without a valid key); 0 turns it off. */
   readonly inboundRateLimit: number;
+  /** The inbound budget store, shared with the REST front door (one budget per client). */
+  readonly inboundBudget: Store;
+  /** Express `trust proxy` (TRUST_PROXY), for the address of clients without a key. */
+  readonly trustProxy: number;
   readonly logger: Logger;
 }
 
 /** The MCP listener's HTTP layer: guards, then `/mcp` to the transport; every refusal is a JSON-RPC error. */
-export function createMcpApp({ transport, allowedHosts, inboundKeys, bodyLimitBytes, inboundRateLimit, logger }: McpAppParts): Express {
+export function createMcpApp({ transport, allowedHosts, inboundKeys, bodyLimitBytes, inboundRateLimit, inboundBudget, trustProxy, logger }: McpAppParts): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.use(hostGuard(allowedHosts));
+  app.set('trust proxy', trustProxy);
+  app.use(hostGuard({ allowed: allowedHosts, refuse: hostRefused }));
+  if (inboundKeys.enabled) app.use(identifyClient(inboundKeys));
+  // Before the key check: requests without a valid key are limited per address, so failed attempts are too.
+  const limit = inboundRateLimit > 0 ? limitInbound({ perMinute: inboundRateLimit, store: inboundBudget, refuse: rateLimited(inboundRateLimit) }) : undefined;
+  if (limit) app.use(limit);
   if (inboundKeys.enabled) app.use(requireKey(inboundKeys));
-  if (inboundRateLimit > 0) app.use(MCP_PATH, limitInbound({ perMinute: inboundRateLimit, clientIdOf: mcpClientId, refuse: rateLimited(inboundRateLimit) }));
 
   const allow = transport.methods.join(', ');
   app.all(MCP_PATH, (request, response, next) => {
@@ -52,8 +62,9 @@ export function createMcpApp({ transport, allowedHosts, inboundKeys, bodyLimitBy
     sendJsonRpcError(response, 400, JSON_RPC.invalidRequest, 'Invalid request: the body is empty; send a JSON-RPC message.');
   };
   app.post(MCP_PATH, emptyBody, express.json({ limit: bodyLimitBytes, type: 'application/json' }));
+  if (limit) app.post(MCP_PATH, chargeEachMessage(limit));
   app.all(MCP_PATH, (request, response, next) => {
-    transport.handle(request, response, request.method === 'POST' ? request.body : undefined).catch(next);
+    transport.handle(request, response, request.method === 'POST' ? request.body : undefined, clientOf(request, response)).catch(next);
   });
 
   app.use(notFound);
@@ -63,7 +74,7 @@ export function createMcpApp({ transport, allowedHosts, inboundKeys, bodyLimitBy
 
 function requireKey(keys: InboundKeys): RequestHandler {
   return (request, response, next) => {
-    const identity = keys.identify(request.headers);
+    const identity = identityOf(keys, request, response);
     if (identity.ok) {
       // The SDK transport hands `req.auth` to tool handlers as `extra.authInfo`: the client id, never the key.
       (request as typeof request & { auth?: AuthInfo }).auth = { token: identity.clientId, clientId: identity.clientId, scopes: [] };
@@ -81,11 +92,18 @@ function requireKey(keys: InboundKeys): RequestHandler {
   };
 }
 
-const mcpClientId = (request: Request): string | undefined => (request as Request & { auth?: AuthInfo }).auth?.clientId;
+function hostRefused(_request: Request, response: Response, detail: string): void {
+  sendJsonRpcError(response, 403, JSON_RPC.serverError, `Forbidden: ${detail}`);
+}
 
 function rateLimited(perMinute: number) {
   return (_request: Request, response: Response, status: number, seconds: number): void =>
-    sendJsonRpcError(response, status, JSON_RPC.serverError, `Too many requests: more than ${perMinute} per minute from this client (INBOUND_RATE_LIMIT). Retry after ${seconds} s.`);
+    sendJsonRpcError(
+      response,
+      status,
+      JSON_RPC.serverError,
+      `Too many requests: more than ${perMinute} per minute from this client, counting each JSON-RPC message of a batch and REST requests with the same key (INBOUND_RATE_LIMIT). Retry after ${seconds} s.`,
+    );
 }
 
 const notFound: RequestHandler = (request, response) => {

@@ -10,12 +10,16 @@ import type { McpTransportHandler } from './transport-handler.ts';
 export interface SessionOptions {
   /** A session with no request for this long is ended. */
   readonly idleMs?: number;
-  /** New sessions are refused (503) above this many. */
+  /** New sessions are refused (503) above this many, all clients together. */
   readonly maxSessions?: number;
+  /** New sessions are refused (429) for a client that already holds this many. */
+  readonly maxSessionsPerClient?: number;
 }
 
 interface Session {
   readonly transport: StreamableHTTPServerTransport;
+  /** The client that opened it (key client id, or address); no other client can use it. */
+  readonly owner: string;
   lastSeen: number;
   /** Requests (including GET notification streams) still open on this session. */
   open: number;
@@ -23,16 +27,29 @@ interface Session {
 
 const DEFAULT_IDLE_MS = 30 * 60_000;
 const DEFAULT_MAX_SESSIONS = 10_000;
+const DEFAULT_MAX_SESSIONS_PER_CLIENT = 100;
 
 /**
  * Stateful Streamable HTTP (MCP_SESSIONS=true): `initialize` opens a session named by `Mcp-Session-Id`, which
  * every later request carries; GET opens the session's notification stream, DELETE ends it, an unknown id is 404.
- * Sessions live in this process: behind a load balancer they need sticky routing.
+ * A session belongs to the client that opened it: for any other client its id is unknown (404), so an id that
+ * leaks is useless without the key. Session ids are never logged. Sessions live in this process: behind a load
+ * balancer they need sticky routing.
  */
 export function sessionTransports(newServer: McpServerFactory, logger: Logger, options: SessionOptions = {}): McpTransportHandler {
   const idleMs = options.idleMs ?? DEFAULT_IDLE_MS;
   const maxSessions = options.maxSessions ?? DEFAULT_MAX_SESSIONS;
+  const maxSessionsPerClient = options.maxSessionsPerClient ?? DEFAULT_MAX_SESSIONS_PER_CLIENT;
   const sessions = new Map<string, Session>();
+  /** Sessions per owner, counted from the moment an initialize is accepted (so concurrent ones cannot overshoot). */
+  const held = new Map<string, number>();
+  /** Accepted initializes whose session is not established yet. */
+  let opening = 0;
+  const release = (owner: string) => {
+    const count = (held.get(owner) ?? 1) - 1;
+    if (count > 0) held.set(owner, count);
+    else held.delete(owner);
+  };
   /** POSTs (messages, tool calls) still being answered, in every session; a stop waits for them. */
   let posts = 0;
   let onNoPosts: (() => void) | undefined;
@@ -62,9 +79,9 @@ export function sessionTransports(newServer: McpServerFactory, logger: Logger, o
 
   const sweep = setInterval(() => {
     const now = Date.now();
-    for (const [id, session] of sessions) {
+    for (const session of sessions.values()) {
       if (session.open > 0 || now - session.lastSeen < idleMs) continue;
-      logger.info({ sessionId: id }, 'mcp session expired');
+      logger.info({ clientId: session.owner, sessions: sessions.size - 1 }, 'mcp session expired');
       void session.transport.close();
     }
   }, Math.min(60_000, idleMs));
@@ -73,11 +90,12 @@ export function sessionTransports(newServer: McpServerFactory, logger: Logger, o
   return {
     methods: ['POST', 'GET', 'DELETE'],
     methodHint: 'Send JSON-RPC with POST, open the notification stream with GET, end the session with DELETE.',
-    async handle(request, response, body) {
+    async handle(request, response, body, clientId) {
       const id = request.headers['mcp-session-id'];
       if (typeof id === 'string' && id !== '') {
         const session = sessions.get(id);
-        if (!session) {
+        // Another client's session answers exactly as an unknown one: nothing tells that the id exists.
+        if (!session || session.owner !== clientId) {
           return sendJsonRpcError(
             response,
             404,
@@ -96,24 +114,44 @@ export function sessionTransports(newServer: McpServerFactory, logger: Logger, o
           'Bad request: no Mcp-Session-Id header. Start a session with an initialize request (POST), then send its Mcp-Session-Id on every request.',
         );
       }
-      if (sessions.size >= maxSessions) {
+      if ((held.get(clientId) ?? 0) >= maxSessionsPerClient) {
+        return sendJsonRpcError(
+          response,
+          429,
+          JSON_RPC.serverError,
+          `Too many open MCP sessions for this client (at most ${maxSessionsPerClient}, MCP_SESSIONS_PER_CLIENT); end unused sessions with DELETE, or reuse one.`,
+        );
+      }
+      if (sessions.size + opening >= maxSessions) {
         return sendJsonRpcError(response, 503, JSON_RPC.serverError, 'Too many open MCP sessions; end unused sessions with DELETE or try again later.');
       }
+      held.set(clientId, (held.get(clientId) ?? 0) + 1);
+      opening += 1;
+      let established = false;
+      let released = false;
       const server = newServer();
       const session: Session = {
         transport: new StreamableHTTPServerTransport({
           sessionIdGenerator: () => randomUUID(),
           onsessioninitialized: (sessionId) => {
             sessions.set(sessionId, session);
-            logger.info({ sessionId }, 'mcp session started');
+            established = true;
+            opening -= 1;
+            logger.info({ clientId, sessions: sessions.size }, 'mcp session started');
           },
-          onsessionclosed: (sessionId) => logger.info({ sessionId }, 'mcp session ended by the client'),
+          onsessionclosed: () => logger.info({ clientId }, 'mcp session ended by the client'),
         }),
+        owner: clientId,
         lastSeen: Date.now(),
         open: 0,
       };
       session.transport.onclose = () => {
         if (session.transport.sessionId) sessions.delete(session.transport.sessionId);
+        if (!released) {
+          released = true;
+          if (!established) opening -= 1;
+          release(clientId);
+        }
         void server.close();
       };
       track(session, response, request.method);
@@ -131,6 +169,7 @@ export function sessionTransports(newServer: McpServerFactory, logger: Logger, o
       await postsFinished(timeoutMs);
       await Promise.all([...sessions.values()].map((session) => session.transport.close()));
       sessions.clear();
+      held.clear();
     },
   };
 }

@@ -1,35 +1,46 @@
 import type { DependencyContainer } from 'tsyringe';
-import { CONFIG, EXECUTOR, INBOUND_KEYS, LOGGER, METRICS, PLUGIN_REGISTRY } from '../tokens.ts';
+import { allowedHostnames, servesOnlyLoopbackNames } from '../hosting/host-guard.ts';
+import { CONFIG, EXECUTOR, INBOUND_BUDGET, INBOUND_KEYS, LOGGER, METRICS, PLUGIN_REGISTRY } from '../tokens.ts';
 import { createToolCaller } from './call-tool.ts';
-import { allowedHostnames } from './host-guard.ts';
 import { createMcpApp } from './mcp-app.ts';
 import { listenMcp, type McpListener } from './mcp-listener.ts';
 import { mcpServerFactory } from './mcp-server.ts';
 import { sessionTransports } from './session-transports.ts';
 import { statelessTransport } from './stateless-transport.ts';
 import { buildToolCatalogue } from './tool-catalogue.ts';
+import type { DeliveryService } from '../delivery/delivery-service.ts';
 
 /** Composes the MCP front door from the container (plugins already loaded) and starts its listener. */
-export async function startMcp(container: DependencyContainer): Promise<McpListener> {
+export async function startMcp(container: DependencyContainer, deliveries?: DeliveryService): Promise<McpListener> {
   const config = container.resolve(CONFIG);
   const logger = container.resolve(LOGGER).child({ component: 'mcp' });
   const registry = container.resolve(PLUGIN_REGISTRY);
-  const catalogue = buildToolCatalogue(registry.operations, registry.plugins);
+  const catalogue = buildToolCatalogue(registry.operations, registry.plugins, { deliveries: deliveries !== undefined });
   const callTool = createToolCaller({
     catalogue,
     executor: container.resolve(EXECUTOR),
     logger,
     secrets: () => registry.secrets(),
     metrics: container.resolve(METRICS),
+    deliveries,
   });
   const newServer = mcpServerFactory(catalogue, callTool);
-  const transport = config.mcpSessions ? sessionTransports(newServer, logger) : statelessTransport(newServer);
-  const allowedHosts = allowedHostnames(config.host, config.mcpAllowedHosts);
-  if (!allowedHosts) logger.warn('MCP_ALLOWED_HOSTS=*: the MCP listener accepts any Host header (no DNS-rebinding protection)');
-  else if (config.mcpAllowedHosts.length === 0 && ['0.0.0.0', '::', '[::]'].includes(config.host)) {
-    logger.warn({ host: config.host }, 'MCP listener bound to all interfaces answers only loopback Host names: set MCP_ALLOWED_HOSTS to the name clients use');
+  const transport = config.mcpSessions ? sessionTransports(newServer, logger, { maxSessionsPerClient: config.mcpSessionsPerClient }) : statelessTransport(newServer);
+  const allowedHosts = allowedHostnames(config.host, config.allowedHosts);
+  if (!allowedHosts) logger.warn('ALLOWED_HOSTS=*: the REST and MCP listeners accept any Host header (no DNS-rebinding protection)');
+  else if (servesOnlyLoopbackNames(config.host, config.allowedHosts)) {
+    logger.warn({ host: config.host }, 'listeners bound to all interfaces answer only loopback Host names: set ALLOWED_HOSTS to the names clients use');
   }
-  const app = createMcpApp({ transport, allowedHosts, inboundKeys: container.resolve(INBOUND_KEYS), bodyLimitBytes: config.bodyLimitBytes, inboundRateLimit: config.inboundRateLimit, logger });
+  const app = createMcpApp({
+    transport,
+    allowedHosts,
+    inboundKeys: container.resolve(INBOUND_KEYS),
+    bodyLimitBytes: config.bodyLimitBytes,
+    inboundRateLimit: config.inboundRateLimit,
+    inboundBudget: container.resolve(INBOUND_BUDGET),
+    trustProxy: config.trustProxy,
+    logger,
+  });
   let listener: McpListener;
   try {
     listener = await listenMcp(app, transport, config.mcpPort, config.host);

@@ -12,6 +12,8 @@ export interface OpenApiRouterParts {
   readonly source: DocumentSource;
   /** `info`, `security` (the inbound-auth seam), body limit...; `info` defaults to the gateway's. */
   readonly options?: Partial<DocumentOptions>;
+  /** Behind a trusted reverse proxy (TRUST_PROXY): `servers` follows its X-Forwarded-Proto / X-Forwarded-Host. */
+  readonly trustForwardedHeaders?: boolean;
 }
 
 /** Renderings per server URL; the Host header is the caller's, so the cache is small and bounded. */
@@ -21,11 +23,11 @@ const MAX_RENDERINGS = 16;
  * Mounts `GET /openapi.json`, `GET /openapi.yaml` and Swagger UI at `/docs/`. The document is built once;
  * only `servers` changes per request (the host the caller reached), so trial calls go back to that host.
  */
-export function mountOpenApi(router: IRouter, { source, options = {} }: OpenApiRouterParts): void {
+export function mountOpenApi(router: IRouter, { source, options = {}, trustForwardedHeaders = false }: OpenApiRouterParts): void {
   const document = buildOpenApiDocument(source, { info: DEFAULT_INFO, ...options });
   const renderings = new Map<string, { json?: string; yaml?: string }>();
   const render = (request: Request, format: 'json' | 'yaml'): string => {
-    const url = serverUrlFrom(request.headers, 'encrypted' in request.socket && request.socket.encrypted === true);
+    const url = serverUrlFrom(request.headers, 'encrypted' in request.socket && request.socket.encrypted === true, trustForwardedHeaders);
     let rendering = renderings.get(url);
     if (!rendering) {
       if (renderings.size >= MAX_RENDERINGS) renderings.clear();
@@ -39,7 +41,7 @@ export function mountOpenApi(router: IRouter, { source, options = {} }: OpenApiR
   };
   const send = (response: Response, type: string, body: string) => {
     response.setHeader('Cache-Control', 'no-cache');
-    response.setHeader('Vary', 'Host, X-Forwarded-Host, X-Forwarded-Proto');
+    response.setHeader('Vary', trustForwardedHeaders ? 'Host, X-Forwarded-Host, X-Forwarded-Proto' : 'Host');
     response.type(type).send(body);
   };
 

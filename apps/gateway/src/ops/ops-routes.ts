@@ -3,13 +3,11 @@ import type { Metrics } from '../observability/metrics.ts';
 import type { PluginRegistry } from '../plugins/plugin-registry.ts';
 import type { Lifecycle } from './lifecycle.ts';
 
-/** Mounts `/healthz` (alive), `/readyz` (plugins loaded and not draining), `/metrics` (Prometheus text). */
-export function mountOpsRoutes(router: IRouter, parts: {
-  readonly registry: PluginRegistry;
-  readonly lifecycle: Lifecycle;
-  readonly metrics: Metrics;
-  readonly guardMetrics: RequestHandler | undefined;
-}): void {
+/**
+ * Mounts the probes `/healthz` (alive) and `/readyz` (plugins loaded and not draining). They answer any Host: a load
+ * balancer's health check often sends the instance address, and they carry no secret and change nothing.
+ */
+export function mountProbes(router: IRouter, parts: { readonly registry: PluginRegistry; readonly lifecycle: Lifecycle }): void {
   router.get('/healthz', (_request, response) => {
     response.json({ status: 'ok' });
   });
@@ -19,9 +17,12 @@ export function mountOpsRoutes(router: IRouter, parts: {
     if (plugins.length === 0) return void response.status(503).json({ status: 'no plugins loaded', plugins });
     response.json({ status: 'ready', plugins });
   });
+}
+
+/** Mounts `/metrics` (Prometheus text) behind `guards` (rate limit, key check; none when public and unlimited). */
+export function mountMetrics(router: IRouter, parts: { readonly metrics: Metrics; readonly guards: readonly RequestHandler[] }): void {
   const metrics: RequestHandler = async (_request, response) => {
     response.type(parts.metrics.registry.contentType).send(await parts.metrics.registry.metrics());
   };
-  if (parts.guardMetrics) router.get('/metrics', parts.guardMetrics, metrics);
-  else router.get('/metrics', metrics);
+  router.get('/metrics', ...parts.guards, metrics);
 }

@@ -1,11 +1,12 @@
 import type { RequestHandler } from 'express';
 import { type InboundKeys, WWW_AUTHENTICATE } from '../auth/inbound-keys.ts';
+import { identityOf } from '../auth/client-identity.ts';
 import { sendProblem } from './problem.ts';
 
 /** Lets a request through with a valid inbound key (X-API-Key or Bearer), else 401. */
 export function requireInboundKey(keys: InboundKeys): RequestHandler {
   return (request, response, next) => {
-    const identity = keys.identify(request.headers);
+    const identity = identityOf(keys, request, response);
     if (identity.ok) {
       response.locals.clientId = identity.clientId;
       return next();

@@ -9,7 +9,10 @@ import type { PluginRegistry } from '../plugins/plugin-registry.ts';
 import type { InboundKeys } from '../auth/inbound-keys.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Lifecycle } from '../ops/lifecycle.ts';
-import { mountOpsRoutes } from '../ops/ops-routes.ts';
+import { mountMetrics, mountProbes } from '../ops/ops-routes.ts';
+import type { Store } from 'express-rate-limit';
+import { identifyClient } from '../auth/client-identity.ts';
+import { allowedHostnames, hostGuard } from '../hosting/host-guard.ts';
 import cors from 'cors';
 import { expressPath, mountOperation } from './operation-route.ts';
 import { sendProblem } from './problem.ts';
@@ -27,6 +30,8 @@ export interface RestAppParts {
   readonly metrics: Metrics;
   readonly lifecycle: Lifecycle;
   readonly inboundKeys: InboundKeys;
+  /** The inbound budget store, shared with the MCP front door (one budget per client). */
+  readonly inboundBudget: Store;
 }
 
 /**
@@ -34,7 +39,7 @@ export interface RestAppParts {
  * app itself: a nested Router that matches nothing hands the request on through setImmediate, a turn of the
  * event loop per router on every API call.
  */
-export function createRestApp({ config, registry, executor, logger, metrics, lifecycle, inboundKeys }: RestAppParts): Express {
+export function createRestApp({ config, registry, executor, logger, metrics, lifecycle, inboundKeys, inboundBudget }: RestAppParts): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -44,13 +49,23 @@ export function createRestApp({ config, registry, executor, logger, metrics, lif
   app.use(accessLog(logger, metrics));
   app.use(closeWhileDraining(lifecycle));
   if (config.corsOrigins.length > 0) app.use(cors({ origin: [...config.corsOrigins], exposedHeaders: EXPOSED_HEADERS, maxAge: 600 }));
+  mountProbes(app, { registry, lifecycle });
+  app.use(hostGuard({ allowed: allowedHostnames(config.host, config.allowedHosts), extraOrigins: config.corsOrigins, refuse: hostRefused }));
+  if (inboundKeys.enabled) app.use(identifyClient(inboundKeys));
   const guard = inboundKeys.enabled ? requireInboundKey(inboundKeys) : undefined;
-  mountOpsRoutes(app, { registry, lifecycle, metrics, guardMetrics: config.metricsPublic ? undefined : guard });
+  // Before the key check: requests without a valid key are limited per address, so failed attempts are too.
+  const limit =
+    config.inboundRateLimit > 0 ? inboundRateLimit({ perMinute: config.inboundRateLimit, store: inboundBudget, refuse: rateLimited(config.inboundRateLimit) }) : undefined;
+  mountMetrics(app, { metrics, guards: [limit, config.metricsPublic ? undefined : guard].filter((handler) => handler !== undefined) });
   // API documentation, before the guard: the document declares the inbound security schemes when keys are on.
-  mountOpenApi(app, { source: registry, options: { bodyLimitBytes: config.bodyLimitBytes, ...(inboundKeys.enabled ? { security: INBOUND_SECURITY } : {}) } });
+  mountOpenApi(app, {
+    source: registry,
+    trustForwardedHeaders: config.trustProxy > 0,
+    options: { bodyLimitBytes: config.bodyLimitBytes, ...(inboundKeys.enabled ? { security: INBOUND_SECURITY } : {}) },
+  });
 
+  if (limit) app.use(limit);
   if (guard) app.use(guard);
-  if (config.inboundRateLimit > 0) app.use(inboundRateLimit({ perMinute: config.inboundRateLimit, clientIdOf: restClientId, refuse: rateLimited(config.inboundRateLimit) }));
   const methodsByPath = new Map<string, Set<string>>();
   for (const entry of registry.operations) {
     if (!entry.operation.rest) continue;
@@ -77,7 +92,9 @@ const INBOUND_SECURITY: InboundSecurity = {
 
 const EXPOSED_HEADERS = ['X-Request-Id', 'Retry-After', 'RateLimit', 'RateLimit-Policy', 'Idempotent-Replayed'];
 
-const restClientId = (_request: Request, response: Response): string | undefined => response.locals.clientId as string | undefined;
+function hostRefused(request: Request, response: Response, detail: string): void {
+  sendProblem(response, { type: 'host-not-allowed', title: 'Forbidden', status: 403, detail, instance: request.originalUrl });
+}
 
 function rateLimited(perMinute: number) {
   return (request: Request, response: Response, status: number, seconds: number): void =>
@@ -85,7 +102,7 @@ function rateLimited(perMinute: number) {
       type: 'rate-limited',
       title: 'Too many requests',
       status,
-      detail: `This client sent more than ${perMinute} requests in a minute (INBOUND_RATE_LIMIT). Retry after ${seconds} s.`,
+      detail: `This client (its API key, or its address without a valid key) sent more than ${perMinute} requests in a minute (INBOUND_RATE_LIMIT). Retry after ${seconds} s.`,
       instance: request.originalUrl,
     });
 }

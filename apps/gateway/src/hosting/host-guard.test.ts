@@ -14,7 +14,7 @@ describe('allowedHostnames', () => {
     expect(names?.size).toBe(3);
   });
 
-  it('adds MCP_ALLOWED_HOSTS entries, lower-cased, ports and schemes dropped', () => {
+  it('adds ALLOWED_HOSTS entries, lower-cased, ports and schemes dropped', () => {
     const names = allowedHostnames('0.0.0.0', ['MCP.Example.com', 'other.example.org:8443', 'https://third.example.net']);
     expect(names?.has('mcp.example.com')).toBe(true);
     expect(names?.has('other.example.org')).toBe(true);

@@ -1,12 +1,11 @@
-import type { RequestHandler } from 'express';
-import { JSON_RPC, sendJsonRpcError } from './json-rpc-error.ts';
+import type { Request, RequestHandler, Response } from 'express';
 
 const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]'];
 const WILDCARD_BINDS = new Set(['0.0.0.0', '::', '[::]', '']);
 
 /**
- * Host names the MCP listener answers to: the loopback names, the address it is bound to, and MCP_ALLOWED_HOSTS.
- * `undefined` means any (MCP_ALLOWED_HOSTS=*), for a deployment whose proxy already checks Host.
+ * Host names both listeners (REST and MCP) answer to: the loopback names, the address they are bound to, and
+ * ALLOWED_HOSTS. `undefined` means any (ALLOWED_HOSTS=*), for a deployment whose proxy already checks Host.
  */
 export function allowedHostnames(bindHost: string, configured: readonly string[]): ReadonlySet<string> | undefined {
   if (configured.includes('*')) return undefined;
@@ -19,13 +18,28 @@ export function allowedHostnames(bindHost: string, configured: readonly string[]
   return names;
 }
 
+/** True when the listener on `bindHost` answers only loopback names although it is reachable from elsewhere. */
+export function servesOnlyLoopbackNames(bindHost: string, configured: readonly string[]): boolean {
+  return configured.length === 0 && WILDCARD_BINDS.has(bindHost);
+}
+
+export interface HostGuardOptions {
+  /** From allowedHostnames; undefined accepts any Host. */
+  readonly allowed: ReadonlySet<string> | undefined;
+  /** Exact origins accepted besides those of the allowed hosts (REST: CORS_ORIGINS). */
+  readonly extraOrigins?: readonly string[];
+  /** Writes the front door's own 403 (problem+json on REST, a JSON-RPC error on MCP). */
+  readonly refuse: (request: Request, response: Response, detail: string) => void;
+}
+
 /**
  * DNS-rebinding protection: a page on evil.example that re-resolves its name to this machine reaches us with
  * `Host: evil.example` (and `Origin: http://evil.example`). Both must name a host we serve, port aside.
  */
-export function hostGuard(allowed: ReadonlySet<string> | undefined): RequestHandler {
+export function hostGuard({ allowed, extraOrigins = [], refuse }: HostGuardOptions): RequestHandler {
   // A client sends the same Host on every call: parse each value once (bounded, so junk cannot grow it).
   const hostnames = new Map<string, string | undefined>();
+  const origins = new Set(extraOrigins);
   return (request, response, next) => {
     if (!allowed) return next();
     const host = request.headers.host;
@@ -36,18 +50,17 @@ export function hostGuard(allowed: ReadonlySet<string> | undefined): RequestHand
       hostnames.set(host, hostname);
     }
     if (!hostname || !allowed.has(hostname)) {
-      return sendJsonRpcError(
+      return refuse(
+        request,
         response,
-        403,
-        JSON_RPC.serverError,
-        `Forbidden: Host ${JSON.stringify(host ?? '')} is not served here (DNS-rebinding protection). The operator can add a host name to MCP_ALLOWED_HOSTS.`,
+        `Host ${JSON.stringify(host ?? '')} is not served here (DNS-rebinding protection). The operator can add a host name to ALLOWED_HOSTS.`,
       );
     }
     const origin = request.headers.origin;
-    if (origin !== undefined) {
+    if (origin !== undefined && !origins.has(origin)) {
       const originHost = /^https?:\/\//i.test(origin) ? hostnameOf(origin.replace(/^https?:\/\//i, '')) : undefined;
       if (!originHost || !allowed.has(originHost)) {
-        return sendJsonRpcError(response, 403, JSON_RPC.serverError, `Forbidden: Origin ${JSON.stringify(origin)} is not allowed (DNS-rebinding protection).`);
+        return refuse(request, response, `Origin ${JSON.stringify(origin)} is not allowed (DNS-rebinding protection).`);
       }
     }
     next();
