@@ -18,7 +18,7 @@ import { CONFIG, IDEMPOTENCY_GUARD, LOGGER, METRICS, PLUGIN_REGISTRY, UPSTREAM_C
 import { failureFromStatus, failureFromTransport } from './upstream/classify-response.ts';
 import { secretRefs } from './upstream/credentials.ts';
 import { defaultUpstreamRequest } from './upstream/default-request.ts';
-import { redactJson, redactText } from './upstream/redact.ts';
+import { redactJson } from './upstream/redact.ts';
 import { OutboundLimiter } from './upstream/outbound-limiter.ts';
 import { backoffMs, isRetryableStatus, retryAfterMs } from './upstream/retry-policy.ts';
 import { type UpstreamClient, UpstreamTransportError } from './upstream/upstream-client.ts';
@@ -118,7 +118,9 @@ export class Executor implements OperationExecutor {
       });
       const durationMs = observe(String(response.status));
       this.logger.info({ ...log, upstreamStatus: response.status, durationMs }, 'upstream answered');
-      return { response };
+      // Secrets an upstream echoes are removed as its answer arrives, before anything maps, cuts, stores or relays it.
+      const body = redactJson(response.body, this.registry.secrets());
+      return { response: body === response.body ? response : { ...response, body } };
     } catch (error) {
       if (!(error instanceof UpstreamTransportError)) throw error;
       const durationMs = observe(error.failure);
@@ -130,11 +132,10 @@ export class Executor implements OperationExecutor {
   private failure(entry: LoadedOperation, attempt: Attempt, upstreamTitle: string): OperationFailure {
     if ('error' in attempt) return failureFromTransport(attempt.error, upstreamTitle, this.config.upstreamTimeoutMs);
     const { response } = attempt;
-    if (entry.operation.upstream.errors === 'passthrough') return passthrough(response, upstreamTitle, this.registry.secrets());
+    if (entry.operation.upstream.errors === 'passthrough') return passthrough(response, upstreamTitle);
     return failureFromStatus(response, {
       upstreamTitle,
       credentialSources: secretRefs(entry.loaded.descriptor.upstream.auth).map((ref) => ref.source),
-      scrub: (text) => redactText(text, this.registry.secrets()),
     });
   }
 
@@ -169,9 +170,8 @@ function outboundLimited(upstream: string, ratePerSecond: number): OperationFail
   };
 }
 
-/** The upstream's own answer, relayed as it came, except for any secret it echoes. */
-function passthrough(response: UpstreamResponse, upstream: string, secrets: readonly string[]): OperationFailure {
+/** The upstream's own answer, relayed as it came (already without secrets). */
+function passthrough(response: UpstreamResponse, upstream: string): OperationFailure {
   const { status } = response;
-  const body = redactJson(response.body, secrets);
-  return { kind: 'upstream-status', status, title: `${upstream} answered ${status}`, detail: `${upstream} answered ${status}.`, upstreamStatus: status, upstreamBody: body };
+  return { kind: 'upstream-status', status, title: `${upstream} answered ${status}`, detail: `${upstream} answered ${status}.`, upstreamStatus: status, upstreamBody: response.body };
 }

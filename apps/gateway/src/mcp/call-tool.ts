@@ -4,7 +4,6 @@ import type { Logger } from 'pino';
 import type { Metrics } from '../observability/metrics.ts';
 import { IDEMPOTENCY_KEY_ARGUMENT } from './tool-catalogue.ts';
 import type { ToolCatalogue } from './tool-catalogue.ts';
-import { redactJson } from '../upstream/redact.ts';
 import { errorResult, type ToolResult, toToolResult, UnknownToolError } from './tool-result.ts';
 
 export interface ToolCallParts {
@@ -12,8 +11,6 @@ export interface ToolCallParts {
   /** The shared executor: the only path to an upstream. */
   readonly executor: OperationExecutor;
   readonly logger: Logger;
-  /** Every upstream secret in use; none of them may leave in a result. */
-  readonly secrets: () => readonly string[];
   readonly metrics: Metrics;
 }
 
@@ -26,7 +23,7 @@ export interface ToolCallContext {
 export type ToolCaller = (name: string, args: unknown, context?: ToolCallContext) => Promise<ToolResult>;
 
 /** `tools/call`: find the tool (or throw UnknownToolError), run its operation through the executor, shape the answer for an agent. */
-export function createToolCaller({ catalogue, executor, logger, secrets, metrics }: ToolCallParts): ToolCaller {
+export function createToolCaller({ catalogue, executor, logger, metrics }: ToolCallParts): ToolCaller {
   return async (name, args, context = {}) => {
     const entry = catalogue.find(name);
     if (!entry) {
@@ -54,8 +51,8 @@ export function createToolCaller({ catalogue, executor, logger, secrets, metrics
           : { ...log, ok: false, failure: result.failure.kind, upstreamStatus: result.failure.upstreamStatus },
         'mcp tool call',
       );
-      // Defence in depth: the executor keeps secrets out of failures; this also covers successful upstream bodies.
-      return redactJson(toToolResult(name, result), secrets());
+      // No redaction here: the executor removes echoed secrets from every result, for every front door.
+      return toToolResult(name, result);
     } catch (error) {
       metrics.mcpToolCalls.inc({ tool: name, outcome: 'error' });
       logger.error({ ...log, err: error }, 'mcp tool call failed inside the gateway');

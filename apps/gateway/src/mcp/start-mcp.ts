@@ -20,7 +20,6 @@ export async function startMcp(container: DependencyContainer, deliveries?: Deli
     catalogue,
     executor: container.resolve(EXECUTOR),
     logger,
-    secrets: () => registry.secrets(),
     metrics: container.resolve(METRICS),
     deliveries,
   });

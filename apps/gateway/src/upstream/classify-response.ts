@@ -9,14 +9,12 @@ export interface FailureContext {
   readonly upstreamTitle: string;
   /** Variables that configure the credential, named (never their values) when upstream refuses it. */
   readonly credentialSources: readonly string[];
-  readonly scrub: (text: string) => string;
 }
 
-/** The gateway's mapping of a non-2xx upstream answer to what callers get. */
+/** The gateway's mapping of a non-2xx upstream answer (its body already without secrets) to what callers get. */
 export function failureFromStatus(response: UpstreamResponse, context: FailureContext): OperationFailure {
   const { status } = response;
-  const said = upstreamMessage(response.body);
-  const message = said ? context.scrub(said) : undefined;
+  const message = upstreamMessage(response.body);
   const upstream = context.upstreamTitle;
   if (REJECTED_INPUT.has(status)) {
     return {
