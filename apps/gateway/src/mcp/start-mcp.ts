@@ -19,7 +19,6 @@ export async function startMcp(container: DependencyContainer): Promise<McpListe
     catalogue,
     executor: container.resolve(EXECUTOR),
     logger,
-    secrets: () => registry.secrets(),
     metrics: container.resolve(METRICS),
   });
   const newServer = mcpServerFactory(catalogue, callTool);
