@@ -1,5 +1,6 @@
 import type { Environment } from '@gateway/core';
 import { isLoopback, readInboundKeys } from './auth/read-keys.ts';
+import { DEFAULT_IDEMPOTENCY_LIMITS, type IdempotencyLimits } from './idempotency/idempotency-store.ts';
 
 export interface GatewayConfig {
   readonly host: string;
@@ -21,6 +22,8 @@ export interface GatewayConfig {
   /** Outbound requests per second per upstream; 0 turns the limiter off. */
   readonly upstreamRateLimit: number;
   readonly bodyLimitBytes: number;
+  /** IDEMPOTENCY_MAX_RECORDS and IDEMPOTENCY_MAX_RECORDS_PER_CLIENT: how many idempotency records the process keeps. */
+  readonly idempotency: IdempotencyLimits;
   /** Inbound API keys; empty means no inbound auth (only allowed on loopback or explicitly). */
   readonly inboundKeys: readonly string[];
   readonly metricsPublic: boolean;
@@ -34,8 +37,28 @@ export interface GatewayConfig {
   readonly shutdownTimeoutMs: number;
   /** Plugin names or package specifiers, in load order. */
   readonly plugins: readonly string[];
+  readonly delivery: DeliveryConfig;
   /** The environment plugins read their own variables from. */
   readonly environment: Environment;
+}
+
+/** Durable delivery (the queue behind `Prefer: respond-async` and the batch routes). */
+export interface DeliveryConfig {
+  /** DATA_DIR: where the embedded queue's SQLite file lives. */
+  readonly dataDir: string;
+  /** `queue`: opted-in operations are queued even without `Prefer: respond-async`. */
+  readonly mode: 'sync' | 'queue';
+  readonly concurrency: number;
+  /** How long a delivery is retried after acceptance before it is dead. */
+  readonly retryWindowMs: number;
+  readonly retryBaseMs: number;
+  readonly retryMaxMs: number;
+  /** Above this many pending deliveries, async routes answer 503. */
+  readonly maxQueued: number;
+  /** How long delivered records are kept. */
+  readonly retentionMs: number;
+  /** fsync every commit (power-loss safe) instead of WAL's NORMAL sync (crash safe). */
+  readonly fsync: boolean;
 }
 
 export class ConfigError extends Error {
@@ -70,6 +93,19 @@ export function readConfig(environment: Environment): GatewayConfig {
       `HOST is ${host} but no GATEWAY_API_KEYS are set: anyone who reaches the gateway could use its upstream credentials. Set GATEWAY_API_KEYS (or GATEWAY_API_KEYS_FILE), or GATEWAY_ALLOW_ANONYMOUS=true to accept that.`,
     );
   }
+  const duration = (name: string, fallback: number, minMs: number): number => {
+    const raw = (environment[name] ?? '').trim();
+    if (raw === '') return fallback;
+    const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(raw);
+    const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match?.[2] ?? 'ms'] ?? 1;
+    const value = match ? Math.round(Number(match[1]) * unit) : Number.NaN;
+    if (!Number.isFinite(value) || value < minMs || value > 366 * 86_400_000) {
+      throw new ConfigError(`${name} must be a duration such as 90s, 30m, 24h or 7d (a bare number is milliseconds), at least ${minMs} ms (got "${raw}")`);
+    }
+    return value;
+  };
+  const deliveryMode = (environment.DELIVERY_MODE || 'sync').trim().toLowerCase();
+  if (deliveryMode !== 'sync' && deliveryMode !== 'queue') throw new ConfigError(`DELIVERY_MODE must be sync or queue (got "${environment.DELIVERY_MODE}")`);
   const list = (name: string) => (environment[name] ?? '').split(',').map((v) => v.trim()).filter(Boolean);
   // PLUGINS=none loads no configured plugin (e.g. only the Naftiko capabilities given with --capability).
   const plugins = (environment.PLUGINS || 'gainsight-px').split(',').map((name) => name.trim()).filter((name) => name !== '' && name !== 'none');
@@ -93,7 +129,22 @@ export function readConfig(environment: Environment): GatewayConfig {
     upstreamRetryBaseMs: integer('UPSTREAM_RETRY_BASE_MS', 200, 1, 60_000),
     upstreamRateLimit: integer('UPSTREAM_RATE_LIMIT', 150, 0, 100_000),
     bodyLimitBytes: integer('BODY_LIMIT', 1024 * 1024, 1, 100 * 1024 * 1024),
+    idempotency: {
+      maxRecords: integer('IDEMPOTENCY_MAX_RECORDS', DEFAULT_IDEMPOTENCY_LIMITS.maxRecords, 1, 100_000_000),
+      maxRecordsPerClient: integer('IDEMPOTENCY_MAX_RECORDS_PER_CLIENT', DEFAULT_IDEMPOTENCY_LIMITS.maxRecordsPerClient, 1, 100_000_000),
+    },
     plugins,
+    delivery: {
+      dataDir: environment.DATA_DIR || './data',
+      mode: deliveryMode,
+      concurrency: integer('DELIVERY_CONCURRENCY', 8, 1, 256),
+      retryWindowMs: duration('DELIVERY_RETRY_WINDOW', 24 * 3_600_000, 1000),
+      retryBaseMs: integer('DELIVERY_RETRY_BASE_MS', 1000, 1, 600_000),
+      retryMaxMs: integer('DELIVERY_RETRY_MAX_MS', 600_000, 1, 86_400_000),
+      maxQueued: integer('DELIVERY_MAX_QUEUED', 1_000_000, 1, 1_000_000_000),
+      retentionMs: duration('DELIVERY_RETENTION', 7 * 86_400_000, 1000),
+      fsync: flag('DELIVERY_FSYNC'),
+    },
     environment,
   };
 }

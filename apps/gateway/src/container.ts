@@ -11,6 +11,8 @@ import { Lifecycle } from './ops/lifecycle.ts';
 import { createInboundBudgetStore } from './limits/inbound-rate-limit.ts';
 import { CONFIG, EXECUTOR, IDEMPOTENCY_GUARD, IDEMPOTENCY_STORE, INBOUND_BUDGET, INBOUND_KEYS, LIFECYCLE, LOGGER, METRICS, PLUGIN_REGISTRY, UPSTREAM_CLIENT } from './tokens.ts';
 import { UpstreamClient } from './upstream/upstream-client.ts';
+import { OutboundBudget } from './upstream/outbound-budget.ts';
+import { OUTBOUND_BUDGET } from './tokens.ts';
 
 /** The composition root: one child container per gateway instance, so tests can run several side by side. */
 export function createContainer(config: GatewayConfig, logger: Logger): DependencyContainer {
@@ -23,8 +25,9 @@ export function createContainer(config: GatewayConfig, logger: Logger): Dependen
   container.registerInstance(INBOUND_KEYS, new InboundKeys(config.inboundKeys));
   container.registerInstance(LIFECYCLE, new Lifecycle());
   container.registerInstance(INBOUND_BUDGET, createInboundBudgetStore());
-  container.registerInstance(IDEMPOTENCY_STORE, new MemoryIdempotencyStore());
+  container.registerInstance(IDEMPOTENCY_STORE, new MemoryIdempotencyStore(config.idempotency));
   container.registerSingleton(IDEMPOTENCY_GUARD, IdempotencyGuard);
+  container.registerInstance(OUTBOUND_BUDGET, new OutboundBudget(config.upstreamRateLimit));
   container.registerSingleton(EXECUTOR, Executor);
   return container;
 }

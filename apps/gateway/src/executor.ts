@@ -9,17 +9,18 @@ import {
   type UpstreamResponse,
 } from '@gateway/core';
 import type { Logger } from 'pino';
+import type { DeliveryError } from './delivery/delivery-store.ts';
 import { inject, injectable } from 'tsyringe';
 import type { GatewayConfig } from './config.ts';
 import type { IdempotencyGuard } from './idempotency/idempotency-guard.ts';
 import type { Metrics } from './observability/metrics.ts';
 import type { LoadedOperation, PluginRegistry } from './plugins/plugin-registry.ts';
-import { CONFIG, IDEMPOTENCY_GUARD, LOGGER, METRICS, PLUGIN_REGISTRY, UPSTREAM_CLIENT } from './tokens.ts';
+import { CONFIG, IDEMPOTENCY_GUARD, LOGGER, METRICS, OUTBOUND_BUDGET, PLUGIN_REGISTRY, UPSTREAM_CLIENT } from './tokens.ts';
 import { failureFromStatus, failureFromTransport } from './upstream/classify-response.ts';
 import { secretRefs } from './upstream/credentials.ts';
 import { defaultUpstreamRequest } from './upstream/default-request.ts';
 import { redactJson } from './upstream/redact.ts';
-import { OutboundLimiter } from './upstream/outbound-limiter.ts';
+import type { OutboundBudget } from './upstream/outbound-budget.ts';
 import { backoffMs, isRetryableStatus, retryAfterMs } from './upstream/retry-policy.ts';
 import { type UpstreamClient, UpstreamTransportError } from './upstream/upstream-client.ts';
 
@@ -28,8 +29,6 @@ type Attempt = { readonly response: UpstreamResponse } | { readonly error: Upstr
 /** Validate, shape, inject credentials, call upstream (with retries), map the answer: the only path upstream. */
 @injectable()
 export class Executor implements OperationExecutor {
-  private readonly limiters = new Map<string, OutboundLimiter>();
-
   constructor(
     @inject(PLUGIN_REGISTRY) private readonly registry: PluginRegistry,
     @inject(UPSTREAM_CLIENT) private readonly client: UpstreamClient,
@@ -37,29 +36,59 @@ export class Executor implements OperationExecutor {
     @inject(LOGGER) private readonly logger: Logger,
     @inject(METRICS) private readonly metrics: Metrics,
     @inject(IDEMPOTENCY_GUARD) private readonly idempotency: IdempotencyGuard,
+    @inject(OUTBOUND_BUDGET) private readonly budget: OutboundBudget,
   ) {}
 
   async execute(request: ExecutionRequest): Promise<OperationResult> {
-    const { requestId } = request;
-    const fail = (failure: OperationFailure): OperationResult => ({ ok: false, failure, requestId, attempts: 0 });
-    const entry = this.registry.find(request.pluginId, request.operationId);
-    if (!entry) {
-      return fail({ kind: 'unknown-operation', status: 404, title: 'Unknown operation', detail: `No operation ${request.pluginId}/${request.operationId}.` });
-    }
-    const problems = entry.validateInput(request.input);
-    if (problems.length > 0) return fail(invalidInput(problems));
-
-    let upstreamRequest: UpstreamRequest;
-    try {
-      upstreamRequest = entry.operation.upstream.toRequest
-        ? entry.operation.upstream.toRequest(request.input, { requestId })
-        : defaultUpstreamRequest(entry.operation, request.input as Record<string, unknown>);
-    } catch (error) {
-      if (error instanceof InputError) return fail(invalidInput(error.problems));
-      throw error;
-    }
+    const prepared = this.prepare(request);
+    if (!prepared.ok) return { ok: false, failure: prepared.failure, requestId: request.requestId, attempts: 0 };
+    const { entry, upstreamRequest } = prepared;
     if (request.idempotencyKey === undefined) return this.call(entry, upstreamRequest, request);
     return this.idempotency.run(request, () => this.call(entry, upstreamRequest, request));
+  }
+
+  /** Validates and shapes an input into the upstream request it stands for, without sending anything. */
+  prepare(request: Pick<ExecutionRequest, 'pluginId' | 'operationId' | 'input' | 'requestId'>): PreparedRequest {
+    const entry = this.registry.find(request.pluginId, request.operationId);
+    if (!entry) {
+      return { ok: false, failure: { kind: 'unknown-operation', status: 404, title: 'Unknown operation', detail: `No operation ${request.pluginId}/${request.operationId}.` } };
+    }
+    const problems = entry.validateInput(request.input);
+    if (problems.length > 0) return { ok: false, failure: invalidInput(problems) };
+    try {
+      const upstreamRequest = entry.operation.upstream.toRequest
+        ? entry.operation.upstream.toRequest(request.input, { requestId: request.requestId })
+        : defaultUpstreamRequest(entry.operation, request.input as Record<string, unknown>);
+      return { ok: true, entry, upstreamRequest };
+    } catch (error) {
+      if (error instanceof InputError) return { ok: false, failure: invalidInput(error.problems) };
+      throw error;
+    }
+  }
+
+  /**
+   * One attempt at a queued delivery, paced by the same outbound budget as synchronous calls (waiting for its
+   * slot as long as it takes), classified for the delivery worker: no retries here, the worker schedules them.
+   */
+  async deliverOnce(delivery: { readonly pluginId: string; readonly operationId: string; readonly requestId: string; readonly request: UpstreamRequest }, signal?: AbortSignal): Promise<DeliveryAttempt> {
+    const entry = this.registry.find(delivery.pluginId, delivery.operationId);
+    if (!entry) return { outcome: 'rejected', error: { type: 'unknown-operation', detail: `No operation ${delivery.pluginId}/${delivery.operationId} is loaded.` } };
+    const wait = this.budget.reserve(delivery.pluginId, Number.POSITIVE_INFINITY) ?? 0;
+    if (wait > 0) await sleep(wait, undefined, signal ? { signal } : {}).catch(() => undefined);
+    if (signal?.aborted) return { outcome: 'interrupted' };
+    const deadline = performance.now() + this.config.upstreamTimeoutMs;
+    const request = { pluginId: delivery.pluginId, operationId: delivery.operationId, input: undefined, requestId: delivery.requestId };
+    const attempt = await this.attempt(entry, delivery.request, request, deadline, 1);
+    if ('response' in attempt && attempt.response.status >= 200 && attempt.response.status < 300) return { outcome: 'delivered', status: attempt.response.status };
+    const upstreamTitle = entry.loaded.mode === 'sandbox' ? `${entry.loaded.descriptor.title} (sandbox)` : entry.loaded.descriptor.title;
+    const failure = this.failure(entry, attempt, upstreamTitle);
+    const error = { ...(failure.upstreamStatus !== undefined ? { status: failure.upstreamStatus } : {}), type: failure.kind, detail: failure.detail };
+    if ('error' in attempt || isRetryableStatus(attempt.response.status)) {
+      const retryAfter = 'response' in attempt ? retryAfterMs(attempt.response.headers['retry-after']) : undefined;
+      return { outcome: 'retry', error, ...(retryAfter !== undefined ? { retryAfterMs: retryAfter } : {}) };
+    }
+    if (failure.kind === 'upstream-refused-gateway') return { outcome: 'refused', error };
+    return { outcome: 'rejected', error };
   }
 
   /** Attempts the call until it succeeds, fails for good, or the next attempt would pass the deadline. */
@@ -72,8 +101,9 @@ export class Executor implements OperationExecutor {
     let attempts = 0;
 
     for (;;) {
-      const wait = this.limiter(loaded.descriptor.id)?.reserve(deadline - performance.now());
-      if (wait === undefined && this.config.upstreamRateLimit > 0) {
+      // A slot so late that the call would have too little time left to run is refused at once instead.
+      const wait = this.budget.reserve(loaded.descriptor.id, Math.max(0, deadline - performance.now() - this.config.upstreamTimeoutMs / 2));
+      if (wait === undefined) {
         const failure = outboundLimited(upstreamTitle, this.config.upstreamRateLimit);
         return { ok: false, failure, requestId, attempts };
       }
@@ -87,7 +117,7 @@ export class Executor implements OperationExecutor {
         return { ok: true, status: attempt.response.status, body, requestId, attempts };
       }
       const retryable = 'error' in attempt ? attempt.error.failure !== 'timeout' : isRetryableStatus(attempt.response.status);
-      const delay = 'response' in attempt ? (retryAfterMs(attempt.response.headers['retry-after']) ?? backoffMs(attempts, this.config.upstreamRetryBaseMs)) : backoffMs(attempts, this.config.upstreamRetryBaseMs);
+      const delay = 'response' in attempt ? retryDelayMs(attempt.response, attempts, this.config.upstreamRetryBaseMs) : backoffMs(attempts, this.config.upstreamRetryBaseMs);
       const hasTime = performance.now() + delay < deadline - 1;
       if (!retryable || attempts > this.config.upstreamRetries || !hasTime) {
         return { ok: false, failure: this.failure(entry, attempt, upstreamTitle), requestId, attempts };
@@ -139,15 +169,32 @@ export class Executor implements OperationExecutor {
     });
   }
 
-  private limiter(pluginId: string): OutboundLimiter | undefined {
-    if (this.config.upstreamRateLimit <= 0) return undefined;
-    let limiter = this.limiters.get(pluginId);
-    if (!limiter) {
-      limiter = new OutboundLimiter(this.config.upstreamRateLimit);
-      this.limiters.set(pluginId, limiter);
-    }
-    return limiter;
-  }
+}
+
+export type PreparedRequest =
+  | { readonly ok: true; readonly entry: LoadedOperation; readonly upstreamRequest: UpstreamRequest }
+  | { readonly ok: false; readonly failure: OperationFailure };
+
+/** How one delivery attempt ended, as the worker acts on it. */
+export type DeliveryAttempt =
+  | { readonly outcome: 'delivered'; readonly status: number }
+  /** Transient (transport failure, 408, 429, 5xx but 501/505): try again later. */
+  | { readonly outcome: 'retry'; readonly error: DeliveryError; readonly retryAfterMs?: number }
+  /** The upstream refused the gateway's own key or address: pause, never dead-letter. */
+  | { readonly outcome: 'refused'; readonly error: DeliveryError }
+  /** The upstream rejected this request itself (400, ...): dead at once. */
+  | { readonly outcome: 'rejected'; readonly error: DeliveryError }
+  /** Stopped before sending (shutdown). */
+  | { readonly outcome: 'interrupted' };
+
+/** A 429 without `Retry-After` waits at least a second: retrying it at once only adds to the upstream's load. */
+const MIN_RATE_LIMITED_WAIT_MS = 1000;
+
+function retryDelayMs(response: UpstreamResponse, attempts: number, baseMs: number): number {
+  const stated = retryAfterMs(response.headers['retry-after']);
+  if (stated !== undefined) return stated;
+  const backoff = backoffMs(attempts, baseMs);
+  return response.status === 429 ? Math.max(MIN_RATE_LIMITED_WAIT_MS, backoff) : backoff;
 }
 
 function invalidInput(problems: OperationFailure['problems']): OperationFailure {

@@ -11,6 +11,7 @@ import type { LoadedPlugin } from './plugins/plugin-registry.ts';
 import { createRestApp } from './rest/rest-app.ts';
 import { drainServer } from './ops/drain.ts';
 import { listenExpress } from './ops/listen.ts';
+import { type RunningDeliveries, startDeliveries } from './delivery/start-deliveries.ts';
 import { CONFIG, EXECUTOR, INBOUND_BUDGET, INBOUND_KEYS, LIFECYCLE, LOGGER, METRICS, PLUGIN_REGISTRY, UPSTREAM_CLIENT } from './tokens.ts';
 
 export interface GatewayOptions {
@@ -39,6 +40,16 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const container = createContainer(config, logger);
   const registry = container.resolve(PLUGIN_REGISTRY);
   await registry.load(options.extraPlugins);
+  let deliveries: RunningDeliveries | undefined;
+  try {
+    deliveries = await startDeliveries(container);
+  } catch (error) {
+    await registry.close();
+    throw error;
+  }
+  const stopDeliveries = async (timeoutMs: number) => {
+    await deliveries?.stop(timeoutMs);
+  };
   const lifecycle = container.resolve(LIFECYCLE);
   const app = createRestApp({
     config: container.resolve(CONFIG),
@@ -49,19 +60,22 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     lifecycle,
     inboundKeys: container.resolve(INBOUND_KEYS),
     inboundBudget: container.resolve(INBOUND_BUDGET),
+    deliveries: deliveries?.service,
   });
   let server: Server;
   try {
     server = await listenExpress(app, config.port, config.host);
   } catch (error) {
+    await stopDeliveries(0);
     await registry.close();
     throw error;
   }
   let mcp: McpListener;
   try {
-    mcp = await startMcp(container);
+    mcp = await startMcp(container, deliveries?.service);
   } catch (error) {
     await drainServer(server, 0);
+    await stopDeliveries(0);
     await registry.close();
     throw error;
   }
@@ -78,6 +92,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       const [restFinished, mcpFinished] = await Promise.all([drainServer(server, config.shutdownTimeoutMs), mcp.close(config.shutdownTimeoutMs)]);
       const finished = restFinished && mcpFinished;
       if (!finished) logger.warn({ timeoutMs: config.shutdownTimeoutMs }, 'in-flight requests cut at SHUTDOWN_TIMEOUT_MS');
+      // Queued deliveries not yet sent stay queued for the next start; attempts already sent get to finish.
+      await stopDeliveries(config.shutdownTimeoutMs);
       await container.resolve(UPSTREAM_CLIENT).close();
       await registry.close();
     },

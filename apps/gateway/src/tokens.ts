@@ -10,6 +10,8 @@ import type { InboundKeys } from './auth/inbound-keys.ts';
 import type { Lifecycle } from './ops/lifecycle.ts';
 import type { PluginRegistry } from './plugins/plugin-registry.ts';
 import type { UpstreamClient } from './upstream/upstream-client.ts';
+import type { OutboundBudget } from './upstream/outbound-budget.ts';
+import type { DeliveryStore } from './delivery/delivery-store.ts';
 
 export const CONFIG: InjectionToken<GatewayConfig> = Symbol('GatewayConfig');
 export const LOGGER: InjectionToken<Logger> = Symbol('Logger');
@@ -23,3 +25,5 @@ export const INBOUND_KEYS: InjectionToken<InboundKeys> = Symbol('InboundKeys');
 export const LIFECYCLE: InjectionToken<Lifecycle> = Symbol('Lifecycle');
 /** The inbound rate-limit store both front doors share (one budget per client). */
 export const INBOUND_BUDGET: InjectionToken<Store> = Symbol('InboundBudget');
+export const OUTBOUND_BUDGET: InjectionToken<OutboundBudget> = Symbol('OutboundBudget');
+export const DELIVERY_STORE: InjectionToken<DeliveryStore> = Symbol('DeliveryStore');

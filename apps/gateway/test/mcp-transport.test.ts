@@ -200,7 +200,7 @@ describe('MCP HTTP layer, sessions (MCP_SESSIONS=true)', () => {
     await client.connect(transport);
     const sessionId = transport.sessionId;
     expect(sessionId).toMatch(/^[0-9a-f-]{36}$/);
-    expect((await client.listTools()).tools).toHaveLength(1);
+    expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['gainsight-send-custom-event', 'gainsight-send-custom-events', 'gateway-get-delivery']);
     // The client opened the session's GET stream after initialize; a session has at most one.
     const second = await raw(url, {
       method: 'GET',
@@ -270,7 +270,7 @@ describe('MCP HTTP layer, configuration', () => {
       await client.connect(
         new StreamableHTTPClientTransport(new URL(gateway.mcpUrl), { requestInit: { headers: { authorization: `Bearer ${TEST_CLIENT_KEY}` } } }),
       );
-      expect((await client.listTools()).tools).toHaveLength(1);
+      expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['gainsight-send-custom-event', 'gainsight-send-custom-events', 'gateway-get-delivery']);
       await client.close();
     } finally {
       await gateway.close();

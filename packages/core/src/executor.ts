@@ -12,7 +12,8 @@ export type FailureKind =
   | 'upstream-unreachable'
   | 'upstream-status'
   | 'idempotency-in-flight'
-  | 'idempotency-key-reused';
+  | 'idempotency-key-reused'
+  | 'delivery-unavailable';
 
 export interface OperationFailure {
   readonly kind: FailureKind;

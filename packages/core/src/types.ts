@@ -62,6 +62,22 @@ export interface McpExposure {
   readonly hints: ToolHints;
 }
 
+/**
+ * Store-and-forward for an operation that only sends (never a read): REST `Prefer: respond-async` (or
+ * DELIVERY_MODE=queue) commits the shaped request to the delivery queue and answers 202; a worker delivers it.
+ */
+export interface DeliveryExposure {
+  /** Many at once, each item being the operation's `body` input: `POST <rest.path>` with `{"<itemsName>": [...]}`, and an MCP tool. */
+  readonly batch?: {
+    /** The JSON property holding the items, e.g. `events`. */
+    readonly itemsName: string;
+    /** At most this many items per REST batch (each item validated on its own). */
+    readonly maxItems: number;
+    readonly rest?: { readonly path: string };
+    readonly mcp?: { readonly tool: string; readonly title: string; readonly description: string; readonly maxItems: number };
+  };
+}
+
 /** How non-2xx upstream answers reach callers: the gateway's own error mapping, or passed through. */
 export type UpstreamErrorPolicy = 'map' | 'passthrough';
 
@@ -86,6 +102,8 @@ export interface OperationDescriptor<Input = Record<string, unknown>> {
   };
   /** Status REST answers on success; defaults to the upstream's. */
   readonly rest: RestExposure | false;
+  /** Present when the operation may be queued for durable delivery. */
+  readonly delivery?: DeliveryExposure;
   readonly mcp: McpExposure | false;
 }
 

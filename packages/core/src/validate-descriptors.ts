@@ -70,6 +70,28 @@ export function compileDescriptors(
         if (owner) fail(`${at}.mcp.tool`, `duplicate MCP tool name "${operation.mcp.tool}" (also ${owner})`);
         tools.set(operation.mcp.tool, `${plugin.id}.${operation.id}`);
       }
+      if (operation.delivery) {
+        if (operation.upstream.method === 'GET') fail(`${at}.delivery`, 'a GET operation reads, so it cannot be queued for later delivery');
+        const { batch } = operation.delivery;
+        if (batch) {
+          const bodyOnly = Object.keys((operation.input.properties as Record<string, unknown> | undefined) ?? {});
+          if (bodyOnly.length !== 1 || bodyOnly[0] !== 'body') fail(`${at}.delivery.batch`, 'a batch needs an input of exactly { body }: each batch item is one body');
+          if (!IDENTIFIER.test(batch.itemsName)) fail(`${at}.delivery.batch.itemsName`, `"${batch.itemsName}" is not a valid property name`);
+          if (!Number.isInteger(batch.maxItems) || batch.maxItems < 1) fail(`${at}.delivery.batch.maxItems`, 'must be a positive integer');
+          if (batch.rest) {
+            const route = `POST ${batch.rest.path}`;
+            const owner = routes.get(route);
+            if (owner) fail(`${at}.delivery.batch.rest`, `duplicate REST route "${route}" (also ${owner})`);
+            routes.set(route, `${plugin.id}.${operation.id}`);
+          }
+          if (batch.mcp) {
+            if (!TOOL_NAME.test(batch.mcp.tool)) fail(`${at}.delivery.batch.mcp.tool`, `"${batch.mcp.tool}" is not a valid MCP tool name`);
+            const owner = tools.get(batch.mcp.tool);
+            if (owner) fail(`${at}.delivery.batch.mcp.tool`, `duplicate MCP tool name "${batch.mcp.tool}" (also ${owner})`);
+            tools.set(batch.mcp.tool, `${plugin.id}.${operation.id}`);
+          }
+        }
+      }
       compiled.push({ plugin, operation, validateInput });
     }
   }

@@ -9,6 +9,12 @@ export { type CustomEventInput, type PxCustomEvent, shapeCustomEvent } from './s
 export { readPxSettings, REGION_BASE_URLS, type PxSettings } from './settings.ts';
 
 export const SEND_CUSTOM_EVENT_TOOL = 'gainsight-send-custom-event';
+export const SEND_CUSTOM_EVENTS_TOOL = 'gainsight-send-custom-events';
+
+const BATCH_TOOL_GUIDE = `Queue 1 to 100 Gainsight PX custom events (each one shaped exactly like the \`body\` of
+${SEND_CUSTOM_EVENT_TOOL}) for durable delivery: the gateway stores them and sends them to PX at its pace, retrying
+for hours while PX is down or rate limiting. Prefer this tool for several events, or when the event must not be lost.
+Each event is validated on its own: valid ones are queued even when others are rejected.`;
 
 const TOOL_GUIDE = `Record one product-analytics "custom event" in Gainsight PX: something a user did in the product
 (e.g. "Signup", "Report Exported") that PX should count and segment. Pass the event as \`body\`:
@@ -60,6 +66,14 @@ export function gainsightPxPlugin(settings: PxSettings): PluginDescriptor {
           }),
         },
         rest: { method: 'POST', path: '/v1/custom-events' },
+        delivery: {
+          batch: {
+            itemsName: 'events',
+            maxItems: 1000,
+            rest: { path: '/v1/custom-events/batch' },
+            mcp: { tool: SEND_CUSTOM_EVENTS_TOOL, title: 'Queue Gainsight PX custom events', description: BATCH_TOOL_GUIDE, maxItems: 100 },
+          },
+        },
         mcp: {
           tool: SEND_CUSTOM_EVENT_TOOL,
           title: 'Send a Gainsight PX custom event',

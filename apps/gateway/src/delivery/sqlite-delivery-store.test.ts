@@ -10,7 +10,8 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 let n = 0;
 deliveryStoreContract('SQLite (a real file in WAL mode)', async () => {
-  const dataDir = join(root, String((n += 1)));
+  n += 1;
+  const dataDir = join(root, String(n));
   const first = new SqliteDeliveryStore({ dataDir });
   return {
     store: first,

@@ -118,20 +118,37 @@ export class SqliteDeliveryStore implements DeliveryStore {
   }
 
   async claimDue({ now, limit, excludePlugins = [], onlyPlugin }: ClaimOptions): Promise<DeliveryRecord[]> {
-    const excluded = new Set(excludePlugins);
     const claim = this.db.transaction(() => {
       const claimed: DeliveryRecord[] = [];
-      // Paused plugins are filtered here rather than in SQL: a pause is rare and short, the list small.
-      const candidates = (onlyPlugin ? this.statements.dueOnly.all(now, onlyPlugin, limit) : this.statements.due.all(now, excluded.size ? limit * 4 : limit)) as Row[];
+      const candidates = (
+        onlyPlugin
+          ? this.statements.dueOnly.all(now, onlyPlugin, limit)
+          : excludePlugins.length > 0
+            ? this.dueExcluding(excludePlugins.length).all(now, ...excludePlugins, limit)
+            : this.statements.due.all(now, limit)
+      ) as Row[];
       for (const row of candidates) {
-        if (claimed.length >= limit) break;
-        if (excluded.has(row.plugin_id)) continue;
         this.statements.claim.run(now, row.seq);
         claimed.push(toRecord({ ...row, status: 'delivering', attempts: row.attempts + 1, updated_at: now }));
       }
       return claimed;
     });
     return this.write(claim);
+  }
+
+  private readonly dueExcludingStatements = new Map<number, Database.Statement>();
+
+  /** Due deliveries of every plugin but `count` excluded ones (paused); one prepared statement per count. */
+  private dueExcluding(count: number): Database.Statement {
+    let statement = this.dueExcludingStatements.get(count);
+    if (!statement) {
+      const placeholders = Array.from({ length: count }, () => '?').join(', ');
+      statement = this.db.prepare(
+        `SELECT * FROM deliveries WHERE status = 'queued' AND next_attempt_at <= ? AND plugin_id NOT IN (${placeholders}) ORDER BY next_attempt_at, seq LIMIT ?`,
+      );
+      this.dueExcludingStatements.set(count, statement);
+    }
+    return statement;
   }
 
   async markDelivered(id: string, now: number): Promise<void> {

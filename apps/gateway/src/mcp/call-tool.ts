@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Metrics } from '../observability/metrics.ts';
 import { IDEMPOTENCY_KEY_ARGUMENT } from './tool-catalogue.ts';
 import type { ToolCatalogue } from './tool-catalogue.ts';
+import type { DeliveryService } from '../delivery/delivery-service.ts';
 import { errorResult, type ToolResult, toToolResult, UnknownToolError } from './tool-result.ts';
 
 export interface ToolCallParts {
@@ -12,6 +13,8 @@ export interface ToolCallParts {
   readonly executor: OperationExecutor;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /** The delivery queue, when the catalogue has batch or delivery tools. */
+  readonly deliveries?: DeliveryService | undefined;
 }
 
 export interface ToolCallContext {
@@ -23,7 +26,7 @@ export interface ToolCallContext {
 export type ToolCaller = (name: string, args: unknown, context?: ToolCallContext) => Promise<ToolResult>;
 
 /** `tools/call`: find the tool (or throw UnknownToolError), run its operation through the executor, shape the answer for an agent. */
-export function createToolCaller({ catalogue, executor, logger, metrics }: ToolCallParts): ToolCaller {
+export function createToolCaller({ catalogue, executor, logger, metrics, deliveries }: ToolCallParts): ToolCaller {
   return async (name, args, context = {}) => {
     const entry = catalogue.find(name);
     if (!entry) {
@@ -35,15 +38,18 @@ export function createToolCaller({ catalogue, executor, logger, metrics }: ToolC
     const requestId = randomUUID();
     const log = { requestId, tool: name, plugin: entry.pluginId, operation: entry.operationId };
     try {
-      const result = await executor.execute({
+      if (entry.kind === 'get-delivery') return await getDelivery(deliveries, args, clientId ?? ANONYMOUS_CLIENT);
+      const call = {
         pluginId: entry.pluginId,
         operationId: entry.operationId,
-        input: input ?? {},
         requestId,
-        ...(signal ? { signal } : {}),
-        ...(clientId ? { clientId } : {}),
+        clientId: clientId ?? ANONYMOUS_CLIENT,
         ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
-      });
+      };
+      const result =
+        entry.kind === 'batch' && entry.batch
+          ? await queueBatch(deliveries, call, input, entry.batch)
+          : await executor.execute({ ...call, input: input ?? {}, ...(signal ? { signal } : {}) });
       metrics.mcpToolCalls.inc({ tool: name, outcome: outcomeOf(result) });
       logger.info(
         result.ok
@@ -59,6 +65,40 @@ export function createToolCaller({ catalogue, executor, logger, metrics }: ToolC
       return errorResult(`The gateway failed to run ${name} (request id ${requestId}). It has been logged; try again later.`);
     }
   };
+}
+
+/** Deliveries and idempotency records of MCP callers without an inbound key (an open, loopback gateway). */
+const ANONYMOUS_CLIENT = 'anonymous';
+
+async function queueBatch(
+  deliveries: DeliveryService | undefined,
+  call: { pluginId: string; operationId: string; requestId: string; clientId: string; idempotencyKey?: string },
+  input: unknown,
+  batch: { readonly itemsName: string; readonly maxItems: number },
+): Promise<OperationResult> {
+  const items = typeof input === 'object' && input !== null && !Array.isArray(input) ? (input as Record<string, unknown>)[batch.itemsName] : undefined;
+  const extra = typeof input === 'object' && input !== null ? Object.keys(input).filter((key) => key !== batch.itemsName) : [];
+  const invalid = (pointer: string, message: string): OperationResult => ({
+    ok: false,
+    failure: { kind: 'invalid-input', status: 400, title: 'Invalid input', detail: message, problems: [{ pointer, message }] },
+    requestId: call.requestId,
+    attempts: 0,
+  });
+  if (!deliveries) throw new Error('batch tool without a delivery queue');
+  if (!Array.isArray(items)) return invalid(`/${batch.itemsName}`, `is required: an array of 1 to ${batch.maxItems} items`);
+  if (extra.length > 0) return invalid(`/${extra[0]}`, 'is not an argument of this tool');
+  if (items.length < 1 || items.length > batch.maxItems) return invalid(`/${batch.itemsName}`, `must hold 1 to ${batch.maxItems} items (got ${items.length})`);
+  const result = await deliveries.acceptBatch({ ...call, items });
+  if (result.ok || !result.failure.problems) return result;
+  return { ...result, failure: { ...result.failure, problems: result.failure.problems.map((p) => ({ ...p, pointer: `/${batch.itemsName}${p.pointer}` })) } };
+}
+
+async function getDelivery(deliveries: DeliveryService | undefined, args: unknown, clientId: string): Promise<ToolResult> {
+  const id = typeof args === 'object' && args !== null ? (args as Record<string, unknown>).id : undefined;
+  if (typeof id !== 'string' || id === '') return errorResult('Invalid arguments for gateway-get-delivery: `id` (a delivery id string) is required.');
+  const delivery = deliveries ? await deliveries.get(id, clientId) : undefined;
+  if (!delivery) return errorResult(`No delivery ${JSON.stringify(id)} for this client: check the id (deliveries are visible only to the client that queued them).`);
+  return { content: [{ type: 'text', text: JSON.stringify(delivery) }], structuredContent: { ...delivery } };
 }
 
 /** `idempotencyKey` is a tool argument beside the operation input, not part of it. A non-string key stays in the input and fails validation. */

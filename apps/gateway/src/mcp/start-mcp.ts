@@ -8,18 +8,20 @@ import { mcpServerFactory } from './mcp-server.ts';
 import { sessionTransports } from './session-transports.ts';
 import { statelessTransport } from './stateless-transport.ts';
 import { buildToolCatalogue } from './tool-catalogue.ts';
+import type { DeliveryService } from '../delivery/delivery-service.ts';
 
 /** Composes the MCP front door from the container (plugins already loaded) and starts its listener. */
-export async function startMcp(container: DependencyContainer): Promise<McpListener> {
+export async function startMcp(container: DependencyContainer, deliveries?: DeliveryService): Promise<McpListener> {
   const config = container.resolve(CONFIG);
   const logger = container.resolve(LOGGER).child({ component: 'mcp' });
   const registry = container.resolve(PLUGIN_REGISTRY);
-  const catalogue = buildToolCatalogue(registry.operations, registry.plugins);
+  const catalogue = buildToolCatalogue(registry.operations, registry.plugins, { deliveries: deliveries !== undefined });
   const callTool = createToolCaller({
     catalogue,
     executor: container.resolve(EXECUTOR),
     logger,
     metrics: container.resolve(METRICS),
+    deliveries,
   });
   const newServer = mcpServerFactory(catalogue, callTool);
   const transport = config.mcpSessions ? sessionTransports(newServer, logger, { maxSessionsPerClient: config.mcpSessionsPerClient }) : statelessTransport(newServer);

@@ -1,4 +1,5 @@
 import type { JsonSchema, OperationDescriptor, PluginDescriptor, ToolHints } from '@gateway/core';
+import { BATCH_ACCEPTED_SCHEMA, DELIVERY_SCHEMA } from '../delivery/delivery-schemas.ts';
 
 /** What `tools/list` shows for one tool (the MCP `Tool` shape, kept as plain data so the SDK stays at the edge). */
 export interface ToolDefinition {
@@ -11,8 +12,14 @@ export interface ToolDefinition {
   readonly annotations: ToolHints & { readonly title?: string };
 }
 
-/** A tool and the operation it runs. */
+/**
+ * A tool and the operation it runs: `operation` calls it now; `batch` queues many of its inputs for delivery;
+ * `get-delivery` reads a queued delivery's status.
+ */
 export interface ToolEntry {
+  readonly kind: 'operation' | 'batch' | 'get-delivery';
+  /** For `batch`: the argument holding the items (each one the operation's `body`) and how many are allowed. */
+  readonly batch?: { readonly itemsName: string; readonly maxItems: number };
   readonly pluginId: string;
   readonly operationId: string;
   /** Whether the tool's arguments may carry `idempotencyKey` (not part of the operation input). */
@@ -44,13 +51,18 @@ const RESULT_GUIDE =
   'and `requestId` (quote it when reporting a problem). On failure the result has isError: true and a message that says what to change.';
 
 /** Every operation with an `mcp` exposure becomes one tool. Built once at start-up; a pure function of the descriptors. */
-export function buildToolCatalogue(operations: readonly CatalogueOperation[], plugins: readonly CataloguePlugin[]): ToolCatalogue {
+export function buildToolCatalogue(operations: readonly CatalogueOperation[], plugins: readonly CataloguePlugin[], options: { readonly deliveries?: boolean } = {}): ToolCatalogue {
   const entries = new Map<string, ToolEntry>();
   for (const { plugin, operation } of operations) {
-    if (!operation.mcp) continue;
+    const batch = options.deliveries ? operation.delivery?.batch : undefined;
+    if (!operation.mcp) {
+      if (batch?.mcp) entries.set(batch.mcp.tool, batchEntry(plugin, operation, batch.itemsName, batch.mcp));
+      continue;
+    }
     const { tool, title, description, hints } = operation.mcp;
     const toolTitle = title ?? operation.title;
     entries.set(tool, {
+      kind: 'operation',
       pluginId: plugin.id,
       operationId: operation.id,
       acceptsIdempotencyKey: acceptsIdempotencyKey(operation),
@@ -59,7 +71,7 @@ export function buildToolCatalogue(operations: readonly CatalogueOperation[], pl
         title: toolTitle,
         description: `${description ?? operation.description}\n\n${RESULT_GUIDE}`,
         inputSchema: acceptsIdempotencyKey(operation) ? withIdempotencyKey(operation.input) : operation.input,
-        outputSchema: resultSchema(operation),
+        outputSchema: resultSchema(operation.output ?? ANY_BODY),
         annotations: {
           title: toolTitle,
           readOnlyHint: hints.readOnlyHint,
@@ -69,12 +81,75 @@ export function buildToolCatalogue(operations: readonly CatalogueOperation[], pl
         },
       },
     });
+    if (batch?.mcp) entries.set(batch.mcp.tool, batchEntry(plugin, operation, batch.itemsName, batch.mcp));
   }
+  if (options.deliveries && operations.some(({ operation }) => operation.delivery)) entries.set(GET_DELIVERY_TOOL, getDeliveryEntry());
   const tools = [...entries.values()].map((entry) => entry.definition);
   return { tools, instructions: instructionsFor(operations, plugins), find: (name) => entries.get(name) };
 }
 
 export const IDEMPOTENCY_KEY_ARGUMENT = 'idempotencyKey';
+export const GET_DELIVERY_TOOL = 'gateway-get-delivery';
+
+/** Queues up to `maxItems` of an operation's bodies at once; each item is validated on its own. */
+function batchEntry(
+  plugin: PluginDescriptor,
+  operation: OperationDescriptor<any>,
+  itemsName: string,
+  mcp: { readonly tool: string; readonly title: string; readonly description: string; readonly maxItems: number },
+): ToolEntry {
+  const itemSchema = (operation.input.properties as Record<string, JsonSchema>).body ?? {};
+  const inputSchema = withIdempotencyKey({
+    type: 'object',
+    additionalProperties: false,
+    required: [itemsName],
+    properties: { [itemsName]: { type: 'array', minItems: 1, maxItems: mcp.maxItems, items: itemSchema } },
+  });
+  return {
+    kind: 'batch',
+    batch: { itemsName, maxItems: mcp.maxItems },
+    pluginId: plugin.id,
+    operationId: operation.id,
+    acceptsIdempotencyKey: true,
+    definition: {
+      name: mcp.tool,
+      title: mcp.title,
+      description: `${mcp.description}\n\n${BATCH_RESULT_GUIDE}`,
+      inputSchema,
+      outputSchema: resultSchema(BATCH_ACCEPTED_SCHEMA),
+      annotations: { title: mcp.title, readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+    },
+  };
+}
+
+const BATCH_RESULT_GUIDE =
+  'Result: structuredContent.body has `accepted`, `rejected` and `results` (per item, in order: its delivery `id`, or its `errors`). ' +
+  `Accepted items are stored and delivered in the background, retried for hours if the upstream is unavailable; check one with ${GET_DELIVERY_TOOL}. ` +
+  'When no item is valid, the result has isError: true listing each problem.';
+
+function getDeliveryEntry(): ToolEntry {
+  const title = 'Get a queued delivery';
+  return {
+    kind: 'get-delivery',
+    pluginId: '',
+    operationId: '',
+    acceptsIdempotencyKey: false,
+    definition: {
+      name: GET_DELIVERY_TOOL,
+      title,
+      description:
+        'Where a queued delivery stands (queued, delivering, delivered or dead), with its attempts and last error. Pass an id returned by a queueing tool; only deliveries this client queued are found.',
+      inputSchema: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['id'],
+        properties: { id: { type: 'string', minLength: 1, maxLength: 200, description: 'The delivery id.' } },
+      },
+      outputSchema: DELIVERY_SCHEMA,
+      annotations: { title, readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+    },
+  };
+}
 
 /** Tools that change something take an optional idempotency key, unless their input already has one. */
 function acceptsIdempotencyKey(operation: OperationDescriptor<any>): boolean {
@@ -107,12 +182,12 @@ const ANY_BODY: JsonSchema = {
 };
 
 /** The shape of a successful tool result's `structuredContent`. */
-function resultSchema(operation: OperationDescriptor<any>): JsonSchema {
+function resultSchema(body: JsonSchema): JsonSchema {
   return {
     type: 'object',
     properties: {
       status: { type: 'integer', description: 'The HTTP status the upstream service answered (2xx on success).' },
-      body: operation.output ?? ANY_BODY,
+      body,
       requestId: { type: 'string', description: 'The gateway request id of this call; it appears in the gateway logs and upstream as X-Request-Id.' },
     },
     required: ['status', 'requestId'],

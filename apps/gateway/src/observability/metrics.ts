@@ -1,4 +1,4 @@
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -49,6 +49,62 @@ export class Metrics {
     labelNames: ['tool', 'outcome'] as const,
     registers: [this.registry],
   });
+
+  readonly deliveryAttempts = new Counter({
+    name: 'gateway_delivery_attempts_total',
+    help: 'Queued delivery attempts, by plugin and result (delivered, retry, refused, rejected).',
+    labelNames: ['plugin', 'result'] as const,
+    registers: [this.registry],
+  });
+
+  readonly deliveries = new Counter({
+    name: 'gateway_deliveries_total',
+    help: 'Queued deliveries finished, by plugin and outcome (delivered, dead).',
+    labelNames: ['plugin', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly deliveryLatency = new Histogram({
+    name: 'gateway_delivery_latency_seconds',
+    help: 'From acceptance to delivery, by plugin.',
+    labelNames: ['plugin'] as const,
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600, 21_600, 86_400],
+    registers: [this.registry],
+  });
+
+  readonly deliveryPaused = new Gauge({
+    name: 'gateway_delivery_paused',
+    help: '1 while deliveries to a plugin are paused because its upstream refused the gateway key, else 0.',
+    labelNames: ['plugin'] as const,
+    registers: [this.registry],
+  });
+
+  /** Queue depth and age, read from the delivery store at scrape time. */
+  observeDeliveryQueue(stats: () => Promise<{ readonly pending: number; readonly oldestPendingAt?: number }>): void {
+    let latest: Promise<{ readonly pending: number; readonly oldestPendingAt?: number }> | undefined;
+    // Both gauges are collected in one scrape: read the store once for the two.
+    const read = () => {
+      latest ??= stats().finally(() => setImmediate(() => { latest = undefined; }));
+      return latest;
+    };
+    new Gauge({
+      name: 'gateway_delivery_queued',
+      help: 'Deliveries waiting or being delivered.',
+      registers: [this.registry],
+      async collect() {
+        this.set((await read()).pending);
+      },
+    });
+    new Gauge({
+      name: 'gateway_delivery_oldest_queued_age_seconds',
+      help: 'Age of the oldest delivery not yet delivered or dead (0 when none).',
+      registers: [this.registry],
+      async collect() {
+        const { oldestPendingAt } = await read();
+        this.set(oldestPendingAt === undefined ? 0 : Math.max(0, (Date.now() - oldestPendingAt) / 1000));
+      },
+    });
+  }
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'gateway_' });

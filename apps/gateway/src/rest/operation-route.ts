@@ -1,5 +1,7 @@
 import { type OperationExecutor, type RestParameterSource, restParameterSources } from '@gateway/core';
-import express, { type IRouter, type Request, type RequestHandler } from 'express';
+import express, { type IRouter, type Request, type RequestHandler, type Response } from 'express';
+import type { DeliveryService } from '../delivery/delivery-service.ts';
+import { DELIVERIES_PATH } from './delivery-routes.ts';
 import type { LoadedOperation } from '../plugins/plugin-registry.ts';
 import { sendFailure, sendProblem } from './problem.ts';
 
@@ -11,7 +13,7 @@ export function expressPath(path: string): string {
 }
 
 /** Mounts one REST exposure: content-type check, JSON parsing, input assembly, then the shared executor. */
-export function mountOperation(router: IRouter, entry: LoadedOperation, executor: OperationExecutor, bodyLimitBytes: number): void {
+export function mountOperation(router: IRouter, entry: LoadedOperation, executor: OperationExecutor, bodyLimitBytes: number, queue?: QueueOptions): void {
   const { operation, plugin } = entry;
   if (!operation.rest) return;
   const sources = restParameterSources(entry.operation);
@@ -30,16 +32,28 @@ export function mountOperation(router: IRouter, entry: LoadedOperation, executor
     });
     handlers.push(express.json({ limit: bodyLimitBytes, strict: false, type: JSON_TYPES }));
   }
+  const queueable = queue !== undefined && operation.delivery !== undefined;
   handlers.push(async (request, response) => {
     const idempotencyKey = request.get('idempotency-key');
-    const result = await executor.execute({
+    const call = {
       pluginId: plugin.id,
       operationId: operation.id,
       input: assembleInput(request, sources),
       requestId: response.locals.requestId as string,
-      clientId: (response.locals.clientId as string | undefined) ?? request.ip ?? 'anonymous',
+      clientId: restClientId(request, response),
       ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
-    });
+    };
+    const asked = prefersAsync(request);
+    if (queueable && (asked || queue.mode === 'queue')) {
+      const result = await queue.deliveries.acceptOne(call);
+      if (result.replayed) response.setHeader('Idempotent-Replayed', 'true');
+      if (!result.ok) return sendFailure(response, result.failure, request.originalUrl);
+      if (asked) response.setHeader('Preference-Applied', 'respond-async');
+      const { id } = result.body as { id: string };
+      response.setHeader('Location', `${DELIVERIES_PATH}/${encodeURIComponent(id)}`);
+      return void response.status(result.status).json(result.body);
+    }
+    const result = await executor.execute(call);
     response.locals.upstreamAttempts = result.attempts;
     response.locals.upstreamStatus = result.ok ? result.status : result.failure.upstreamStatus;
     if (result.replayed) response.setHeader('Idempotent-Replayed', 'true');
@@ -53,6 +67,24 @@ export function mountOperation(router: IRouter, entry: LoadedOperation, executor
   });
   const method = operation.rest.method.toLowerCase() as 'get' | 'post' | 'put' | 'patch' | 'delete';
   router[method](expressPath(operation.rest.path), ...handlers);
+}
+
+export interface QueueOptions {
+  readonly deliveries: DeliveryService;
+  /** DELIVERY_MODE: `queue` queues opted-in operations even without `Prefer: respond-async`. */
+  readonly mode: 'sync' | 'queue';
+}
+
+/** RFC 7240: `Prefer: respond-async` (among other preferences, any case) asks for 202 and a status resource. */
+function prefersAsync(request: Request): boolean {
+  const prefer = request.get('prefer');
+  if (!prefer) return false;
+  return prefer.split(',').some((preference) => preference.split(/[=;]/, 1)[0]?.trim().toLowerCase() === 'respond-async');
+}
+
+/** Who is calling: the inbound key's client id, else the address (anonymous gateways). Scopes idempotency and deliveries. */
+export function restClientId(request: Request, response: Response): string {
+  return (response.locals.clientId as string | undefined) ?? request.ip ?? 'anonymous';
 }
 
 function sendRaw(response: express.Response, status: number, body: unknown): void {

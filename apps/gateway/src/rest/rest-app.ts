@@ -15,6 +15,8 @@ import { identifyClient } from '../auth/client-identity.ts';
 import { allowedHostnames, hostGuard } from '../hosting/host-guard.ts';
 import cors from 'cors';
 import { expressPath, mountOperation } from './operation-route.ts';
+import { mountBatchRoute, mountDeliveryRoutes } from './delivery-routes.ts';
+import type { DeliveryService } from '../delivery/delivery-service.ts';
 import { sendProblem } from './problem.ts';
 import { requestId } from './request-id.ts';
 import { accessLog } from './access-log.ts';
@@ -32,6 +34,8 @@ export interface RestAppParts {
   readonly inboundKeys: InboundKeys;
   /** The inbound budget store, shared with the MCP front door (one budget per client). */
   readonly inboundBudget: Store;
+  /** The delivery queue, when a loaded operation opts in to queued delivery. */
+  readonly deliveries?: DeliveryService | undefined;
 }
 
 /**
@@ -39,7 +43,7 @@ export interface RestAppParts {
  * app itself: a nested Router that matches nothing hands the request on through setImmediate, a turn of the
  * event loop per router on every API call.
  */
-export function createRestApp({ config, registry, executor, logger, metrics, lifecycle, inboundKeys, inboundBudget }: RestAppParts): Express {
+export function createRestApp({ config, registry, executor, logger, metrics, lifecycle, inboundKeys, inboundBudget, deliveries }: RestAppParts): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -69,9 +73,14 @@ export function createRestApp({ config, registry, executor, logger, metrics, lif
   const methodsByPath = new Map<string, Set<string>>();
   for (const entry of registry.operations) {
     if (!entry.operation.rest) continue;
-    mountOperation(app, entry, executor, config.bodyLimitBytes);
+    mountOperation(app, entry, executor, config.bodyLimitBytes, deliveries ? { deliveries, mode: config.delivery.mode } : undefined);
     const path = expressPath(entry.operation.rest.path);
     methodsByPath.set(path, (methodsByPath.get(path) ?? new Set()).add(entry.operation.rest.method));
+    const batchPath = deliveries ? mountBatchRoute(app, entry, deliveries, config.bodyLimitBytes) : undefined;
+    if (batchPath) methodsByPath.set(batchPath, new Set(['POST']));
+  }
+  if (deliveries) {
+    for (const [path, methods] of mountDeliveryRoutes(app, deliveries)) methodsByPath.set(path, new Set(methods));
   }
   mountSandboxReads(app, registry, methodsByPath);
 

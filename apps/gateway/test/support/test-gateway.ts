@@ -1,4 +1,6 @@
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { PRINTED_DIR } from './secrets.ts';
 import type { Environment, PluginDescriptor } from '@gateway/core';
@@ -22,12 +24,21 @@ export async function startTestGateway(environment: Environment = {}, extraPlugi
       done();
     },
   });
+  // Each gateway gets its own delivery queue unless the test hands one over (e.g. to restart on the same file).
+  const dataDir = environment.DATA_DIR === undefined ? mkdtempSync(join(tmpdir(), 'gateway-test-data-')) : undefined;
   const gateway = await startGateway({
-    environment: { PORT: '0', MCP_PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'debug', ...environment },
+    environment: { PORT: '0', MCP_PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'debug', ...(dataDir ? { DATA_DIR: dataDir } : {}), ...environment },
     logDestination: destination,
     extraPlugins,
   });
-  return { ...gateway, logs };
+  return {
+    ...gateway,
+    logs,
+    close: async () => {
+      await gateway.close();
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** Live mode against a loopback upstream with a known key. */

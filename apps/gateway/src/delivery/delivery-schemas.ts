@@ -1,0 +1,92 @@
+import type { JsonSchema } from '@gateway/core';
+import { DELIVERY_STATUSES } from './delivery-store.ts';
+
+/** JSON Schemas of what the delivery routes and tools answer: one definition for OpenAPI and MCP alike. */
+
+export const DELIVERY_ACCEPTED_SCHEMA: JsonSchema = {
+  type: 'object',
+  description: 'The request is committed to the delivery queue; follow `Location` (or the id) for its status.',
+  properties: {
+    id: { type: 'string', description: 'The delivery id.' },
+    status: { type: 'string', enum: ['queued'] },
+  },
+  required: ['id', 'status'],
+  additionalProperties: false,
+};
+
+const ITEM_ERROR_SCHEMA: JsonSchema = {
+  type: 'object',
+  properties: {
+    pointer: { type: 'string', description: 'JSON pointer into the item ("" for the item itself).' },
+    detail: { type: 'string' },
+  },
+  required: ['pointer', 'detail'],
+  additionalProperties: false,
+};
+
+export const BATCH_ACCEPTED_SCHEMA: JsonSchema = {
+  type: 'object',
+  description: 'Valid items are queued (in one transaction); each invalid one is listed with its problems and nothing of it is kept.',
+  properties: {
+    accepted: { type: 'integer', minimum: 0 },
+    rejected: { type: 'integer', minimum: 0 },
+    results: {
+      type: 'array',
+      description: 'One entry per item, in order: its delivery id, or its errors.',
+      items: {
+        type: 'object',
+        properties: {
+          index: { type: 'integer', minimum: 0 },
+          id: { type: 'string' },
+          errors: { type: 'array', items: ITEM_ERROR_SCHEMA },
+        },
+        required: ['index'],
+        additionalProperties: false,
+      },
+    },
+  },
+  required: ['accepted', 'rejected', 'results'],
+  additionalProperties: false,
+};
+
+export const DELIVERY_SCHEMA: JsonSchema = {
+  type: 'object',
+  description: 'A queued delivery and where it stands.',
+  properties: {
+    id: { type: 'string' },
+    operation: { type: 'string', description: 'plugin.operation, e.g. gainsight-px.sendCustomEvent.' },
+    status: {
+      type: 'string',
+      enum: [...DELIVERY_STATUSES],
+      description: 'queued (waiting, or waiting for a retry), delivering (an attempt is in flight), delivered, dead (rejected by the upstream or out of retry window).',
+    },
+    attempts: { type: 'integer', minimum: 0 },
+    createdAt: { type: 'string', format: 'date-time' },
+    updatedAt: { type: 'string', format: 'date-time' },
+    nextAttemptAt: { type: 'string', format: 'date-time' },
+    deliveredAt: { type: 'string', format: 'date-time' },
+    lastError: {
+      type: 'object',
+      description: 'Why the latest attempt did not deliver.',
+      properties: {
+        status: { type: 'integer', description: 'The upstream HTTP status; absent for a transport failure.' },
+        type: { type: 'string', description: 'The failure kind, e.g. upstream-rejected-input, upstream-unreachable, retry-window-exhausted.' },
+        detail: { type: 'string' },
+      },
+      required: ['type', 'detail'],
+      additionalProperties: false,
+    },
+  },
+  required: ['id', 'operation', 'status', 'attempts', 'createdAt', 'updatedAt'],
+  additionalProperties: false,
+};
+
+export const DELIVERY_PAGE_SCHEMA: JsonSchema = {
+  type: 'object',
+  properties: {
+    items: { type: 'array', items: DELIVERY_SCHEMA },
+    nextCursor: { type: 'string', description: 'Pass as `cursor` for the next page; absent on the last page.' },
+  },
+  required: ['items'],
+  additionalProperties: false,
+};
