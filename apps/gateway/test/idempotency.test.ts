@@ -1,6 +1,6 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type CaptureServer, startCaptureServer } from './support/capture-server.ts';
-import { liveEnvironment, postJson, startTestGateway, type TestGateway } from './support/test-gateway.ts';
+import { liveEnvironment, postJson, startTestGateway, TEST_CLIENT_KEY, TEST_OTHER_CLIENT_KEY, type TestGateway } from './support/test-gateway.ts';
 
 const EVENT = { eventName: 'Signup', identifyId: 'u-1', propertyKey: 'AP-TEST-1' };
 
@@ -89,5 +89,57 @@ describe('Idempotency-Key on REST', () => {
     await send(EVENT);
     await send(EVENT);
     expect(upstream.requests).toHaveLength(2);
+  });
+});
+
+describe('idempotency records per client', () => {
+  const THIRD_CLIENT_KEY = 'third-client-key-00c0ffee00c0ffee';
+  let upstream: CaptureServer;
+  let gateway: TestGateway;
+  const send = (clientKey: string, idempotencyKey: string) =>
+    postJson(`${gateway.restUrl}/v1/custom-events`, { ...EVENT, identifyId: idempotencyKey }, { 'x-api-key': clientKey, 'idempotency-key': idempotencyKey });
+  /** Sends the same request again: true when the gateway replayed the first result instead of calling upstream. */
+  const replayed = async (clientKey: string, idempotencyKey: string) => {
+    const sent = upstream.requests.length;
+    const response = await send(clientKey, idempotencyKey);
+    expect(response.status).toBe(201);
+    const fromRecord = response.headers.get('idempotent-replayed') === 'true';
+    expect(upstream.requests.length).toBe(fromRecord ? sent : sent + 1);
+    return fromRecord;
+  };
+
+  beforeEach(async () => {
+    upstream = await startCaptureServer();
+    gateway = await startTestGateway(
+      liveEnvironment(upstream.url, {
+        UPSTREAM_RETRIES: '0',
+        GATEWAY_API_KEYS: [TEST_CLIENT_KEY, TEST_OTHER_CLIENT_KEY, THIRD_CLIENT_KEY].join(','),
+        IDEMPOTENCY_MAX_RECORDS_PER_CLIENT: '2',
+        IDEMPOTENCY_MAX_RECORDS: '4',
+      }),
+    );
+  });
+  afterEach(async () => {
+    await gateway.close();
+    await upstream.close();
+  });
+
+  it("a client past its cap loses its own oldest records, never another client's", async () => {
+    expect((await send(TEST_OTHER_CLIENT_KEY, 'b-1')).status).toBe(201);
+    for (const k of ['a-1', 'a-2', 'a-3', 'a-4', 'a-5']) expect((await send(TEST_CLIENT_KEY, k)).status).toBe(201);
+    expect(await replayed(TEST_OTHER_CLIENT_KEY, 'b-1')).toBe(true);
+    expect(await replayed(TEST_CLIENT_KEY, 'a-5')).toBe(true);
+    expect(await replayed(TEST_CLIENT_KEY, 'a-4')).toBe(true);
+    expect(await replayed(TEST_CLIENT_KEY, 'a-3')).toBe(false);
+  });
+
+  it('all clients together stay under the overall cap, the oldest record going first', async () => {
+    for (const [client, k] of [[TEST_CLIENT_KEY, 'a-1'], [TEST_CLIENT_KEY, 'a-2'], [TEST_OTHER_CLIENT_KEY, 'b-1'], [TEST_OTHER_CLIENT_KEY, 'b-2'], [THIRD_CLIENT_KEY, 'c-1']] as const) {
+      expect((await send(client, k)).status).toBe(201);
+    }
+    for (const [client, k] of [[TEST_CLIENT_KEY, 'a-2'], [TEST_OTHER_CLIENT_KEY, 'b-1'], [TEST_OTHER_CLIENT_KEY, 'b-2'], [THIRD_CLIENT_KEY, 'c-1']] as const) {
+      expect(await replayed(client, k)).toBe(true);
+    }
+    expect(await replayed(TEST_CLIENT_KEY, 'a-1')).toBe(false);
   });
 });

@@ -30,9 +30,10 @@ export class IdempotencyGuard {
         problems: [{ pointer: '/idempotencyKey', message: 'must be 1 to 255 printable ASCII characters without spaces' }],
       });
     }
-    const key = `${request.clientId ?? 'anonymous'}\n${request.pluginId}/${request.operationId}\n${idempotencyKey}`;
+    const clientId = request.clientId ?? 'anonymous';
+    const key = `${clientId}\n${request.pluginId}/${request.operationId}\n${idempotencyKey}`;
     const fingerprint = createHash('sha256').update(stringify(request.input) ?? '').digest('base64url');
-    const claim = await this.store.claim(key, fingerprint, IDEMPOTENCY_TTL_MS);
+    const claim = await this.store.claim(clientId, key, fingerprint, IDEMPOTENCY_TTL_MS);
     if (!claim.claimed) {
       const { existing } = claim;
       if (existing.fingerprint !== fingerprint) {
@@ -61,7 +62,7 @@ export class IdempotencyGuard {
       await this.store.release(key);
       throw error;
     }
-    if (isDefinitive(result)) await this.store.complete(key, fingerprint, result, IDEMPOTENCY_TTL_MS);
+    if (isDefinitive(result)) await this.store.complete(clientId, key, fingerprint, result, IDEMPOTENCY_TTL_MS);
     else await this.store.release(key);
     return result;
   }
