@@ -7,7 +7,10 @@ import type { Lifecycle } from './lifecycle.ts';
  * Mounts the probes `/healthz` (alive) and `/readyz` (plugins loaded and not draining). They answer any Host: a load
  * balancer's health check often sends the instance address, and they carry no secret and change nothing.
  */
-export function mountProbes(router: IRouter, parts: { readonly registry: PluginRegistry; readonly lifecycle: Lifecycle }): void {
+export function mountProbes(
+  router: IRouter,
+  parts: { readonly registry: PluginRegistry; readonly lifecycle: Lifecycle; readonly pausedDeliveries?: (() => readonly string[]) | undefined },
+): void {
   router.get('/healthz', (_request, response) => {
     response.json({ status: 'ok' });
   });
@@ -15,7 +18,10 @@ export function mountProbes(router: IRouter, parts: { readonly registry: PluginR
     const plugins = parts.registry.plugins.map((p) => ({ id: p.descriptor.id, mode: p.mode }));
     if (parts.lifecycle.draining) return void response.status(503).json({ status: 'draining', plugins });
     if (plugins.length === 0) return void response.status(503).json({ status: 'no plugins loaded', plugins });
-    response.json({ status: 'ready', plugins });
+    // Paused deliveries (the upstream refuses the gateway key) are reported, not made unready: accepting events
+    // into the queue is exactly what should go on while the operator fixes the key.
+    const paused = parts.pausedDeliveries?.() ?? [];
+    response.json({ status: 'ready', plugins, ...(paused.length > 0 ? { deliveryPaused: paused } : {}) });
   });
 }
 

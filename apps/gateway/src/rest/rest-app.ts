@@ -53,7 +53,7 @@ export function createRestApp({ config, registry, executor, logger, metrics, lif
   app.use(accessLog(logger, metrics));
   app.use(closeWhileDraining(lifecycle));
   if (config.corsOrigins.length > 0) app.use(cors({ origin: [...config.corsOrigins], exposedHeaders: EXPOSED_HEADERS, maxAge: 600 }));
-  mountProbes(app, { registry, lifecycle });
+  mountProbes(app, { registry, lifecycle, pausedDeliveries: deliveries ? () => deliveries.pausedPlugins : undefined });
   app.use(hostGuard({ allowed: allowedHostnames(config.host, config.allowedHosts), extraOrigins: config.corsOrigins, refuse: hostRefused }));
   if (inboundKeys.enabled) app.use(identifyClient(inboundKeys));
   const guard = inboundKeys.enabled ? requireInboundKey(inboundKeys) : undefined;

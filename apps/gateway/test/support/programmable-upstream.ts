@@ -2,7 +2,9 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
 /** How the upstream answers one request. `recordThenDrop`: it keeps the request, then loses the answer. */
-export type UpstreamReply = { readonly status: number; readonly headers?: Record<string, string>; readonly body?: string } | { readonly recordThenDrop: true };
+export type UpstreamReply =
+  | { readonly status: number; readonly headers?: Record<string, string>; readonly body?: string; readonly delayMs?: number }
+  | { readonly recordThenDrop: true };
 
 export interface ReceivedRequest {
   readonly method: string;
@@ -41,8 +43,12 @@ export async function startProgrammableUpstream(decide: (request: ReceivedReques
         return void request.socket.destroy();
       }
       if (reply.status >= 200 && reply.status < 300) recorded.push(entry);
-      response.writeHead(reply.status, reply.headers ?? (reply.body ? { 'content-type': 'application/json' } : {}));
-      response.end(reply.body ?? '');
+      const answer = () => {
+        response.writeHead(reply.status, reply.headers ?? (reply.body ? { 'content-type': 'application/json' } : {}));
+        response.end(reply.body ?? '');
+      };
+      if (reply.delayMs) setTimeout(answer, reply.delayMs);
+      else answer();
     });
   });
   server.on('connection', (socket) => {
