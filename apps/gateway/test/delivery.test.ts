@@ -288,3 +288,31 @@ describe('queued delivery over MCP', () => {
     }
   });
 });
+
+describe('the delivery routes in the OpenAPI document', () => {
+  it('documents every delivery route and answer as served, and real answers match their documented schemas', async () => {
+    const { gateway } = await start();
+    const doc = await json(await fetch(`${gateway.restUrl}/openapi.json`));
+    const single = doc.paths['/v1/custom-events'].post;
+    expect(single.parameters).toContainEqual({ $ref: '#/components/parameters/Prefer' });
+    expect(Object.keys(single.responses)).toEqual(expect.arrayContaining(['201', '202', '503']));
+    expect(Object.keys(doc.paths['/v1/custom-events/batch'].post.responses)).toEqual(expect.arrayContaining(['202', '400', '413', '415', '422', '429', '503']));
+    expect(Object.keys(doc.paths['/v1/custom-events/batch'].post.requestBody.content)).toEqual(['application/json', 'application/x-ndjson']);
+    expect(Object.keys(doc.paths['/v1/deliveries'])).toEqual(['get']);
+    expect(Object.keys(doc.paths['/v1/deliveries/{id}']).sort()).toEqual(['delete', 'get']);
+    expect(Object.keys(doc.paths['/v1/deliveries/{id}/retry'])).toEqual(['post']);
+
+    const { Ajv2020 } = await import('ajv/dist/2020.js');
+    const ajv = new Ajv2020({ strict: false, validateFormats: false });
+    for (const [name, schema] of Object.entries(doc.components.schemas)) ajv.addSchema(schema as object, `#/components/schemas/${name}`);
+    const check = (name: string, value: unknown) => {
+      const validate = ajv.getSchema(`#/components/schemas/${name}`);
+      expect(validate?.(value), `${name}: ${JSON.stringify(validate?.errors)}`).toBe(true);
+    };
+    const accepted = await json(await fetch(`${gateway.restUrl}/v1/custom-events`, { method: 'POST', headers: ASYNC_HEADERS, body: JSON.stringify(event(1)) }));
+    check('DeliveryAccepted', accepted);
+    check('BatchAccepted', await json(await fetch(`${gateway.restUrl}/v1/custom-events/batch`, { method: 'POST', headers: JSON_HEADERS, body: JSON.stringify({ events: [event(2), {}] }) })));
+    check('Delivery', await waitFor(() => deliveryOf(accepted.id), (d) => d.status === 'delivered', 'delivered'));
+    check('DeliveryPage', await json(await fetch(`${gateway.restUrl}/v1/deliveries?limit=1`)));
+  });
+});

@@ -23,6 +23,10 @@ const installed = existsSync(CHROMIUM);
 const skip = !installed && !inCi;
 if (skip) process.stdout.write('skipped: chromium not installed (apt-get install -y chromium)\n');
 
+/** Swagger UI's element ids: `operations-<tag>-<operationId>` (the batch route is under two tags). */
+const SEND_CUSTOM_EVENT = '#operations-Gainsight_PX-sendCustomEvent';
+const SEND_BATCH = '#operations-Gainsight_PX-sendCustomEventBatch';
+
 interface SandboxPage {
   readonly customEvents: Record<string, unknown>[];
   readonly totalHits: number;
@@ -55,7 +59,7 @@ describe.skipIf(skip)('Swagger UI at /docs in Chromium (sandbox mode)', () => {
       await page.goto(`${gateway.restUrl}/docs`);
       expect(new URL(page.url()).pathname).toBe('/docs/');
 
-      const operation = page.locator('.opblock-post', { has: page.locator('.opblock-summary-path', { hasText: '/v1/custom-events' }) });
+      const operation = page.locator(SEND_CUSTOM_EVENT);
       await operation.locator('.opblock-summary').first().click();
       await operation.locator('button.try-out__btn').click();
 
@@ -91,6 +95,53 @@ describe.skipIf(skip)('Swagger UI at /docs in Chromium (sandbox mode)', () => {
   });
 });
 
+describe.skipIf(skip)('Swagger UI trial calls of queued delivery (sandbox mode)', () => {
+  let gateway: TestGateway;
+  let userDataDir: string;
+
+  beforeAll(async () => {
+    gateway = await startTestGateway({});
+    userDataDir = mkdtempSync(join(tmpdir(), 'gateway-docs-chromium-'));
+  });
+  afterAll(async () => {
+    await gateway?.close();
+    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+  });
+
+  it('queues with Prefer: respond-async and through the batch route: 202 each, and the sandbox receives both events', { timeout: 90_000 }, async () => {
+    if (!installed) throw new Error(`chromium not installed at ${CHROMIUM}: CI must install it (apt-get install -y chromium)`);
+    const context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, headless: true, args: ARGS });
+    try {
+      const page = context.pages()[0] ?? (await context.newPage());
+      await page.goto(`${gateway.restUrl}/docs/`);
+
+      const single = page.locator(SEND_CUSTOM_EVENT);
+      await single.locator('.opblock-summary').first().click();
+      await single.locator('button.try-out__btn').click();
+      await single.locator('tr[data-param-name="Prefer"] input').fill('respond-async');
+      await single.locator('button.execute').click();
+      const singleStatus = single.locator('.live-responses-table tbody .response-col_status').first();
+      await expect.poll(async () => (await singleStatus.textContent())?.trim(), { timeout: 20_000 }).toBe('202');
+
+      const batch = page.locator(SEND_BATCH);
+      await batch.locator('.opblock-summary').first().click();
+      await batch.locator('button.try-out__btn').click();
+      const example = JSON.parse(await batch.locator('textarea.body-param__text').inputValue()) as { events: unknown[] };
+      expect(example.events).toHaveLength(1);
+      await batch.locator('button.execute').click();
+      const batchStatus = batch.locator('.live-responses-table tbody .response-col_status').first();
+      await expect.poll(async () => (await batchStatus.textContent())?.trim(), { timeout: 20_000 }).toBe('202');
+      await expect.poll(async () => await batch.locator('.live-responses-table').first().textContent(), { timeout: 5_000 }).toMatch(/"accepted":\s*1/);
+
+      await expect
+        .poll(async () => ((await (await fetch(`${gateway.restUrl}/sandbox/v1/events/custom`)).json()) as SandboxPage).totalHits, { timeout: 20_000 })
+        .toBe(2);
+    } finally {
+      await context.close();
+    }
+  });
+});
+
 describe.skipIf(skip)('Swagger UI with inbound keys: the Authorize button', () => {
   let gateway: TestGateway;
   let userDataDir: string;
@@ -110,7 +161,7 @@ describe.skipIf(skip)('Swagger UI with inbound keys: the Authorize button', () =
     try {
       const page = context.pages()[0] ?? (await context.newPage());
       await page.goto(`${gateway.restUrl}/docs/`);
-      const operation = page.locator('.opblock-post', { has: page.locator('.opblock-summary-path', { hasText: '/v1/custom-events' }) });
+      const operation = page.locator(SEND_CUSTOM_EVENT);
       await operation.locator('.opblock-summary').first().click();
       await operation.locator('button.try-out__btn').click();
       const status = operation.locator('.live-responses-table tbody .response-col_status').first();

@@ -1,4 +1,6 @@
 import { type OpenAPIObject, OpenApiBuilder, type PathItemObject } from 'openapi3-ts/oas31';
+import type { JsonSchema } from '@gateway/core';
+import { addBatchPath, addDeliveryComponents, addDeliveryPaths, withQueuedAnswer } from './delivery-paths.ts';
 import { buildOperation, openApiPath } from './operation.ts';
 import {
   IDEMPOTENCY_KEY_PARAMETER,
@@ -7,6 +9,7 @@ import {
   idempotentReplayedHeader,
   PROBLEM_SCHEMA,
   problemSchema,
+  ref,
   REQUEST_ID_HEADER,
   REQUEST_ID_PARAMETER,
   RETRY_AFTER_HEADER,
@@ -46,8 +49,13 @@ export function buildOpenApiDocument(source: DocumentSource, options: DocumentOp
   for (const plugin of source.plugins) {
     builder.addTag({ name: tags.get(plugin) as string, description: describePlugin(plugin) });
   }
+  const queue = options.deliveries;
+  if (queue && entries.some((entry) => entry.operation.delivery)) {
+    addDeliveryComponents(builder);
+    addDeliveryPaths(builder, options.security !== undefined);
+  }
   for (const [index, entry] of entries.entries()) {
-    const operation = buildOperation(entry, {
+    const built = buildOperation(entry, {
       operationId: operationIds[index] as string,
       tag: tags.get(entry.plugin) as string,
       schemaRef: (schema, fallback) => {
@@ -59,7 +67,19 @@ export function buildOpenApiDocument(source: DocumentSource, options: DocumentOp
       secured: options.security !== undefined,
       ...(options.bodyLimitBytes !== undefined ? { bodyLimitBytes: options.bodyLimitBytes } : {}),
     });
+    const queueable = queue !== undefined && entry.operation.delivery !== undefined;
+    const operation = queueable ? withQueuedAnswer(built, queue.queueByDefault) : built;
     builder.addPath(openApiPath(entry.rest.path), { [entry.rest.method.toLowerCase()]: operation } as PathItemObject);
+    const itemSchema = (entry.operation.input.properties as Record<string, JsonSchema> | undefined)?.body;
+    if (queueable && itemSchema) {
+      const itemName = names.nameFor(itemSchema, `${entry.operation.id}Body`).name;
+      addBatchPath(builder, entry, {
+        tag: tags.get(entry.plugin) as string,
+        itemRef: ref('schemas', itemName),
+        secured: options.security !== undefined,
+        ...(options.bodyLimitBytes !== undefined ? { bodyLimitBytes: options.bodyLimitBytes } : {}),
+      });
+    }
   }
   builder
     .addSchema(PROBLEM_SCHEMA, problemSchema)

@@ -38,6 +38,8 @@ export interface DocumentOptions {
   readonly security?: InboundSecurity;
   /** The REST body limit (`BODY_LIMIT`), named in the 413 answer. */
   readonly bodyLimitBytes?: number;
+  /** Present when the gateway runs its delivery queue: queueable operations, batch routes and `/v1/deliveries` are documented. */
+  readonly deliveries?: { readonly queueByDefault: boolean };
   /** Where the gateway mounts sandbox read routes (`/sandbox` + route). */
   readonly sandboxPrefix?: string;
 }

@@ -65,7 +65,11 @@ export function createRestApp({ config, registry, executor, logger, metrics, lif
   mountOpenApi(app, {
     source: registry,
     trustForwardedHeaders: config.trustProxy > 0,
-    options: { bodyLimitBytes: config.bodyLimitBytes, ...(inboundKeys.enabled ? { security: INBOUND_SECURITY } : {}) },
+    options: {
+      bodyLimitBytes: config.bodyLimitBytes,
+      ...(inboundKeys.enabled ? { security: INBOUND_SECURITY } : {}),
+      ...(deliveries ? { deliveries: { queueByDefault: config.delivery.mode === 'queue' } } : {}),
+    },
   });
 
   if (limit) app.use(limit);
