@@ -85,6 +85,8 @@ export interface OperationDescriptor<Input = Record<string, unknown>> {
   readonly id: string;
   readonly title: string;
   readonly description: string;
+  /** Extra OpenAPI tags, beside the plugin's own (e.g. an Ikanos capability's `tags`). */
+  readonly tags?: readonly string[];
   /** Schema of the whole input object (e.g. `{ body: CustomEvent }`): validates REST and MCP alike. */
   readonly input: JsonSchema;
   /** Schema of the successful upstream body, when known. */

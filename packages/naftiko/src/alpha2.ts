@@ -102,6 +102,8 @@ export type Alpha2With = Readonly<Record<string, string | number>>;
 export interface Alpha2ExposedOperation {
   readonly name?: string;
   readonly label?: string;
+  /** Ikanos only: the resource's and the operation's tags. */
+  readonly tags?: readonly string[];
   readonly description?: string;
   readonly method: Alpha2HttpMethod;
   readonly inputParameters?: readonly Alpha2ExposedParameter[];
@@ -132,6 +134,8 @@ export interface Alpha2ToolHints {
 export interface Alpha2Tool {
   readonly name?: string;
   readonly label?: string;
+  /** Ikanos only. */
+  readonly tags?: readonly string[];
   readonly description?: string;
   readonly inputParameters?: readonly Alpha2ToolParameter[];
   readonly call?: string;

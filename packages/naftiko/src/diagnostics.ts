@@ -45,13 +45,35 @@ export class CapabilityError extends Error {
   }
 }
 
+export type Locate = (path: YamlPath) => { line: number; column: number } | undefined;
+
+/** Where a path of the document being read really is: another file (an import) or another path (a keyed map read as a list). */
+export interface Placement {
+  readonly file: string;
+  readonly path: YamlPath;
+  readonly locate: Locate;
+}
+
 /** Collects diagnostics for one file, placing each at its YAML line and column when known. */
 export class DiagnosticSink {
-  readonly diagnostics: Diagnostic[] = [];
   constructor(
     readonly file: string,
-    private readonly locate: (path: YamlPath) => { line: number; column: number } | undefined = () => undefined,
+    private readonly locate: Locate = () => undefined,
+    private readonly place?: (path: YamlPath) => Placement | undefined,
+    readonly diagnostics: Diagnostic[] = [],
   ) {}
+
+  /** The same file read through a placement (paths of the normalized document mapped back to the YAML). */
+  placed(place: (path: YamlPath) => Placement | undefined): DiagnosticSink {
+    return new DiagnosticSink(this.file, this.locate, place, this.diagnostics);
+  }
+
+  /** Takes in what another file's sink found (an imported file). */
+  adopt(diagnostics: readonly Diagnostic[]): void {
+    for (const diagnostic of diagnostics) {
+      if (!this.diagnostics.some((d) => d.file === diagnostic.file && d.path === diagnostic.path && d.message === diagnostic.message)) this.diagnostics.push(diagnostic);
+    }
+  }
 
   error(path: YamlPath, message: string): void {
     this.add('error', path, message);
@@ -61,10 +83,11 @@ export class DiagnosticSink {
     this.add('warning', path, message);
   }
 
-  /** In document order (unplaced ones first), errors before warnings at the same place. */
+  /** This file first, then imported files; in document order (unplaced ones first), errors before warnings at the same place. */
   sorted(): Diagnostic[] {
+    const files = [this.file, ...new Set(this.diagnostics.map((d) => d.file))];
     return [...this.diagnostics].sort(
-      (a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0) || (a.severity === b.severity ? 0 : a.severity === 'error' ? -1 : 1),
+      (a, b) => files.indexOf(a.file) - files.indexOf(b.file) || (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0) || (a.severity === b.severity ? 0 : a.severity === 'error' ? -1 : 1),
     );
   }
 
@@ -73,9 +96,10 @@ export class DiagnosticSink {
   }
 
   private add(severity: Severity, path: YamlPath, message: string): void {
-    const text = formatPath(path);
-    if (this.diagnostics.some((d) => d.severity === severity && d.path === text && d.message === message)) return;
-    const position = this.locate(path);
-    this.diagnostics.push({ severity, file: this.file, path: text, ...(position ?? {}), message });
+    const placement = this.place?.(path) ?? { file: this.file, path, locate: this.locate };
+    const text = formatPath(placement.path);
+    if (this.diagnostics.some((d) => d.severity === severity && d.file === placement.file && d.path === text && d.message === message)) return;
+    const position = placement.locate(placement.path);
+    this.diagnostics.push({ severity, file: placement.file, path: text, ...(position ?? {}), message });
   }
 }

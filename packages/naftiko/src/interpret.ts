@@ -55,6 +55,7 @@ interface Exposure {
   readonly name?: string;
   readonly label?: string;
   readonly description?: string;
+  readonly tags?: readonly string[];
   readonly rest?: { method: HttpMethod; path: string };
   readonly tool?: { name: string; title?: string; description?: string; hints: ToolHints };
 }
@@ -429,6 +430,7 @@ function readRestExposure(
         ...(operation.name ? { name: operation.name } : {}),
         ...((operation.label ?? resource.label) ? { label: operation.label ?? resource.label } : {}),
         ...((operation.description ?? resource.description) ? { description: operation.description ?? resource.description } : {}),
+        ...(operation.tags ? { tags: operation.tags } : {}),
         rest: { method: operation.method ?? 'GET', path: restPath },
       });
     }
@@ -470,6 +472,7 @@ function readMcpExposure(
       name: tool.name,
       ...(tool.label ? { label: tool.label } : {}),
       ...(tool.description ? { description: tool.description } : {}),
+      ...(tool.tags ? { tags: tool.tags } : {}),
       tool: {
         name: tool.name,
         ...(tool.label ? { title: tool.label } : {}),
@@ -566,9 +569,11 @@ function toOperation(
   const wanted = primary.name ?? (primary.rest ? `${primary.rest.method.toLowerCase()}-${primary.rest.path}` : operation.name);
   const summary = primary.label ?? tool?.label ?? shortText(primary.description) ?? shortText(operation.description) ?? primary.name ?? operation.name;
   const required = plan.inputs.filter((input) => input.required).map((input) => input.name);
+  const tags = [...new Set([...(primary.tags ?? []), ...(tool?.tags ?? [])])];
   return {
     id: uniqueId(wanted),
     title: summary,
+    ...(tags.length > 0 ? { tags } : {}),
     description: primary.description ?? tool?.description ?? operation.description ?? summary,
     input: {
       type: 'object',

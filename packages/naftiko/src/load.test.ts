@@ -135,9 +135,9 @@ describe('documents that are not alpha2 capabilities', () => {
     ['not YAML', 'naftiko: 1.0.0-alpha2\ncapability: [\n  - a: 1\n', /not valid YAML/],
     ['empty', '', /the document is empty/],
     ['a list', '- naftiko: 1.0.0-alpha2\n', /YAML root must be a mapping/],
-    ['the later ikanos: root key', 'ikanos: 1.0.0\ncapability: {}\n', /root key "ikanos:".*naftiko 1\.0\.0-alpha2 only/],
+    ['an ikanos: version this gateway does not read', 'ikanos: 1.0.0\ncapability: {}\n', /version "1\.0\.0" of root key "ikanos:" is not supported; this gateway reads ikanos 1\.0\.0-alpha3 … 1\.0\.0-beta4 and naftiko 1\.0\.0-alpha2/],
     ['another version', 'naftiko: 1.0.0-alpha1\ncapability: {}\n', /version "1\.0\.0-alpha1" is not supported/],
-    ['no version', 'capability: {}\n', /no "naftiko: 1\.0\.0-alpha2" root key/],
+    ['no version', 'capability: {}\n', /no "ikanos: 1\.0\.0-beta3" \(or "naftiko: 1\.0\.0-alpha2"\) root key/],
   ])('rejects %s with a clear message', (_, text, message) => {
     const result = load(text);
     expect(result.ok).toBe(false);

@@ -4,8 +4,9 @@ import type { Alpha2Document } from './alpha2.ts';
 import { type Environment, readBindings } from './binds.ts';
 import { CapabilityError, type Diagnostic, DiagnosticSink } from './diagnostics.ts';
 import { consumedParameterHints, toleratedDeviation } from './deviations.ts';
+import { alpha2Leftover, isIkanosVersion, readIkanos } from './ikanos.ts';
 import { type DeclaredPort, interpret } from './interpret.ts';
-import { NAFTIKO_VERSION, validateAgainstSchema } from './schema.ts';
+import { IKANOS_VERSIONS, MIGRATION_TARGET, NAFTIKO_VERSION, type SchemaVersion, validateAgainstSchema } from './schema.ts';
 import { parseYaml } from './yaml-document.ts';
 
 export interface LoadOptions {
@@ -24,6 +25,10 @@ export interface LoadOptions {
 
 export interface LoadedCapability {
   readonly file: string;
+  /** The format and version the file declares, e.g. `ikanos 1.0.0-beta3`. */
+  readonly version: string;
+  /** Files read through imports (Ikanos `from`). */
+  readonly imports: readonly string[];
   readonly title: string;
   readonly description: string;
   readonly descriptors: readonly PluginDescriptor[];
@@ -32,10 +37,13 @@ export interface LoadedCapability {
 }
 
 export type CapabilityLoad =
-  | { readonly ok: true; readonly capability: LoadedCapability; readonly diagnostics: readonly Diagnostic[] }
-  | { readonly ok: false; readonly diagnostics: readonly Diagnostic[] };
+  | { readonly ok: true; readonly capability: LoadedCapability; readonly diagnostics: readonly Diagnostic[]; readonly version: string }
+  | { readonly ok: false; readonly diagnostics: readonly Diagnostic[]; readonly version?: string };
 
-/** Reads a Naftiko 1.0.0-alpha2 capability from YAML text: every warning and error, and descriptors when it can be served. */
+/**
+ * Reads a capability from YAML text, Naftiko 1.0.0-alpha2 or Ikanos 1.0.0-alpha3 … beta4 (the root key and version
+ * pick the schema): every warning and error, and descriptors when it can be served.
+ */
 export function loadCapability(text: string, options: LoadOptions = {}): CapabilityLoad {
   const file = options.file ?? 'capability';
   const parsed = parseYaml(text);
@@ -51,36 +59,56 @@ export function loadCapability(text: string, options: LoadOptions = {}): Capabil
       })),
     };
   }
-  const sink = new DiagnosticSink(file, parsed.locate);
+  const fileSink = new DiagnosticSink(file, parsed.locate);
   const document = parsed.value;
-  if (!checkVersion(document, sink)) return { ok: false, diagnostics: sink.sorted() };
+  const schemaVersion = readVersion(document, fileSink);
+  if (!schemaVersion) return { ok: false, diagnostics: fileSink.sorted() };
+  const version = `${schemaVersion.family} ${schemaVersion.version}`;
+  const failed = () => ({ ok: false as const, diagnostics: fileSink.sorted(), version });
 
-  const { warnings, rest } = consumedParameterHints(validateAgainstSchema(document));
-  for (const warning of warnings) sink.warning(warning.path, warning.message);
-  for (const problem of rest) {
-    const tolerated = toleratedDeviation(problem, document);
-    if (tolerated) sink.warning(problem.path, tolerated);
-    else sink.error(problem.path, problem.message);
+  let alpha2: Alpha2Document;
+  let sink = fileSink;
+  let imports: readonly string[] = [];
+  if (schemaVersion.family === 'naftiko') {
+    const { warnings, rest } = consumedParameterHints(validateAgainstSchema(document, schemaVersion));
+    for (const warning of warnings) sink.warning(warning.path, warning.message);
+    for (const problem of rest) {
+      const tolerated = toleratedDeviation(problem, document);
+      if (tolerated) sink.warning(problem.path, tolerated);
+      else sink.error(problem.path, problem.message);
+    }
+    if (sink.hasErrors) return failed();
+    alpha2 = document as Alpha2Document;
+  } else {
+    // Ikanos files are held to their own schema: no deviation is tolerated, and an alpha2 habit is named with its fix.
+    for (const problem of validateAgainstSchema(document, schemaVersion)) {
+      const leftover = alpha2Leftover(problem, document);
+      if (leftover !== 'covered') sink.error(problem.path, leftover ?? problem.message);
+    }
+    if (sink.hasErrors) return failed();
+    const reading = readIkanos(document as Record<string, unknown>, schemaVersion.version, file, parsed.locate, sink);
+    if (!reading) return failed();
+    alpha2 = reading.document;
+    imports = reading.imports;
+    sink = fileSink.placed(reading.place);
   }
-  if (sink.hasErrors) return { ok: false, diagnostics: sink.sorted() };
 
-  const alpha2 = document as Alpha2Document;
   const bindings = readBindings(alpha2, options.environment ?? {}, sink, options.requireBindings ?? true);
   const interpreted = interpret(alpha2, bindings, sink, {
     file,
     environment: options.environment ?? {},
     ...(options.baseUris ? { baseUris: options.baseUris } : {}),
   });
-  if (!interpreted || sink.hasErrors) return { ok: false, diagnostics: sink.sorted() };
+  if (!interpreted || sink.hasErrors) return failed();
 
   try {
     compileDescriptors(interpreted.descriptors, createSchemaCompiler());
   } catch (error) {
     if (!(error instanceof DescriptorError)) throw error;
-    sink.error([], `the descriptor built from it is invalid: ${error.message}`);
-    return { ok: false, diagnostics: sink.sorted() };
+    fileSink.error([], `the descriptor built from it is invalid: ${error.message}`);
+    return failed();
   }
-  return { ok: true, capability: { file, ...interpreted }, diagnostics: sink.sorted() };
+  return { ok: true, capability: { file, version, imports, ...interpreted }, diagnostics: fileSink.sorted(), version };
 }
 
 /** Reads a capability file; a file that cannot be read is reported like any other error. */
@@ -103,30 +131,34 @@ export function loadCapabilityOrThrow(text: string, options: LoadOptions = {}): 
   return { ...result.capability, warnings: result.diagnostics.filter((d) => d.severity === 'warning') };
 }
 
-function checkVersion(document: unknown, sink: DiagnosticSink): boolean {
+const READS = `ikanos ${IKANOS_VERSIONS[0]} … ${IKANOS_VERSIONS.at(-1)} and naftiko ${NAFTIKO_VERSION}`;
+
+/** The root key and version pick the schema: `naftiko: 1.0.0-alpha2` or `ikanos: 1.0.0-alpha3` … `1.0.0-beta4`. */
+function readVersion(document: unknown, sink: DiagnosticSink): SchemaVersion | undefined {
   if (document === null || document === undefined) {
     sink.error([], 'the document is empty');
-    return false;
+    return undefined;
   }
   if (typeof document !== 'object' || Array.isArray(document)) {
-    sink.error([], 'is not a capability document: the YAML root must be a mapping with "naftiko: 1.0.0-alpha2"');
-    return false;
+    sink.error([], `is not a capability document: the YAML root must be a mapping with "ikanos: ${MIGRATION_TARGET}" (or "naftiko: ${NAFTIKO_VERSION}")`);
+    return undefined;
   }
   const root = document as Record<string, unknown>;
+  if ('ikanos' in root && 'naftiko' in root) {
+    sink.error(['naftiko'], `has both root keys "ikanos:" and "naftiko:"; the root key is "ikanos" since Ikanos 1.0.0-alpha3: remove "naftiko"`);
+    return undefined;
+  }
   if ('ikanos' in root) {
-    sink.error(
-      ['ikanos'],
-      `this is a later Naftiko/Ikanos document (root key "ikanos:", parameters keyed by name); this gateway reads naftiko ${NAFTIKO_VERSION} only and will not guess at it`,
-    );
-    return false;
+    if (isIkanosVersion(root.ikanos)) return { family: 'ikanos', version: root.ikanos };
+    sink.error(['ikanos'], `version ${JSON.stringify(root.ikanos)} of root key "ikanos:" is not supported; this gateway reads ${READS}`);
+    return undefined;
   }
   if (!('naftiko' in root)) {
-    sink.error([], `is not a Naftiko capability: no "naftiko: ${NAFTIKO_VERSION}" root key`);
-    return false;
+    sink.error([], `is not a Naftiko/Ikanos capability: no "ikanos: ${MIGRATION_TARGET}" (or "naftiko: ${NAFTIKO_VERSION}") root key`);
+    return undefined;
   }
-  if (root.naftiko !== NAFTIKO_VERSION) {
-    sink.error(['naftiko'], `version ${JSON.stringify(root.naftiko)} is not supported; this gateway reads naftiko ${NAFTIKO_VERSION} only`);
-    return false;
-  }
-  return true;
+  if (root.naftiko === NAFTIKO_VERSION) return { family: 'naftiko', version: NAFTIKO_VERSION };
+  const later = isIkanosVersion(root.naftiko) ? `; ${root.naftiko} is an Ikanos version: the root key is "ikanos" since 1.0.0-alpha3` : '';
+  sink.error(['naftiko'], `version ${JSON.stringify(root.naftiko)} is not supported; this gateway reads ${READS}${later}`);
+  return undefined;
 }

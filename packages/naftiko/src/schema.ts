@@ -1,9 +1,35 @@
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import ikanosAlpha3 from '../schema/ikanos-1.0.0-alpha3.schema.json' with { type: 'json' };
+import ikanosAlpha4 from '../schema/ikanos-1.0.0-alpha4.schema.json' with { type: 'json' };
+import ikanosBeta1 from '../schema/ikanos-1.0.0-beta1.schema.json' with { type: 'json' };
+import ikanosBeta2 from '../schema/ikanos-1.0.0-beta2.schema.json' with { type: 'json' };
+import ikanosBeta3 from '../schema/ikanos-1.0.0-beta3.schema.json' with { type: 'json' };
+import ikanosBeta4 from '../schema/ikanos-1.0.0-beta4.schema.json' with { type: 'json' };
 import naftikoSchema from '../schema/naftiko-1.0.0-alpha2.schema.json' with { type: 'json' };
 import type { YamlPath } from './diagnostics.ts';
 
 /** The Naftiko version this package reads. */
 export const NAFTIKO_VERSION = '1.0.0-alpha2';
+
+/** The Ikanos versions this package reads: one family contract (no breaking change since alpha3), each with its own published schema. */
+export const IKANOS_VERSIONS = ['1.0.0-alpha3', '1.0.0-alpha4', '1.0.0-beta1', '1.0.0-beta2', '1.0.0-beta3', '1.0.0-beta4'] as const;
+export type IkanosVersion = (typeof IKANOS_VERSIONS)[number];
+
+/** What `gateway migrate` writes. */
+export const MIGRATION_TARGET: IkanosVersion = '1.0.0-beta3';
+
+/** A schema this package validates against: the root key and version it belongs to. */
+export type SchemaVersion = { readonly family: 'naftiko'; readonly version: typeof NAFTIKO_VERSION } | { readonly family: 'ikanos'; readonly version: IkanosVersion };
+
+const SCHEMAS: Record<string, object> = {
+  [`naftiko ${NAFTIKO_VERSION}`]: naftikoSchema,
+  'ikanos 1.0.0-alpha3': ikanosAlpha3,
+  'ikanos 1.0.0-alpha4': ikanosAlpha4,
+  'ikanos 1.0.0-beta1': ikanosBeta1,
+  'ikanos 1.0.0-beta2': ikanosBeta2,
+  'ikanos 1.0.0-beta3': ikanosBeta3,
+  'ikanos 1.0.0-beta4': ikanosBeta4,
+};
 
 export interface SchemaProblem {
   readonly path: YamlPath;
@@ -12,19 +38,22 @@ export interface SchemaProblem {
 
 type Schema = Record<string, any>;
 
-let validator: ValidateFunction | undefined;
+const validators = new Map<string, ValidateFunction>();
 
 /**
- * Validates a document against the alpha2 JSON Schema (draft 2020-12). The schema is used as published,
- * except that its discriminated unions (`oneOf` by `type`, `anyOf` by which key is present) are checked
- * as if/then, so that an error names the one branch the document meant instead of every branch it did not.
+ * Validates a document against the JSON Schema (draft 2020-12) of its own version, alpha2 by default. The schema
+ * is used as published, except that its discriminated unions (`oneOf` by `type`, `anyOf` by which key is present)
+ * are checked as if/then, so that an error names the one branch the document meant instead of every branch it did not.
  */
-export function validateAgainstSchema(document: unknown): SchemaProblem[] {
-  validator ??= new Ajv2020({ allErrors: true, strict: false, logger: false, verbose: true }).compile(
-    withDiscriminators(structuredClone(naftikoSchema) as Schema),
-  );
+export function validateAgainstSchema(document: unknown, version: SchemaVersion = { family: 'naftiko', version: NAFTIKO_VERSION }): SchemaProblem[] {
+  const key = `${version.family} ${version.version}`;
+  let validator = validators.get(key);
+  if (!validator) {
+    validator = new Ajv2020({ allErrors: true, strict: false, logger: false, verbose: true }).compile(withDiscriminators(structuredClone(SCHEMAS[key]) as Schema));
+    validators.set(key, validator);
+  }
   if (validator(document)) return [];
-  return readable(validator.errors ?? [], document);
+  return readable(validator.errors ?? [], document, `${version.family === 'naftiko' ? 'alpha2' : version.version}`);
 }
 
 /** Rewrites unions whose branches are told apart by a constant (`type`, `transport`) or a key only one branch requires. */
@@ -110,15 +139,20 @@ function ifThen(condition: Schema, consequence: Schema, alternative?: Schema): S
 }
 
 /** One message per place: the deepest, most specific errors, unions and if/then summaries folded away. */
-function readable(errors: readonly ErrorObject[], document: unknown): SchemaProblem[] {
-  const specific = errors.filter((e) => !['if', 'oneOf', 'anyOf', 'allOf', 'not'].includes(e.keyword));
+function readable(errors: readonly ErrorObject[], document: unknown, schemaName: string): SchemaProblem[] {
+  const specific = errors.filter((e) => !['if', 'oneOf', 'anyOf', 'allOf', 'not', 'propertyNames'].includes(e.keyword));
   const kept = specific.length > 0 ? specific : [...errors];
   const byPlace = new Map<string, { path: YamlPath; messages: string[]; types: string[] }>();
   for (const error of kept) {
     const params = error.params as Record<string, any>;
     let path = pointerToPath(error.instancePath, document);
     let message: string;
-    switch (error.keyword) {
+    const propertyName = (error as ErrorObject & { propertyName?: string }).propertyName;
+    if (propertyName !== undefined && error.keyword === 'pattern') {
+      // A map key that breaks the key pattern: placed on the key itself.
+      path = [...path, propertyName];
+      message = `key ${JSON.stringify(propertyName)} does not match ${String(params.pattern)}`;
+    } else switch (error.keyword) {
       case 'additionalProperties':
       case 'unevaluatedProperties': {
         const key = String(params.additionalProperty ?? params.unevaluatedProperty);
@@ -144,7 +178,7 @@ function readable(errors: readonly ErrorObject[], document: unknown): SchemaProb
         break;
       case 'oneOf':
       case 'anyOf':
-        message = 'does not match any of the forms the alpha2 schema allows here';
+        message = `does not match any of the forms the ${schemaName} schema allows here`;
         break;
       default:
         message = error.message ?? 'is invalid';

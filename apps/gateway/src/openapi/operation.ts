@@ -52,7 +52,7 @@ export function buildOperation(entry: RestEntry, context: OperationContext): Ope
     operationId: context.operationId,
     summary: operation.title,
     description: describe(operation.description, upstreamTitle, context.sandboxReads),
-    tags: [context.tag],
+    tags: [context.tag, ...(operation.tags ?? [])],
     parameters,
     ...(bodyName && bodySchema
       ? {
