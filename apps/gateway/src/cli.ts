@@ -1,3 +1,4 @@
+import { MIGRATE_USAGE, runMigrate } from './capabilities/migrate-command.ts';
 import { runValidate, USAGE } from './capabilities/validate-command.ts';
 
 /** The `gateway` command (bin/gateway.js runs the bundle of this file). */
@@ -11,7 +12,8 @@ const io = {
 const help = `gateway <command>
 
 Commands:
-  validate <capability.yaml>...   check Naftiko capability files (see: gateway validate --help)
+  validate <capability.yaml>...   check Ikanos / Naftiko capability files (see: gateway validate --help)
+  migrate <alpha2.yaml> [-o out]  rewrite a Naftiko 1.0.0-alpha2 file as Ikanos 1.0.0-beta3 (see: gateway migrate --help)
 
 To run the gateway: npm start [-- --capability <file.yaml>]...
 `;
@@ -20,6 +22,10 @@ if (command === 'validate' && (args.includes('--help') || args.includes('-h'))) 
   io.stdout(USAGE);
 } else if (command === 'validate') {
   process.exitCode = runValidate(args, io);
+} else if (command === 'migrate' && (args.includes('--help') || args.includes('-h'))) {
+  io.stdout(MIGRATE_USAGE);
+} else if (command === 'migrate') {
+  process.exitCode = runMigrate(args, io);
 } else if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
   io.stdout(help);
 } else {

@@ -153,7 +153,7 @@ describe('gateway validate', () => {
     expect(stdout).toMatch(/px-custom-events\.yaml:14:5: warning: binds\[0\]\.keys\.GAINSIGHT_API_KEY: GAINSIGHT_API_KEY is not set/);
     expect(stdout).toMatch(/px-custom-events\.yaml:22:7: warning: capability\.consumes\[0\]\.resources\[0\]\.name:/);
     expect(stdout).toMatch(/px-custom-events\.yaml:81:9: warning: capability\.exposes\[1\]\.tools\[0\]\.outputParameters\[0\]:/);
-    expect(stdout).toMatch(/px-custom-events\.yaml: ok, can be served \(6 warnings\)/);
+    expect(stdout).toMatch(/px-custom-events\.yaml: ok, can be served \(6 warnings\) — read as naftiko 1\.0\.0-alpha2/);
     expect(stdout).toMatch(/REST POST \/v1\/custom-events \+ MCP tool gainsight-send-custom-event -> POST https:\/\/api\.aptrinsic\.com\/v1\/custom_events/);
   });
 
@@ -167,7 +167,7 @@ describe('gateway validate', () => {
   it('exits 1 when any file cannot be served, reporting every file', () => {
     const { code, stdout } = validate([fixture('user-directory.yaml'), fixture('bad/unknown-call.yaml'), fixture('bad/not-yaml.txt')]);
     expect(code).toBe(1);
-    expect(stdout).toMatch(/user-directory\.yaml: ok, can be served/);
+    expect(stdout).toMatch(/user-directory\.yaml: ok, can be served — read as naftiko 1\.0\.0-alpha2/);
     expect(stdout).toMatch(/unknown-call\.yaml: cannot be served \(1 error\)/);
     expect(stdout).toMatch(/not-yaml\.txt: cannot be served/);
   });

@@ -9,5 +9,6 @@ export {
   loadCapabilityFile,
   loadCapabilityOrThrow,
 } from './load.ts';
+export { type Migration, migrateAlpha2 } from './migrate.ts';
 export { mapOutput } from './output-mapping.ts';
-export { NAFTIKO_VERSION } from './schema.ts';
+export { IKANOS_VERSIONS, MIGRATION_TARGET, NAFTIKO_VERSION } from './schema.ts';

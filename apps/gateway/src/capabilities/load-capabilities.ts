@@ -15,6 +15,8 @@ export interface CapabilitySet {
   readonly descriptors: readonly PluginDescriptor[];
   /** Warnings and errors of every file, in file order. */
   readonly diagnostics: readonly Diagnostic[];
+  /** The format and version each file declares (`ikanos 1.0.0-beta3`), when it could be read. */
+  readonly versions: ReadonlyMap<string, string>;
   readonly ok: boolean;
 }
 
@@ -29,6 +31,7 @@ export interface LoadCapabilitiesOptions {
 export function loadCapabilities(files: readonly string[], options: LoadCapabilitiesOptions): CapabilitySet {
   const capabilities: LoadedCapability[] = [];
   const diagnostics: Diagnostic[] = [];
+  const versions = new Map<string, string>();
   for (const file of files) {
     const result = loadCapabilityFile(file, {
       environment: options.environment,
@@ -36,6 +39,7 @@ export function loadCapabilities(files: readonly string[], options: LoadCapabili
       ...(options.baseUris ? { baseUris: options.baseUris } : {}),
     });
     diagnostics.push(...result.diagnostics);
+    if (result.version) versions.set(file, result.version);
     if (result.ok) capabilities.push(result.capability);
   }
   const descriptors = capabilities.flatMap((capability) => capability.descriptors);
@@ -48,5 +52,5 @@ export function loadCapabilities(files: readonly string[], options: LoadCapabili
       diagnostics.push({ severity: 'error', file: owner?.file ?? files.join(', '), path: '', message: `clashes with another capability file: ${error.message}` });
     }
   }
-  return { capabilities, descriptors, diagnostics, ok: !diagnostics.some((d) => d.severity === 'error') };
+  return { capabilities, descriptors, diagnostics, versions, ok: !diagnostics.some((d) => d.severity === 'error') };
 }

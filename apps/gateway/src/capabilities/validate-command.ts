@@ -12,8 +12,9 @@ export interface CommandIo {
 
 export const USAGE = `usage: gateway validate [--require-env] <capability.yaml>...
 
-Checks Naftiko 1.0.0-alpha2 capability files the way "npm start -- --capability <file>" reads them.
-Prints warnings (read, with a deviation) and errors (cannot be served), each with file:line:column and YAML path.
+Checks capability files the way "npm start -- --capability <file>" reads them: Ikanos 1.0.0-alpha3 … 1.0.0-beta4
+(root key "ikanos:") or Naftiko 1.0.0-alpha2 (root key "naftiko:"), each against the schema of the version it declares.
+Says which version each file is. Prints warnings (read, with a deviation) and errors (cannot be served), each with file:line:column and YAML path.
 Exit status: 0 when every file can be served, 1 when one cannot, 2 on a usage error.
 
   --require-env   a variable a file binds but the environment does not set is an error (as at start-up),
@@ -40,10 +41,12 @@ export function runValidate(args: readonly string[], io: CommandIo): number {
     const capability = set.capabilities.find((c) => c.file === path);
     const errors = own.filter((d) => d.severity === 'error').length;
     const warnings = own.length - errors;
+    const version = set.versions.get(path);
+    const declared = version ? ` — read as ${version}` : '';
     if (capability && errors === 0) {
-      output.push(`${shown(path)}: ok, can be served${warnings ? ` (${warnings} warning${warnings === 1 ? '' : 's'})` : ''}`, ...summary(capability));
+      output.push(`${shown(path)}: ok, can be served${warnings ? ` (${warnings} warning${warnings === 1 ? '' : 's'})` : ''}${declared}`, ...summary(capability));
     } else {
-      output.push(`${shown(path)}: cannot be served (${errors} error${errors === 1 ? '' : 's'}${warnings ? `, ${warnings} warning${warnings === 1 ? '' : 's'}` : ''})`);
+      output.push(`${shown(path)}: cannot be served (${errors} error${errors === 1 ? '' : 's'}${warnings ? `, ${warnings} warning${warnings === 1 ? '' : 's'}` : ''})${declared}`);
     }
   }
   for (const diagnostic of set.diagnostics.filter((d) => !paths.includes(d.file))) output.push(formatDiagnostic(diagnostic));
@@ -61,6 +64,7 @@ function summary(capability: LoadedCapability): string[] {
     ...capability.ports.mcp.map((p) => `MCP ${p.port}`),
   ];
   if (ports.length) lines.push(`  declared ports: ${ports.join(', ')} (PORT / MCP_PORT override them)`);
+  for (const imported of capability.imports) lines.push(`  imports ${imported}`);
   return lines;
 }
 
