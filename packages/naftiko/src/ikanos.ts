@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import type { Alpha2Document } from './alpha2.ts';
 import { type Diagnostic, type DiagnosticSink, formatPath, type Locate, type Placement, type YamlPath } from './diagnostics.ts';
 import { valueAt } from './deviations.ts';
@@ -143,8 +143,8 @@ class IkanosReader {
       return undefined;
     }
     if (source.chain.includes(target)) {
-      const cycle = [...source.chain.slice(source.chain.indexOf(target)), target].join(' -> ');
-      this.error(source, [...at, 'from'], `import cycle: ${source.file} imports ${target}, which is already being read (${cycle})`);
+      const cycle = [...source.chain.slice(source.chain.indexOf(target)), target].map(shortName).join(' -> ');
+      this.error(source, [...at, 'from'], `import cycle: ${source.file} imports ${shortName(target)}, which imports ${source.file} back (${cycle})`);
       return undefined;
     }
     let text: string;
@@ -152,17 +152,17 @@ class IkanosReader {
       text = readFileSync(target, 'utf8');
     } catch (error) {
       const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
-      this.error(source, [...at, 'from'], `cannot import "${from}" into ${source.file}: ${target}: ${reason}`);
+      this.error(source, [...at, 'from'], `cannot import "${from}" into ${source.file}: ${shortName(target)}: ${reason}`);
       return undefined;
     }
     if (!this.imports.includes(target)) this.imports.push(target);
     const parsed = parseYaml(text);
     if (!parsed.ok) {
-      this.adopt(parsed.problems.map((problem) => ({ severity: 'error', file: target, path: '', ...(problem.position ?? {}), message: `not valid YAML: ${problem.message}` })));
+      this.adopt(parsed.problems.map((problem) => ({ severity: 'error', file: shortName(target), path: '', ...(problem.position ?? {}), message: `not valid YAML: ${problem.message}` })));
       this.error(source, [...at, 'from'], `cannot import "${from}": ${target} is not valid YAML`);
       return undefined;
     }
-    const imported: Source = { file: target, directory: dirname(target), locate: parsed.locate, chain: [...source.chain, target] };
+    const imported: Source = { file: shortName(target), directory: dirname(target), locate: parsed.locate, chain: [...source.chain, target] };
     const document = (parsed.value && typeof parsed.value === 'object' ? parsed.value : {}) as Json;
     const version = document.ikanos;
     if (!isIkanosVersion(version)) {
@@ -187,8 +187,13 @@ class IkanosReader {
       return undefined;
     }
     const found = list[index] as Json;
+    const errorsBefore = this.sink.diagnostics.filter((d) => d.severity === 'error').length;
     const item = 'from' in found ? this.importEntry(section, found, [...listAt, index], imported) : this.item(section, found, [...listAt, index], imported);
-    if (!item || entry.as === undefined) return item;
+    if (!item || this.sink.diagnostics.filter((d) => d.severity === 'error').length > errorsBefore) {
+      this.error(source, [...at, 'from'], `cannot import "${wanted}" from ${shortName(target)}: see the errors there`);
+      return undefined;
+    }
+    if (entry.as === undefined) return item;
     return this.mark({ ...item, namespace: entry.as }, imported, [...listAt, index]);
   }
 
@@ -383,6 +388,12 @@ function documented(node: Json): Json {
   };
 }
 
+/** An imported file as messages name it: relative to the working directory when below it. */
+function shortName(path: string): string {
+  const shown = relative(process.cwd(), path);
+  return shown && !shown.startsWith('..') && !isAbsolute(shown) ? shown : path;
+}
+
 /** `./x.yaml`, `/abs/x.yaml`, `file:///abs/x.yaml` or `file:///./x.yaml` (Ikanos's relative form); anything else is remote. */
 function importPath(from: string, directory: string): string | undefined {
   if (from.startsWith('file://')) {
@@ -420,11 +431,12 @@ export function alpha2Leftover(problem: SchemaProblem, document: unknown): strin
     return `an alpha2 leftover: ${since} the map key is the name; remove "name: ${value}"${value !== key ? ` (or rename the key "${key}" to "${kebab(String(value))}")` : ''}`;
   }
   if (unknownKey === 'label') return `renamed ${since}: write "display: ${parentValue?.label}" instead of "label"`;
-  if (missing === 'display' && parentValue && 'label' in parentValue) return 'covered';
+  const owner = valueAt(document, path) as Json | undefined;
+  if (missing === 'display' && owner && typeof owner === 'object' && 'label' in owner) return 'covered';
   if (unknownKey === 'location' && parentValue && 'import' in parentValue) {
     return `imports are {from, import, as} ${since}: rename "location" to "from" (a path relative to this file)`;
   }
-  if (missing === 'from' && parentValue && 'location' in parentValue) return 'covered';
+  if (missing === 'from' && owner && typeof owner === 'object' && 'location' in owner) return 'covered';
   if (unknownKey === 'functions') return `renamed ${since}: write "flows", a map keyed by flow name`;
   if (unknownKey === 'targetName') return `renamed ${since}: write "target"`;
   if (unknownKey === 'naftiko') return `the root key is "ikanos" ${since}; remove "naftiko"`;

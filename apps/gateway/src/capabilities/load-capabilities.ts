@@ -15,6 +15,8 @@ export interface CapabilitySet {
   readonly descriptors: readonly PluginDescriptor[];
   /** Warnings and errors of every file, in file order. */
   readonly diagnostics: readonly Diagnostic[];
+  /** Each file's own warnings and errors, with those of the files it imports. */
+  readonly byFile: ReadonlyMap<string, readonly Diagnostic[]>;
   /** The format and version each file declares (`ikanos 1.0.0-beta3`), when it could be read. */
   readonly versions: ReadonlyMap<string, string>;
   readonly ok: boolean;
@@ -32,6 +34,7 @@ export function loadCapabilities(files: readonly string[], options: LoadCapabili
   const capabilities: LoadedCapability[] = [];
   const diagnostics: Diagnostic[] = [];
   const versions = new Map<string, string>();
+  const byFile = new Map<string, readonly Diagnostic[]>();
   for (const file of files) {
     const result = loadCapabilityFile(file, {
       environment: options.environment,
@@ -39,6 +42,7 @@ export function loadCapabilities(files: readonly string[], options: LoadCapabili
       ...(options.baseUris ? { baseUris: options.baseUris } : {}),
     });
     diagnostics.push(...result.diagnostics);
+    byFile.set(file, result.diagnostics);
     if (result.version) versions.set(file, result.version);
     if (result.ok) capabilities.push(result.capability);
   }
@@ -52,5 +56,5 @@ export function loadCapabilities(files: readonly string[], options: LoadCapabili
       diagnostics.push({ severity: 'error', file: owner?.file ?? files.join(', '), path: '', message: `clashes with another capability file: ${error.message}` });
     }
   }
-  return { capabilities, descriptors, diagnostics, versions, ok: !diagnostics.some((d) => d.severity === 'error') };
+  return { capabilities, descriptors, diagnostics, byFile, versions, ok: !diagnostics.some((d) => d.severity === 'error') };
 }

@@ -36,7 +36,7 @@ export function runValidate(args: readonly string[], io: CommandIo): number {
   const set = loadCapabilities(paths, { environment: io.environment, requireBindings });
   const output: string[] = [];
   for (const path of paths) {
-    const own = set.diagnostics.filter((d) => d.file === path);
+    const own = set.byFile.get(path) ?? [];
     for (const diagnostic of own) output.push(formatDiagnostic({ ...diagnostic, file: shown(diagnostic.file) }));
     const capability = set.capabilities.find((c) => c.file === path);
     const errors = own.filter((d) => d.severity === 'error').length;
@@ -49,7 +49,8 @@ export function runValidate(args: readonly string[], io: CommandIo): number {
       output.push(`${shown(path)}: cannot be served (${errors} error${errors === 1 ? '' : 's'}${warnings ? `, ${warnings} warning${warnings === 1 ? '' : 's'}` : ''})${declared}`);
     }
   }
-  for (const diagnostic of set.diagnostics.filter((d) => !paths.includes(d.file))) output.push(formatDiagnostic(diagnostic));
+  const reported = new Set([...set.byFile.values()].flat());
+  for (const diagnostic of set.diagnostics.filter((d) => !reported.has(d))) output.push(formatDiagnostic(diagnostic));
   io.stdout(`${output.join('\n')}\n`);
   return set.ok ? 0 : 1;
 }
