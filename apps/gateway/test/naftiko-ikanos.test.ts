@@ -22,7 +22,17 @@ function withoutRequestIds(value: unknown): unknown {
 function command(run: typeof runMigrate, args: string[]) {
   let stdout = '';
   let stderr = '';
-  const code = run(args, { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), environment: {}, cwd: process.cwd() });
+  const io = {
+    stdout: (text: string) => {
+      stdout += text;
+    },
+    stderr: (text: string) => {
+      stderr += text;
+    },
+    environment: {},
+    cwd: process.cwd(),
+  };
+  const code = run(args, io);
   return { code, stdout, stderr };
 }
 
@@ -100,8 +110,8 @@ describe('gateway migrate: the seed as Ikanos 1.0.0-beta3 is served exactly like
   });
 
   it('the same OpenAPI document apart from the version it names', async () => {
-    const [before, after] = await Promise.all([original, beta3].map(async (g) => (await fetch(`${g.restUrl}/openapi.json`)).json()));
-    expect(JSON.stringify(after.paths)).toBe(JSON.stringify(before.paths));
+    const [before, after] = await Promise.all([original, beta3].map(async (g) => (await fetch(`${g.restUrl}/openapi.json`)).json() as Promise<{ paths: unknown }>));
+    expect(JSON.stringify(after?.paths)).toBe(JSON.stringify(before?.paths));
   });
 });
 
