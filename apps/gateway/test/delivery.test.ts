@@ -316,3 +316,46 @@ describe('the delivery routes in the OpenAPI document', () => {
     check('DeliveryPage', await json(await fetch(`${gateway.restUrl}/v1/deliveries?limit=1`)));
   });
 });
+
+describe('delivery lifecycle', () => {
+  it('a graceful stop lets attempts in flight finish and leaves the rest queued; the next start delivers it, with no duplicate', { timeout: 60_000 }, async () => {
+    const dataDir = (await import('node:fs')).mkdtempSync(`${(await import('node:os')).tmpdir()}/gateway-drain-`);
+    upstream = await startProgrammableUpstream(() => ({ status: 201, delayMs: 300 }));
+    const environment = { GAINSIGHT_API_KEY: TEST_PX_KEY, GAINSIGHT_PX_BASE_URL: `${upstream.url}/v1`, DATA_DIR: dataDir, DELIVERY_CONCURRENCY: '4' };
+    const first = await startTestGateway(environment);
+    const events = Array.from({ length: 20 }, (_, i) => event(i));
+    const accepted = await json(await fetch(`${first.restUrl}/v1/custom-events/batch`, { method: 'POST', headers: JSON_HEADERS, body: JSON.stringify({ events }) }));
+    expect(accepted.accepted).toBe(20);
+    await waitFor(async () => upstream?.received.length ?? 0, (n) => n >= 1, 'an attempt in flight');
+    await first.close();
+    const sentBeforeStop = upstream.received.length;
+    expect(sentBeforeStop).toBeLessThan(20);
+    // Every attempt that was sent got its answer: it was recorded as delivered, not cut.
+    expect(upstream.recorded).toHaveLength(sentBeforeStop);
+
+    gateway = await startTestGateway(environment);
+    await waitFor(async () => upstream?.recorded.length ?? 0, (n) => n === 20, 'the rest after the restart');
+    const ids = new Set(upstream.recorded.map((r) => JSON.parse(r.body).identifyId));
+    expect(ids.size).toBe(20);
+    (await import('node:fs')).rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('prunes delivered records after DELIVERY_RETENTION', async () => {
+    const { gateway } = await start({ DELIVERY_RETENTION: '1s' });
+    const { id } = await json(await fetch(`${gateway.restUrl}/v1/custom-events`, { method: 'POST', headers: ASYNC_HEADERS, body: JSON.stringify(event(1)) }));
+    await waitFor(() => deliveryOf(id), (d) => d.status === 'delivered', 'delivered');
+    await waitFor(async () => (await fetch(`${gateway.restUrl}/v1/deliveries/${id}`)).status, (status) => status === 404, 'pruned', 10_000);
+  });
+
+  it('stops at start-up with a message naming DATA_DIR when the queue cannot be opened there', async () => {
+    // A regular file where the directory should be: nothing can be created under it.
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const parent = mkdtempSync(`${(await import('node:os')).tmpdir()}/gateway-datadir-`);
+    writeFileSync(`${parent}/file`, '');
+    try {
+      await expect(startTestGateway({ DATA_DIR: `${parent}/file/data` })).rejects.toThrow(/^DATA_DIR .*\/file\/data: the delivery queue cannot be opened there \(ENOTDIR\)$/);
+    } finally {
+      rmSync(parent, { recursive: true, force: true });
+    }
+  });
+});
