@@ -11,6 +11,7 @@
 //   BENCH_GATEWAY_MAIN=/path/to/dist/main.js                 experiments: benchmark another gateway bundle
 //   BENCH_KEEP_LOGS=1                                        keep the gateway's log files (their paths are printed)
 //   BENCH_NODE_FLAGS='--trace-gc'                            experiments: node flags for the target children
+//   BENCH_QUEUE_EVENTS=1000000                               events queued for the q-mem row (RSS with a deep queue)
 import { execFileSync, fork, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -38,6 +39,9 @@ const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',').
 const CPU_PROF = process.env.BENCH_CPU_PROF === '1';
 const KEEP_LOGS = process.env.BENCH_KEEP_LOGS === '1';
 const NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+const QUEUE_EVENTS = int('BENCH_QUEUE_EVENTS', 1_000_000);
+/** Each gateway child gets its own delivery queue (DATA_DIR) under here; removed at the end. */
+const DATA_ROOT = join(os.tmpdir(), `gateway-bench-data-${process.pid}`);
 
 /** The V8 heap caps a memory-bound deployment would set (NODE_OPTIONS); the d-mem row measures their price. */
 const MEMORY_FLAGS = ['--max-semi-space-size=8', '--max-old-space-size=256'];
@@ -96,7 +100,7 @@ async function startGatewayChild(name, upstreamUrl, extraEnv = {}, nodeFlags = [
   const logFd = openSync(logFile, 'w');
   const child = spawn(process.execPath, [...NODE_FLAGS, ...nodeFlags, ...cpuProfArgs(`gateway-${name}`), gatewayMain], {
     cwd: root,
-    env: { PATH: process.env.PATH, ...GATEWAY_ENV, GAINSIGHT_PX_BASE_URL: `${upstreamUrl}/v1`, ...extraEnv, ...gatewayEnvOverride },
+    env: { PATH: process.env.PATH, ...GATEWAY_ENV, GAINSIGHT_PX_BASE_URL: `${upstreamUrl}/v1`, DATA_DIR: join(DATA_ROOT, name), ...extraEnv, ...gatewayEnvOverride },
     stdio: ['ignore', logFd, 'pipe'],
   });
   closeSync(logFd);
@@ -169,18 +173,27 @@ async function heapOf(restUrl, headers) {
 
 /** The upstream's count of answers by status, to check that every 2xx really went through. */
 async function upstreamCounts(upstream) {
+  return (await upstreamState(upstream)).counts;
+}
+
+/** Counts, and when the upstream answered its first and latest 201 (epoch ms). */
+async function upstreamState(upstream) {
   upstream.child.send('counts');
   const [message] = await once(upstream.child, 'message');
-  return message.counts;
+  return message;
 }
 
 // ---------------------------------------------------------------- load
 
 /** Closed loop: CONNECTIONS keep-alive connections, each sending its next request when the last is answered. */
-async function closedLoop({ url, method = 'POST', headers, body, makeBody, verifyBody }, pid, duration = DURATION) {
+function closedLoop(load, pid, duration = DURATION) {
+  return closedLoopWith(load, pid, CONNECTIONS, duration);
+}
+
+async function closedLoopWith({ url, method = 'POST', headers, body, makeBody, verifyBody }, pid, connections, duration = DURATION) {
   const request = makeBody ? { method, headers, setupRequest: (req) => ({ ...req, body: makeBody() }) } : { method, headers, body };
   const run = (duration, latencies) => {
-    const instance = autocannon({ url, connections: CONNECTIONS, duration, requests: [request], ...(verifyBody ? { verifyBody } : {}) });
+    const instance = autocannon({ url, connections, duration, requests: [request], ...(verifyBody ? { verifyBody } : {}) });
     if (latencies) {
       instance.on('response', (_client, statusCode, _bytes, responseTime) => {
         if (statusCode >= 200 && statusCode < 300) latencies.push(responseTime);
@@ -286,6 +299,26 @@ function round(value, digits) {
 // ---------------------------------------------------------------- requests
 
 const restLoad = (base, headers = {}) => ({ url: `${base}/v1/custom-events`, headers: { 'content-type': 'application/json', ...headers }, body: EVENT_JSON });
+const BATCH_SIZE = 1000;
+const BATCH_JSON = JSON.stringify({ events: Array.from({ length: BATCH_SIZE }, (_, i) => ({ ...EVENT, identifyId: `u-${i}` })) });
+const batchLoad = (base, headers = {}) => ({ url: `${base}/v1/custom-events/batch`, headers: { 'content-type': 'application/json', ...headers }, body: BATCH_JSON });
+
+/** Queues `events` events in 1000-event batches, `connections` batches in flight; the accepted count. */
+async function queueEvents(base, headers, events, connections = 4) {
+  let sent = 0;
+  let accepted = 0;
+  const worker = async () => {
+    while (sent < events) {
+      sent += BATCH_SIZE;
+      const response = await fetch(`${base}/v1/custom-events/batch`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: BATCH_JSON });
+      const body = await response.json();
+      if (response.status !== 202) throw new Error(`batch answered ${response.status}: ${JSON.stringify(body)}`);
+      accepted += body.accepted;
+    }
+  };
+  await Promise.all(Array.from({ length: connections }, worker));
+  return accepted;
+}
 
 /** tools/call with a fresh JSON-RPC id per request (ids must not collide inside one session). */
 function mcpLoad(url, headers = {}) {
@@ -342,6 +375,10 @@ const SCENARIOS = {
   'c+': 'c hosted as the gateway hosts Express (prototype-bound requests)',
   'd-again': 'd again for 2× the duration, after d½ and e',
   'd-mem': 'd in a fresh gateway with a capped V8 heap, 2× the duration',
+  q: 'gateway REST, Prefer: respond-async (accept into the SQLite queue; delivery at 150/s meanwhile)',
+  'q-batch': 'gateway batch route, 1000-event batches, 4 connections (req/s = batches/s)',
+  'q-drain': '3,000 queued events drained at UPSTREAM_RATE_LIMIT=150 against an upstream allowing 200/s',
+  'q-mem': 'RSS with BENCH_QUEUE_EVENTS (1,000,000) events queued, the upstream unreachable',
 };
 const wanted = (...ids) => !ONLY || ids.some((id) => ONLY.has(id));
 
@@ -430,6 +467,73 @@ async function main() {
     rmSync(gateway.logFile, { force: true });
   }
 
+  if (wanted('q', 'q-batch')) {
+    // Default UPSTREAM_RATE_LIMIT (150/s): the worker delivers at PX's pace while the routes accept.
+    const gateway = await startGatewayChild('queue', upstream.url, { UPSTREAM_RATE_LIMIT: '150', DELIVERY_MAX_QUEUED: '100000000' });
+    const auth = { 'x-api-key': CLIENT_KEY };
+    if (wanted('q')) await record('q', () => closedLoop(restLoad(gateway.rest, { ...auth, prefer: 'respond-async' }), gateway.child.pid), gateway.child.pid);
+    if (wanted('q-batch')) {
+      await record('q-batch', async () => ({ ...(await closedLoopWith(batchLoad(gateway.rest, auth), gateway.child.pid, 4)), eventsPerBatch: BATCH_SIZE }), gateway.child.pid);
+    }
+    await stop(gateway.child);
+    rmSync(gateway.logFile, { force: true });
+  }
+
+  if (wanted('q-drain')) {
+    const limited = await forkTarget('upstream.mjs', { BENCH_UPSTREAM_RATE: '200' });
+    const gateway = await startGatewayChild('drain', limited.url, { UPSTREAM_RATE_LIMIT: '150' });
+    out(`  ${'q-drain'.padEnd(8)} ${SCENARIOS['q-drain']} ...`);
+    const events = 3000;
+    const accepted = await queueEvents(gateway.rest, { 'x-api-key': CLIENT_KEY }, events, 1);
+    const deadline = Date.now() + 120_000;
+    let state = await upstreamState(limited);
+    while ((state.counts[201] ?? 0) < events && Date.now() < deadline) {
+      await sleep(250);
+      state = await upstreamState(limited);
+    }
+    const seconds = (state.answered.last - state.answered.first) / 1000;
+    const delivered = state.counts[201] ?? 0;
+    results['q-drain'] = {
+      id: 'q-drain',
+      target: SCENARIOS['q-drain'],
+      accepted,
+      delivered,
+      upstream429: state.counts[429] ?? 0,
+      drainSeconds: round(seconds, 2),
+      rps: round((delivered - 1) / seconds, 1),
+      errors: accepted - delivered,
+      non2xx: state.counts[429] ?? 0,
+      ...memoryOf(gateway.child.pid),
+    };
+    await stop(gateway.child);
+    await stop(limited.child);
+    rmSync(gateway.logFile, { force: true });
+  }
+
+  if (wanted('q-mem')) {
+    // An address nothing listens on: every delivery attempt is refused and retried later, so the queue only grows.
+    const gateway = await startGatewayChild('deep-queue', 'http://127.0.0.1:9', { UPSTREAM_RATE_LIMIT: '150', LOG_LEVEL: 'warn', DELIVERY_MAX_QUEUED: '100000000' });
+    out(`  ${'q-mem'.padEnd(8)} ${SCENARIOS['q-mem']} ...`);
+    const started = performance.now();
+    const accepted = await queueEvents(gateway.rest, { 'x-api-key': CLIENT_KEY }, QUEUE_EVENTS);
+    const seconds = (performance.now() - started) / 1000;
+    await sleep(2000);
+    const metrics = await (await fetch(`${gateway.rest}/metrics`, { headers: { 'x-api-key': CLIENT_KEY } })).text();
+    results['q-mem'] = {
+      id: 'q-mem',
+      target: SCENARIOS['q-mem'],
+      accepted,
+      queued: Number(/^gateway_delivery_queued (\d+)/m.exec(metrics)?.[1]),
+      rps: round(accepted / seconds, 0),
+      errors: 0,
+      non2xx: 0,
+      ...memoryOf(gateway.child.pid),
+      ...(await heapOf(gateway.rest, { 'x-api-key': CLIENT_KEY })),
+    };
+    await stop(gateway.child);
+    rmSync(gateway.logFile, { force: true });
+  }
+
   if (wanted('c-low') && lowRate) {
     // The latency the gateway adds at a load both sustain: the Express proxy again, at d-low's rate.
     const express = await forkTarget('reference/express-proxy.mjs', { UPSTREAM_URL: upstream.url });
@@ -459,6 +563,7 @@ async function main() {
   }
 
   await stop(upstream.child);
+  rmSync(DATA_ROOT, { recursive: true, force: true });
   report(results, gatewayMemory, halfRate, Date.now() - started, { before: loadBefore, after: os.loadavg().map((v) => round(v, 2)) });
 }
 
@@ -489,7 +594,8 @@ function report(results, gatewayMemory, halfRate, elapsedMs, loadAverage) {
 
   const ratio = (x, y) => (x && y ? round(x.rps / y.rps, 2) : undefined);
   const { b, c, d, e, f, g, 'g+': gShared, 'c+': cBound } = scenarios;
-  const ratios = { 'd/c': ratio(d, c), 'd/c+': ratio(d, cBound), 'd/b': ratio(d, b), 'e/g': ratio(e, g), 'f/g': ratio(f, g), 'e/g+': ratio(e, gShared), 'c/b': ratio(c, b) };
+  const { q, 'q-batch': qBatch, 'q-drain': qDrain, 'q-mem': qMem } = scenarios;
+  const ratios = { 'q/d': ratio(q, d), 'd/c': ratio(d, c), 'd/c+': ratio(d, cBound), 'd/b': ratio(d, b), 'e/g': ratio(e, g), 'f/g': ratio(f, g), 'e/g+': ratio(e, gShared), 'c/b': ratio(c, b) };
   out();
   out(`ratios: ${Object.entries(ratios).filter(([, v]) => v !== undefined).map(([k, v]) => `${k} = ${v.toFixed(2)}`).join(', ')}`);
   if (halfRate) out(`c½ and d½ paced at ${halfRate} req/s (half of c's peak)`);
@@ -506,6 +612,9 @@ function report(results, gatewayMemory, halfRate, elapsedMs, loadAverage) {
     const of = d ?? scenarios['d-again'];
     out(`heap capped (${MEMORY_FLAGS.join(' ')}): RSS ${capped.rssMb} MB after ${capped.served} requests at ${fmt(capped.rps, 0)} req/s${of ? ` (${fmt(capped.rps / of.rps, 2)} × d)` : ''}`);
   }
+  if (qBatch) out(`batch accept: ${fmt(qBatch.rps * BATCH_SIZE, 0)} events/s in ${BATCH_SIZE}-event batches`);
+  if (qDrain) out(`drain: ${qDrain.delivered} of ${qDrain.accepted} delivered in ${qDrain.drainSeconds} s = ${qDrain.rps}/s, ${qDrain.upstream429} upstream 429`);
+  if (qMem) out(`deep queue: ${qMem.queued} queued (accepted at ${qMem.rps} events/s), RSS ${qMem.rssMb} MB (peak ${qMem.peakRssMb} MB), heap used ${qMem.heapUsedMb} MB`);
   if (gatewayLog) out(`gateway access log (info, to a file): ${gatewayLog.lines} lines, ${round(gatewayLog.bytes / 1048576, 1)} MB`);
 
   const first = gatewayMemory[0];
@@ -517,7 +626,11 @@ function report(results, gatewayMemory, halfRate, elapsedMs, loadAverage) {
     [`gateway RSS < 150 MB at the end (${last?.requestsServed ?? 0} requests served)`]: last ? last.rssMb < 150 : undefined,
     // No growth: a leak would push the last sample above every earlier one (each lands somewhere in a GC cycle).
     'gateway RSS flat: last sample ≤ 110 % of the highest before it': last && first !== last ? last.rssMb <= 1.1 * Math.max(...gatewayMemory.slice(0, -1).map((m) => m.rssMb)) : undefined,
-    'zero errors and non-2xx': Object.values(scenarios).every((r) => r.errors === 0 && r.non2xx === 0 && !r.badAnswers && r.upstreamOther === 0),
+    'zero errors and non-2xx': Object.values(scenarios).every((r) => r.errors === 0 && r.non2xx === 0 && !r.badAnswers && (r.upstreamOther ?? 0) === 0),
+    'async accept ≥ 0.9 × synchronous REST (q/d)': ratios['q/d'] === undefined ? undefined : ratios['q/d'] >= 0.9,
+    'batch accept ≥ 20,000 events/s (q-batch)': qBatch ? qBatch.rps * BATCH_SIZE >= 20_000 : undefined,
+    'drain within ±5 % of 150/s with 0 upstream 429 (q-drain)': qDrain ? Math.abs(qDrain.rps - 150) <= 7.5 && qDrain.upstream429 === 0 && qDrain.delivered === qDrain.accepted : undefined,
+    [`RSS < 200 MB with ${QUEUE_EVENTS} events queued (q-mem)`]: qMem ? qMem.rssMb < 200 && qMem.queued === qMem.accepted : undefined,
   };
   out();
   for (const [name, ok] of Object.entries(checks)) out(`${ok === undefined ? 'n/a ' : ok ? 'PASS' : 'FAIL'}  ${name}`);

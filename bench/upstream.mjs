@@ -5,9 +5,14 @@ import { createServer } from 'node:http';
 
 const key = process.env.BENCH_PX_KEY ?? 'bench-px-key';
 /** Answers by status, reported to the harness on request. */
-const counts = { 201: 0, 401: 0, 404: 0 };
+const counts = { 201: 0, 401: 0, 404: 0, 429: 0 };
+/** BENCH_UPSTREAM_RATE: requests per second before 429 (PX allows about 200); a fixed one-second window. */
+const ratePerSecond = Number(process.env.BENCH_UPSTREAM_RATE ?? 0);
+let window = { second: 0, count: 0 };
+/** First and latest time (ms) a 201 was answered: the delivery drain's pace. */
+const answered = { first: 0, last: 0 };
 process.on('message', (message) => {
-  if (message === 'counts') process.send?.({ counts });
+  if (message === 'counts') process.send?.({ counts, answered });
 });
 
 const server = createServer((request, response) => {
@@ -19,12 +24,24 @@ const server = createServer((request, response) => {
     } else if (request.headers['x-aptrinsic-api-key'] !== key) {
       counts[401] += 1;
       response.writeHead(401, { 'content-length': '0' }).end();
+    } else if (ratePerSecond > 0 && overRate()) {
+      counts[429] += 1;
+      response.writeHead(429, { 'content-length': '0' }).end();
     } else {
       counts[201] += 1;
+      answered.last = Date.now();
+      answered.first ||= answered.last;
       response.writeHead(201, { 'content-length': '0' }).end();
     }
   });
 });
+function overRate() {
+  const second = Math.floor(Date.now() / 1000);
+  if (window.second !== second) window = { second, count: 0 };
+  window.count += 1;
+  return window.count > ratePerSecond;
+}
+
 server.listen(0, '127.0.0.1', () => {
   process.send?.({ url: `http://127.0.0.1:${server.address().port}` });
 });

@@ -31,6 +31,7 @@ export function deliveryStoreContract(name: string, open: () => Promise<{ store:
       const items = [delivery(), delivery(), delivery()];
       await store.enqueue(items, 1000);
       expect((await store.stats()).pending).toBe(3);
+      expect(await store.countPending()).toBe(3);
       const first = await store.claimDue({ now: 1000, limit: 2 });
       expect(first.map((d) => d.id)).toEqual([items[0]?.id, items[1]?.id]);
       expect(first[0]).toMatchObject({ status: 'delivering', attempts: 1, request: items[0]?.request });

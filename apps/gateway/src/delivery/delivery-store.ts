@@ -103,6 +103,9 @@ export interface DeliveryStore {
   pruneDelivered(before: number): Promise<number>;
   /** Due time of the earliest queued delivery, if any. */
   nextDueAt(): Promise<number | undefined>;
+  /** Pending deliveries (queued or being delivered): cheap, asked on every acceptance for back-pressure. */
+  countPending(): Promise<number>;
+  /** Pending count and the oldest pending acceptance time, for metrics. */
   stats(): Promise<DeliveryStats>;
   close(): Promise<void>;
 }

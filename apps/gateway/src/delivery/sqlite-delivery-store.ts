@@ -61,6 +61,7 @@ const SCHEMA = `
   CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (status, next_attempt_at, seq);
   CREATE INDEX IF NOT EXISTS deliveries_by_client ON deliveries (client_id, status, seq);
   CREATE INDEX IF NOT EXISTS deliveries_delivered ON deliveries (status, delivered_at);
+  CREATE INDEX IF NOT EXISTS deliveries_status_order ON deliveries (status, seq);
 `;
 
 /**
@@ -104,7 +105,10 @@ export class SqliteDeliveryStore implements DeliveryStore {
       prune: this.db.prepare(`DELETE FROM deliveries WHERE status = 'delivered' AND delivered_at < ?`),
       nextDue: this.db.prepare(`SELECT MIN(next_attempt_at) AS due FROM deliveries WHERE status = 'queued'`),
       pendingCount: this.db.prepare(`SELECT COUNT(*) AS n FROM deliveries WHERE status IN ('queued', 'delivering')`),
-      oldestPending: this.db.prepare(`SELECT MIN(created_at) AS at FROM deliveries WHERE status IN ('queued', 'delivering')`),
+      // The oldest of each pending status by (status, seq): two index lookups, not a scan of a deep queue.
+      oldestPending: this.db.prepare(
+        `SELECT MIN(created_at) AS at FROM deliveries WHERE seq IN ((SELECT MIN(seq) FROM deliveries WHERE status = 'queued'), (SELECT MIN(seq) FROM deliveries WHERE status = 'delivering'))`,
+      ),
     };
     this.pending = (this.statements.pendingCount.get() as { n: number }).n;
   }
@@ -207,6 +211,10 @@ export class SqliteDeliveryStore implements DeliveryStore {
 
   async nextDueAt(): Promise<number | undefined> {
     return (this.statements.nextDue.get() as { due: number | null }).due ?? undefined;
+  }
+
+  async countPending(): Promise<number> {
+    return this.pending;
   }
 
   async stats(): Promise<DeliveryStats> {
