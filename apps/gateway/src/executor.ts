@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import {
   type ExecutionRequest,
   InputError,
+  MAX_REPORTED_PROBLEMS,
   type OperationExecutor,
   type OperationFailure,
   type OperationResult,
@@ -198,12 +199,16 @@ function retryDelayMs(response: UpstreamResponse, attempts: number, baseMs: numb
 }
 
 function invalidInput(problems: OperationFailure['problems']): OperationFailure {
+  const all = problems ?? [];
+  const listed = all.slice(0, MAX_REPORTED_PROBLEMS);
+  const omitted = all.length - listed.length;
   return {
     kind: 'invalid-input',
     status: 400,
     title: 'Invalid input',
-    detail: (problems ?? []).map((p) => `${p.pointer || '/'} ${p.message}`).join('; '),
-    problems: problems ?? [],
+    detail: listed.map((p) => `${p.pointer || '/'} ${p.message}`).join('; ') + (omitted > 0 ? `; and ${omitted} more problems` : ''),
+    problems: listed,
+    ...(omitted > 0 ? { omittedProblems: omitted } : {}),
   };
 }
 

@@ -4,6 +4,9 @@ export interface InputProblem {
   readonly message: string;
 }
 
+/** An invalid input's answer lists at most this many problems, and says how many more there were. */
+export const MAX_REPORTED_PROBLEMS = 20;
+
 /** Thrown by `toRequest` when a schema-valid input still cannot be sent (e.g. a missing default). */
 export class InputError extends Error {
   readonly problems: readonly InputProblem[];

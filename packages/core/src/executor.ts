@@ -23,6 +23,8 @@ export interface OperationFailure {
   /** A sentence a person or an agent can act on. Never carries a credential. */
   readonly detail: string;
   readonly problems?: readonly InputProblem[];
+  /** For invalid input: how many problems there were beyond the (at most MAX_REPORTED_PROBLEMS) listed ones. */
+  readonly omittedProblems?: number;
   readonly upstreamStatus?: number;
   /** Upstream body, for pass-through operations only. */
   readonly upstreamBody?: unknown;

@@ -5,28 +5,99 @@ import type { JsonSchema } from './types.ts';
 
 export type InputValidator = (value: unknown) => readonly InputProblem[];
 
-/** Creates the one JSON Schema 2020-12 validator engine; compile each schema once at load. */
+/**
+ * Creates the one JSON Schema 2020-12 validator engine; compile each schema once at load.
+ *
+ * Work is bounded by the input's size, not by how wrong it is: a first pass stops at the first problem, and only
+ * an invalid input of at most FULLY_REPORTED_VALUES values is checked again to list every problem (ajv's
+ * `allErrors` makes a dozen error objects per bad value, enough to stall a request on a body of a megabyte).
+ */
 export function createSchemaCompiler(): (schema: JsonSchema) => InputValidator {
-  const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true, verbose: true });
-  (addFormats as unknown as (a: Ajv2020) => void)(ajv);
+  const options = { strict: true, strictRequired: false, allowUnionTypes: true, verbose: true } as const;
+  const firstProblem = new Ajv2020({ ...options, allErrors: false });
+  const everyProblem = new Ajv2020({ ...options, allErrors: true });
+  for (const ajv of [firstProblem, everyProblem]) (addFormats as unknown as (a: Ajv2020) => void)(ajv);
   return (schema) => {
-    const validate: ValidateFunction = ajv.compile(schema as object);
-    return (value) => (validate(value) ? [] : toProblems(validate.errors ?? []));
+    const validateFirst: ValidateFunction = firstProblem.compile(schema as object);
+    const validateEvery: ValidateFunction = everyProblem.compile(schema as object);
+    return (value) => {
+      const shape = inspectShape(value);
+      if (shape.tooDeepAt !== undefined) {
+        return [{ pointer: shape.tooDeepAt, message: `nests objects and arrays more than ${MAX_INPUT_DEPTH} levels deep` }];
+      }
+      if (validateFirst(value)) return [];
+      if (shape.values <= FULLY_REPORTED_VALUES && !validateEvery(value)) return toProblems(validateEvery.errors ?? []);
+      const [first] = toProblems(validateFirst.errors ?? []);
+      const note = `(only the first problem is reported: the input holds more than ${FULLY_REPORTED_VALUES} values)`;
+      return first ? [{ ...first, message: `${first.message} ${note}` }] : [];
+    };
   };
 }
 
-/** One problem per location: a failed oneOf/anyOf replaces the noise of its branches, nested ones included. */
+/**
+ * How deep objects and arrays may nest in an input; each top-level input value (a REST body, an MCP argument)
+ * is level 1. Checked without recursion before ajv, so that nothing recursive (validation, shaping,
+ * JSON.stringify, hashing) ever sees a deeper value and overflows the stack.
+ */
+export const MAX_INPUT_DEPTH = 32;
+
+/** Inputs with more values (objects, arrays and scalars, at any depth) report only their first problem. */
+export const FULLY_REPORTED_VALUES = 10_000;
+
+/** The input's size in values, and the pointer of the first object or array nested deeper than MAX_INPUT_DEPTH. */
+function inspectShape(input: unknown): { readonly values: number; readonly tooDeepAt?: string } {
+  interface Visit {
+    readonly value: unknown;
+    readonly level: number;
+    readonly parent?: Visit;
+    readonly key?: string;
+  }
+  const pending: Visit[] = [{ value: input, level: 0 }];
+  let values = 0;
+  for (let visit = pending.pop(); visit; visit = pending.pop()) {
+    values += 1;
+    const { value, level } = visit;
+    if (value === null || typeof value !== 'object') continue;
+    if (level > MAX_INPUT_DEPTH) return { values, tooDeepAt: pointerOf(visit) };
+    // Pointers are built only for the one visit reported.
+    for (const key of Object.keys(value)) pending.push({ value: (value as Record<string, unknown>)[key], level: level + 1, parent: visit, key });
+  }
+  return { values };
+
+  function pointerOf(visit: Visit): string {
+    const segments: string[] = [];
+    for (let at: Visit | undefined = visit; at?.key !== undefined; at = at.parent) segments.push(escapePointer(at.key));
+    return segments.reverse().map((segment) => `/${segment}`).join('');
+  }
+}
+
+/**
+ * One problem per location: a failed oneOf/anyOf replaces the noise of its branches, nested ones included.
+ * Linear in the number of errors (each looks up its ancestors), however many ajv reports.
+ */
 function toProblems(errors: readonly ErrorObject[]): InputProblem[] {
   const isAlternative = (e: ErrorObject) => e.keyword === 'oneOf' || e.keyword === 'anyOf';
-  const within = (path: string, root: string) => path === root || path.startsWith(`${root}/`);
-  const roots = errors.filter(isAlternative).map((e) => e.instancePath);
-  const outermost = (e: ErrorObject) => !roots.some((root) => root !== e.instancePath && within(e.instancePath, root));
-  const kept = errors.filter((e) => (isAlternative(e) ? outermost(e) : !roots.some((root) => within(e.instancePath, root))));
+  const roots = new Set(errors.filter(isAlternative).map((e) => e.instancePath));
+  const underRoot = (path: string, includeSelf: boolean) => {
+    if (roots.size === 0) return false;
+    if (includeSelf && roots.has(path)) return true;
+    for (let end = path.lastIndexOf('/'); end >= 0; end = path.lastIndexOf('/', end - 1)) {
+      if (roots.has(path.slice(0, end))) return true;
+      if (end === 0) break;
+    }
+    return false;
+  };
+  // A refused property name is reported by its own error (which names the key); ajv's summary adds nothing.
+  const kept = errors.filter((e) => e.keyword !== 'propertyNames' && !underRoot(e.instancePath, !isAlternative(e)));
   const seen = new Set<string>();
   return kept.map(toProblem).filter((p) => !seen.has(`${p.pointer} ${p.message}`) && seen.add(`${p.pointer} ${p.message}`));
 }
 
 function toProblem(error: ErrorObject): InputProblem {
+  if (error.propertyName !== undefined) {
+    const about = toProblem({ ...error, propertyName: undefined });
+    return { pointer: `${error.instancePath}/${escapePointer(error.propertyName)}`, message: `key ${about.message}` };
+  }
   const params = error.params as Record<string, unknown>;
   switch (error.keyword) {
     case 'required':
@@ -49,6 +120,11 @@ function toProblem(error: ErrorObject): InputProblem {
         pointer: error.instancePath,
         message: `must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`,
       };
+    case 'not': {
+      const refused = error.schema as Record<string, unknown> | undefined;
+      if (refused && 'const' in refused) return { pointer: error.instancePath, message: `must not be ${JSON.stringify(refused.const)}` };
+      return { pointer: error.instancePath, message: error.message ?? 'is invalid' };
+    }
     default:
       return { pointer: error.instancePath, message: error.message ?? 'is invalid' };
   }

@@ -1,4 +1,4 @@
-import type { HttpMethod, OperationDescriptor, PluginDescriptor, SecretRef, ToolHints, UpstreamAuth } from '@gateway/core';
+import { type HttpMethod, type OperationDescriptor, type PluginDescriptor, pathTemplateNames, type SecretRef, type ToolHints, type UpstreamAuth } from '@gateway/core';
 import type {
   Alpha2Auth,
   Alpha2ConsumedParameter,
@@ -13,7 +13,7 @@ import type { Bindings, Environment } from './binds.ts';
 import { type DiagnosticSink, formatPath, type YamlPath } from './diagnostics.ts';
 import { splitTemplate } from './expressions.ts';
 import { checkMapping, outputSchema } from './output-mapping.ts';
-import { type ConsumedOperation, type ConsumedParameter, type ExposureSource, type OperationPlan, PlanBuilder, pathTemplates, singleBraces } from './plan.ts';
+import { type ConsumedOperation, type ConsumedParameter, type ExposureSource, type OperationPlan, PlanBuilder, singleBraces } from './plan.ts';
 import { buildRequest, mapResponse } from './runtime.ts';
 
 export interface InterpretOptions {
@@ -242,7 +242,7 @@ function mergeParameters(list: ConsumedParameter[], path: string, pathAt: YamlPa
     if (existing >= 0) merged[existing] = parameter;
     else merged.push(parameter);
   }
-  const templates = pathTemplates(path);
+  const templates = pathTemplateNames(path);
   for (const name of templates) {
     if (!merged.some((p) => p.in === 'path' && p.name.toLowerCase() === name.toLowerCase())) {
       merged.push({ name, in: 'path', type: 'string', declared: false, path: pathAt });

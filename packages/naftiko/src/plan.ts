@@ -1,4 +1,4 @@
-import type { RestParameterSource } from '@gateway/core';
+import { pathTemplateNames, type RestParameterSource, rewritePathTemplate } from '@gateway/core';
 import type { Alpha2ExposedParameter, Alpha2MappedOutput, Alpha2ToolParameter, Alpha2Type, Alpha2With } from './alpha2.ts';
 import type { Bindings } from './binds.ts';
 import type { DiagnosticSink, YamlPath } from './diagnostics.ts';
@@ -69,14 +69,9 @@ export interface ExposureSource {
 const JS_IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 const DOTTED = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)+$/;
 
-/** `{x}` and `{{x}}` path templates, in order. */
-export function pathTemplates(path: string): string[] {
-  return [...path.matchAll(/\{\{?\s*([A-Za-z0-9_.-]+)\s*\}?\}/g)].map((match) => match[1] ?? '');
-}
-
 /** Rewrites `{{x}}` templates to `{x}`. */
 export function singleBraces(path: string): string {
-  return path.replace(/\{\{?\s*([A-Za-z0-9_.-]+)\s*\}?\}/g, '{$1}');
+  return rewritePathTemplate(path, (name) => `{${name}}`);
 }
 
 function same(a: string, b: string): boolean {
@@ -146,7 +141,7 @@ export class PlanBuilder {
   private declareRestInputs(): void {
     const restPath = this.source.restPath ?? '';
     const declared = this.source.restParameters ?? [];
-    for (const name of pathTemplates(restPath)) {
+    for (const name of pathTemplateNames(restPath)) {
       if (!JS_IDENTIFIER.test(name)) {
         this.sink.error([...this.source.at.slice(0, -2), 'path'], `path parameter {${name}} must be a plain identifier (letters, digits, _) to be routed`);
       }
@@ -160,7 +155,7 @@ export class PlanBuilder {
       }
       switch (parameter.in) {
         case 'path':
-          if (!pathTemplates(restPath).includes(parameter.name)) {
+          if (!pathTemplateNames(restPath).includes(parameter.name)) {
             this.sink.error(at, `declared "in: path" but the resource path ${restPath} has no {${parameter.name}}`);
           }
           break;

@@ -1,4 +1,4 @@
-import { InputError, type UpstreamRequest, type UpstreamResponse } from '@gateway/core';
+import { fillPathTemplate, type UpstreamRequest, type UpstreamResponse } from '@gateway/core';
 import { asText, evaluate } from './expressions.ts';
 import { mapOutput } from './output-mapping.ts';
 import type { ConsumedOperation, OperationPlan } from './plan.ts';
@@ -12,17 +12,13 @@ export function buildRequest(operation: ConsumedOperation, plan: OperationPlan, 
     if (value !== undefined) params.set(parameter.name, value);
   }
 
-  const missing: { pointer: string; message: string }[] = [];
-  const path = operation.path.replace(/\{\{?\s*([A-Za-z0-9_.-]+)\s*\}?\}/g, (_, name: string) => {
-    const parameter = plan.parameters.find((p) => p.parameter.in === 'path' && p.parameter.name.toLowerCase() === name.toLowerCase());
-    const value = parameter ? params.get(parameter.parameter.name) : undefined;
-    if (value === undefined || value === null || value === '') {
-      missing.push({ pointer: `/${name}`, message: `is required to fill the upstream path {${name}}` });
-      return '';
-    }
-    return encodeURIComponent(asText(value));
+  const path = fillPathTemplate(operation.path, (name) => {
+    const planned = plan.parameters.find((p) => p.parameter.in === 'path' && p.parameter.name.toLowerCase() === name.toLowerCase());
+    const value = planned ? params.get(planned.parameter.name) : undefined;
+    // Name the input the caller sent (a REST `{userid}` fills the upstream `{userId}`).
+    const source = planned?.expr?.kind === 'input' && planned.expr.path.length === 0 ? planned.expr.name : name;
+    return { text: value === undefined || value === null ? undefined : asText(value), pointer: `/${source}` };
   });
-  if (missing.length > 0) throw new InputError(missing);
 
   const query: Record<string, string | number | boolean> = {};
   const headers: Record<string, string> = {};

@@ -160,8 +160,15 @@ describe('CustomEvent schema (operation input { body: CustomEvent })', () => {
 
     it('rejects empty keys and keys over 1024 characters', () => {
       expect(check({ ...valid, attributes: { ['k'.repeat(1024)]: 1 } })).toEqual([]);
-      expect(pointers(check({ ...valid, attributes: { '': 1 } }))).toContain('/body/attributes');
-      expect(pointers(check({ ...valid, attributes: { ['k'.repeat(1025)]: 1 } }))).toContain('/body/attributes');
+      expect(check({ ...valid, attributes: { '': 1 } })).toEqual([{ pointer: '/body/attributes/', message: 'key must NOT have fewer than 1 characters' }]);
+      expect(pointers(check({ ...valid, attributes: { ['k'.repeat(1025)]: 1 } }))).toEqual([`/body/attributes/${'k'.repeat(1025)}`]);
+    });
+
+    it('rejects a "__proto__" key, which JavaScript would drop without a word', () => {
+      for (const bag of ['attributes', 'globalContext']) {
+        const body = JSON.parse(`{"eventName":"Signup","identifyId":"u-1","propertyKey":"AP-1","${bag}":{"__proto__":{"x":1},"ok":1}}`);
+        expect(check(body)).toEqual([{ pointer: `/body/${bag}/__proto__`, message: 'key must not be "__proto__"' }]);
+      }
     });
   });
 

@@ -1,7 +1,15 @@
-import type { JsonSchema } from '@gateway/core';
+import { type JsonSchema, MAX_INPUT_DEPTH } from '@gateway/core';
 
 export const USER_TYPES = ['USER', 'LEAD', 'VISITOR', 'EMPTY_USER_TYPE'] as const;
 export const MAX_ATTRIBUTES = 50;
+
+/**
+ * The event dates the gateway sends on: from 2000-01-01T00:00:00Z to a day past the gateway's clock. A date
+ * in seconds (1700000000) read as milliseconds is January 1970, and PX would store it without a word.
+ */
+export const EARLIEST_EVENT_DATE_MS = Date.UTC(2000, 0, 1);
+export const EVENT_DATE_LEEWAY_MS = 24 * 60 * 60 * 1000;
+const DATE_RANGE_TEXT = 'from 2000-01-01T00:00:00Z to 24 hours after the gateway receives it';
 
 const SCALARS = [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }, { type: 'null' }];
 
@@ -9,9 +17,10 @@ const propertyBag = (what: string, example: Record<string, unknown>): JsonSchema
   type: 'object',
   description:
     `${what}: string, number, boolean or ISO-8601 UTC date string values. ` +
-    `Object and array values are sent as JSON strings; null values are dropped. At most ${MAX_ATTRIBUTES} keys, each up to 1024 characters.`,
+    `Object and array values are sent as JSON strings; null values are dropped. At most ${MAX_ATTRIBUTES} keys, each up to 1024 characters, ` +
+    `and not "__proto__" (JavaScript cannot keep that key). The whole body may nest objects and arrays at most ${MAX_INPUT_DEPTH} levels deep.`,
   maxProperties: MAX_ATTRIBUTES,
-  propertyNames: { minLength: 1, maxLength: 1024 },
+  propertyNames: { minLength: 1, maxLength: 1024, not: { const: '__proto__' } },
   // Any JSON value: strings, numbers and booleans go as they are, objects and arrays as JSON strings, nulls are dropped.
   additionalProperties: {
     description: 'A string, number, boolean or ISO-8601 date string; objects and arrays are sent as JSON strings; null drops the key.',
@@ -62,9 +71,12 @@ export function customEventSchema(options: { propertyKeyRequired: boolean; defau
         examples: ['USER'],
       },
       date: {
-        description: 'When it happened: epoch milliseconds (UTC) or an ISO-8601 date-time string. Sent to PX as epoch milliseconds. Defaults to the time PX receives it.',
+        description:
+          `When it happened: epoch milliseconds (UTC) or an ISO-8601 date-time string, ${DATE_RANGE_TEXT}; ` +
+          'anything else is rejected (a date in seconds would otherwise land in January 1970). Sent to PX as epoch milliseconds. ' +
+          'Defaults to the time PX receives it.',
         oneOf: [
-          { type: 'integer', minimum: 0, description: 'Epoch milliseconds, UTC.' },
+          { type: 'integer', minimum: 0, description: `Epoch milliseconds, UTC (not seconds), ${DATE_RANGE_TEXT}.` },
           { type: 'string', format: 'date-time', description: 'ISO-8601 date-time, e.g. 2026-11-26T10:00:00Z.' },
         ],
         examples: [1764151200000],

@@ -1,5 +1,6 @@
 import { createSchemaCompiler, InputError } from '@gateway/core';
 import { describe, expect, it } from 'vitest';
+import { EARLIEST_EVENT_DATE_MS, EVENT_DATE_LEEWAY_MS } from './custom-event-schema.ts';
 import { gainsightPxPlugin } from './index.ts';
 import { pxSchemaViolations } from './sandbox/px-validation.ts';
 import { type CustomEventInput, shapeCustomEvent } from './shape-custom-event.ts';
@@ -41,9 +42,33 @@ describe('shapeCustomEvent', () => {
   });
 
   describe('date', () => {
-    it('passes epoch milliseconds through', () => {
+    it('passes epoch milliseconds through, from 2000-01-01 to a day from now', () => {
       expect(shapeCustomEvent({ ...base, date: 1764151200000 }, {}).date).toBe(1764151200000);
-      expect(shapeCustomEvent({ ...base, date: 0 }, {}).date).toBe(0);
+      expect(shapeCustomEvent({ ...base, date: EARLIEST_EVENT_DATE_MS }, {}).date).toBe(EARLIEST_EVENT_DATE_MS);
+      const tomorrow = Date.now() + EVENT_DATE_LEEWAY_MS - 60_000;
+      expect(shapeCustomEvent({ ...base, date: tomorrow }, {}).date).toBe(tomorrow);
+    });
+
+    it('rejects a date in seconds, saying what it means as milliseconds and what to send instead', () => {
+      const [problem] = inputErrorOf(() => shapeCustomEvent({ ...base, date: 1700000000 }, {})).problems;
+      expect(problem?.pointer).toBe('/body/date');
+      expect(problem?.message).toMatch(/^must be from 2000-01-01T00:00:00Z to 24 hours from now: epoch milliseconds 946684800000 to \d+/);
+      expect(problem?.message).toContain('1700000000 milliseconds is 1970-01-20T16:13:20Z; if it is in seconds, send 1700000000000');
+    });
+
+    it.each([
+      ['zero', 0, /0 milliseconds is 1970-01-01T00:00:00Z\)/],
+      ['beyond 2^53', 2 ** 53 + 2, /is beyond 2\^53, so not an exact integer/],
+      ['1e300', 1e300, /is beyond 2\^53/],
+      ['past the last JavaScript date', 9e15, /past the last date JavaScript can represent/],
+      ['two days ahead', Date.now() + 2 * EVENT_DATE_LEEWAY_MS, /milliseconds is \d{4}-/],
+      ['an ISO date before 2000', '1999-12-31T23:59:59Z', /\(1999-12-31T23:59:59Z is outside it\)/],
+      ['an ISO date two days ahead', new Date(Date.now() + 2 * EVENT_DATE_LEEWAY_MS).toISOString(), /is outside it/],
+    ])('rejects %s with the range and the unit', (_label, date, detail) => {
+      const [problem] = inputErrorOf(() => shapeCustomEvent({ ...base, date }, {})).problems;
+      expect(problem?.pointer).toBe('/body/date');
+      expect(problem?.message).toMatch(/^must be from 2000-01-01T00:00:00Z to 24 hours from now/);
+      expect(problem?.message).toMatch(detail);
     });
 
     it('converts ISO-8601 date-times to epoch milliseconds', () => {
@@ -62,9 +87,9 @@ describe('shapeCustomEvent', () => {
       expect(error.problems).toEqual([{ pointer: '/body/date', message: 'is not a valid ISO-8601 date-time' }]);
     });
 
-    it('rejects an ISO date before the epoch (PX wants non-negative epoch milliseconds)', () => {
+    it('rejects an ISO date before the epoch', () => {
       const error = inputErrorOf(() => shapeCustomEvent({ ...base, date: '1969-12-31T23:59:59Z' }, {}));
-      expect(error.problems).toEqual([{ pointer: '/body/date', message: 'must not be before 1970-01-01T00:00:00Z' }]);
+      expect(error.problems[0]?.message).toMatch(/\(1969-12-31T23:59:59Z is outside it\)$/);
     });
   });
 
@@ -120,7 +145,7 @@ describe('shapeCustomEvent', () => {
     const inputs: CustomEventInput[] = [
       { eventName: 'A', identifyId: 'u' },
       { eventName: 'B', identifyId: 'u', date: '2026-01-01T00:00:00Z', attributes: { n: { deep: [1] }, z: null, s: 's' } },
-      { eventName: 'C', identifyId: 'u', userType: 'EMPTY_USER_TYPE', globalContext: { v: [1, 2] }, date: 5 },
+      { eventName: 'C', identifyId: 'u', userType: 'EMPTY_USER_TYPE', globalContext: { v: [1, 2] }, date: 1764151200000 },
     ];
     for (const body of inputs) {
       expect(validate({ body })).toEqual([]);

@@ -1,4 +1,5 @@
 import { InputError } from '@gateway/core';
+import { EARLIEST_EVENT_DATE_MS, EVENT_DATE_LEEWAY_MS } from './custom-event-schema.ts';
 
 export type PropertyValue = string | number | boolean | null | Record<string, unknown> | unknown[];
 
@@ -29,7 +30,7 @@ export interface PxCustomEvent extends Omit<CustomEventInput, 'date' | 'attribut
 
 /**
  * Applies the gateway's defaults and PX's conventions: userType USER, a configured product key,
- * dates as epoch ms, nested property values as JSON strings, nulls dropped.
+ * dates as epoch ms (refused outside the plausible range), nested property values as JSON strings, nulls dropped.
  */
 export function shapeCustomEvent(event: CustomEventInput, defaults: { propertyKey?: string }): PxCustomEvent {
   const propertyKey = event.propertyKey ?? defaults.propertyKey;
@@ -47,12 +48,26 @@ export function shapeCustomEvent(event: CustomEventInput, defaults: { propertyKe
 }
 
 function toEpochMillis(date: number | string): number {
-  if (typeof date === 'number') return date;
-  const millis = Date.parse(date);
+  const millis = typeof date === 'number' ? date : Date.parse(date);
   if (Number.isNaN(millis)) throw new InputError([{ pointer: '/body/date', message: 'is not a valid ISO-8601 date-time' }]);
-  // Epoch milliseconds are non-negative (the schema's integer form says so too); PX has no use for earlier dates.
-  if (millis < 0) throw new InputError([{ pointer: '/body/date', message: 'must not be before 1970-01-01T00:00:00Z' }]);
-  return millis;
+  const latest = Date.now() + EVENT_DATE_LEEWAY_MS;
+  if (millis >= EARLIEST_EVENT_DATE_MS && millis <= latest) return millis;
+  throw new InputError([{ pointer: '/body/date', message: outOfRange(date, millis, latest) }]);
+}
+
+/** Says which range a date must be in, and what the one sent means, in the unit the caller most likely used. */
+function outOfRange(date: number | string, millis: number, latest: number): string {
+  const range = `must be from ${iso(EARLIEST_EVENT_DATE_MS)} to 24 hours from now: epoch milliseconds ${EARLIEST_EVENT_DATE_MS} to ${latest}, or an ISO-8601 date-time`;
+  if (typeof date === 'string') return `${range} (${date} is outside it)`;
+  if (!Number.isSafeInteger(millis)) return `${range} (${date} is beyond 2^53, so not an exact integer)`;
+  const asSeconds = millis * 1000;
+  const readAsSeconds = asSeconds >= EARLIEST_EVENT_DATE_MS && asSeconds <= latest ? `; if it is in seconds, send ${asSeconds}` : '';
+  return `${range} (${date} milliseconds is ${iso(millis)}${readAsSeconds})`;
+}
+
+function iso(millis: number): string {
+  const date = new Date(millis);
+  return Number.isNaN(date.getTime()) ? 'past the last date JavaScript can represent' : date.toISOString().replace('.000Z', 'Z');
 }
 
 function flattenProperties(values: Record<string, PropertyValue>): Record<string, string | number | boolean> {

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { clientOf, identifyClient, identityOf } from '../auth/client-identity.ts';
 import { type InboundKeys, WWW_AUTHENTICATE } from '../auth/inbound-keys.ts';
+import { isUndecodableBody, type RequestError } from '../request-errors.ts';
 import { hostGuard } from '../hosting/host-guard.ts';
 import { chargeEachMessage, inboundRateLimit as limitInbound } from '../limits/inbound-rate-limit.ts';
 import { JSON_RPC, sendJsonRpcError } from './json-rpc-error.ts';
@@ -112,7 +113,7 @@ const notFound: RequestHandler = (request, response) => {
 
 /** Replaces Express's HTML error page: body-parser failures and anything unexpected become JSON-RPC errors. */
 function errorHandler(logger: Logger): ErrorRequestHandler {
-  return (error: { type?: string; limit?: number }, _request, response, _next) => {
+  return (error: RequestError & { limit?: number }, _request, response, _next) => {
     switch (error.type) {
       case 'entity.parse.failed':
         return sendJsonRpcError(response, 400, JSON_RPC.parseError, 'Parse error: the body is not valid JSON.');
@@ -125,6 +126,9 @@ function errorHandler(logger: Logger): ErrorRequestHandler {
       case 'request.size.invalid':
         return sendJsonRpcError(response, 400, JSON_RPC.invalidRequest, 'Invalid request: the body was incomplete.');
       default:
+        if (isUndecodableBody(error)) {
+          return sendJsonRpcError(response, 400, JSON_RPC.parseError, 'Parse error: the body does not decode as its Content-Encoding says; send it compressed correctly, or uncompressed.');
+        }
         logger.error({ err: error }, 'mcp request failed');
         return sendJsonRpcError(response, 500, JSON_RPC.internalError, 'Internal error: the gateway failed to handle this request. It has been logged.');
     }

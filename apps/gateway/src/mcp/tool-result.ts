@@ -40,6 +40,7 @@ function failureText(tool: string, failure: OperationFailure, requestId: string)
     return [
       `Invalid arguments for ${tool}; nothing was sent upstream. Fix ${problems.length === 1 ? 'this' : 'these'} and call again:`,
       ...problems.map((p) => `- ${describeProblem(p)}`),
+      ...(failure.omittedProblems ? [`- and ${failure.omittedProblems} more problems, not listed: fix these first`] : []),
     ].join('\n');
   }
   const facts = [

@@ -1,3 +1,4 @@
+import { MAX_REPORTED_PROBLEMS } from '@gateway/core';
 import type { HeaderObject, ParameterObject, SchemaObject } from 'openapi3-ts/oas31';
 
 /** Names of the shared components every operation refers to. */
@@ -23,11 +24,11 @@ export const problemSchema: SchemaObject = {
       type: 'string',
       format: 'uri',
       description:
-        'The kind of problem, `urn:gateway:problem:` followed by one of: invalid-input, malformed-json, bad-request, ' +
+        'The kind of problem, `urn:gateway:problem:` followed by one of: invalid-input, malformed-json, malformed-body, bad-request, ' +
         'payload-too-large, unsupported-media-type, not-found, method-not-allowed, internal-error, ' +
         'idempotency-in-flight, idempotency-key-reused, upstream-rejected-input, upstream-refused-gateway, upstream-rate-limited, ' +
-        'upstream-failed, upstream-timeout, upstream-unreachable ' +
-        '(and unauthorized, once the gateway authenticates callers).',
+        'upstream-failed, upstream-timeout, upstream-unreachable, unauthorized, rate-limited, host-not-allowed, ' +
+        'delivery-unavailable (the delivery queue is full or cannot write), delivery-not-dead, delivery-busy.',
       examples: ['urn:gateway:problem:invalid-input'],
     },
     title: { type: 'string', description: 'A short summary of the kind of problem.', examples: ['Invalid input'] },
@@ -50,7 +51,8 @@ export const problemSchema: SchemaObject = {
     },
     errors: {
       type: 'array',
-      description: 'For invalid input: one entry per problem, each pointing into the request body.',
+      description: `For invalid input: one entry per problem, each pointing into the request body; at most ${MAX_REPORTED_PROBLEMS} (see \`omittedErrors\`).`,
+      maxItems: MAX_REPORTED_PROBLEMS,
       items: {
         type: 'object',
         required: ['pointer', 'detail'],
@@ -64,6 +66,12 @@ export const problemSchema: SchemaObject = {
           detail: { type: 'string', description: 'What is wrong at that place.', examples: ['is required'] },
         },
       },
+    },
+    omittedErrors: {
+      type: 'integer',
+      minimum: 1,
+      description: `For invalid input with more than ${MAX_REPORTED_PROBLEMS} problems: how many more there were than \`errors\` lists.`,
+      examples: [59980],
     },
     upstreamStatus: {
       type: 'integer',

@@ -11,6 +11,8 @@ export interface ProblemDetails {
   readonly instance?: string;
   readonly requestId?: string;
   readonly errors?: readonly { readonly pointer: string; readonly detail: string }[];
+  /** How many more input problems there were than `errors` lists. */
+  readonly omittedErrors?: number;
   readonly upstreamStatus?: number;
 }
 
@@ -28,11 +30,16 @@ export function sendFailure(response: Response, failure: OperationFailure, insta
     type: failure.kind,
     title: failure.title,
     status: failure.status,
-    detail: failure.problems ? failure.problems.map((p) => `${restPointer(p.pointer) || '(body)'} ${p.message}`).join('; ') : failure.detail,
+    detail: failure.problems ? failure.problems.map((p) => `${restPointer(p.pointer) || '(body)'} ${p.message}`).join('; ') + omittedText(failure) : failure.detail,
     instance,
     ...(failure.problems ? { errors: failure.problems.map((p) => ({ pointer: restPointer(p.pointer), detail: p.message })) } : {}),
+    ...(failure.omittedProblems ? { omittedErrors: failure.omittedProblems } : {}),
     ...(failure.upstreamStatus !== undefined ? { upstreamStatus: failure.upstreamStatus } : {}),
   });
+}
+
+function omittedText(failure: OperationFailure): string {
+  return failure.omittedProblems ? `; and ${failure.omittedProblems} more problems (fix these first)` : '';
 }
 
 /** `/body/eventName` (a pointer into the operation input) -> `/eventName` (into the JSON body). */

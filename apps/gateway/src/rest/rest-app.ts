@@ -17,6 +17,7 @@ import cors from 'cors';
 import { expressPath, mountOperation } from './operation-route.ts';
 import { mountBatchRoute, mountDeliveryRoutes } from './delivery-routes.ts';
 import type { DeliveryService } from '../delivery/delivery-service.ts';
+import { isUndecodableBody, isUndecodablePath, type RequestError } from '../request-errors.ts';
 import { sendProblem } from './problem.ts';
 import { requestId } from './request-id.ts';
 import { accessLog } from './access-log.ts';
@@ -154,7 +155,7 @@ const notFound: RequestHandler = (request, response) => {
 
 /** Replaces Express's and body-parser's default error pages: no stack, no library internals. */
 function errorHandler(logger: Logger): ErrorRequestHandler {
-  return (error: { type?: string; status?: number; message?: string; limit?: number }, request, response, _next) => {
+  return (error: RequestError & { message?: string; limit?: number }, request, response, _next) => {
     const instance = request.originalUrl;
     switch (error.type) {
       case 'entity.parse.failed':
@@ -186,6 +187,24 @@ function errorHandler(logger: Logger): ErrorRequestHandler {
       case 'request.size.invalid':
         return sendProblem(response, { type: 'bad-request', title: 'Bad request', status: 400, detail: 'The request body was incomplete.', instance });
       default:
+        if (isUndecodableBody(error)) {
+          return sendProblem(response, {
+            type: 'malformed-body',
+            title: 'Malformed body',
+            status: 400,
+            detail: `The request body does not decode as its Content-Encoding (${request.get('content-encoding')}) says. Send it compressed correctly, or uncompressed.`,
+            instance,
+          });
+        }
+        if (isUndecodablePath(error)) {
+          return sendProblem(response, {
+            type: 'bad-request',
+            title: 'Bad request',
+            status: 400,
+            detail: 'The request path has a malformed percent-encoding: "%" must start a UTF-8 byte written as two hex digits (write "%25" for "%" itself).',
+            instance,
+          });
+        }
         logger.error({ err: error, requestId: response.locals.requestId }, 'unhandled error');
         if (response.headersSent) return void response.destroy();
         return sendProblem(response, {
