@@ -22,7 +22,7 @@ const TOOL_GUIDE = `Record one product-analytics "custom event" in Gainsight PX:
 - identifyId (required): the PX user id of the person who did it, as the product identifies them.
 - propertyKey: the PX product key (AP-XXXXXXXXXX-2); may be omitted when the gateway has a default.
 - userType: USER (default), LEAD, VISITOR or EMPTY_USER_TYPE.
-- date: when it happened, epoch milliseconds or ISO-8601; omit for "now".
+- date: when it happened, epoch milliseconds (not seconds) or ISO-8601, from 2000-01-01 to now; omit for "now".
 - attributes: up to 50 event properties (strings, numbers, booleans; nested values are sent as JSON strings).
 - accountId, sessionId, globalContext, url, referrer, remoteHost: optional context.
 Each call records one event; calling twice records it twice.`;
