@@ -167,7 +167,7 @@ describe('gateway validate', () => {
   it('exits 1 when any file cannot be served, reporting every file', () => {
     const { code, stdout } = validate([fixture('user-directory.yaml'), fixture('bad/unknown-call.yaml'), fixture('bad/not-yaml.txt')]);
     expect(code).toBe(1);
-    expect(stdout).toMatch(/user-directory\.yaml: ok, can be served — read as naftiko 1\.0\.0-alpha2/);
+    expect(stdout).toMatch(/user-directory\.yaml: ok, can be served \(1 warning\) — read as naftiko 1\.0\.0-alpha2/);
     expect(stdout).toMatch(/unknown-call\.yaml: cannot be served \(1 error\)/);
     expect(stdout).toMatch(/not-yaml\.txt: cannot be served/);
   });
