@@ -40,6 +40,19 @@ function itemsPlugin(baseUrl: string): PluginDescriptor {
         rest: { method: 'GET', path: '/v1/items/{itemId}', parameters: { itemId: 'path' } },
         mcp: { tool: 'items-get', hints: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false } },
       },
+      {
+        id: 'getItemCarelessly',
+        title: 'Get an item (a plugin that builds its own path without the gateway rule)',
+        description: 'Concatenates the id into the path.',
+        input: { type: 'object', additionalProperties: false, required: ['itemId'], properties: { itemId: { type: 'string' } } },
+        upstream: {
+          method: 'GET',
+          path: '/items/{itemId}',
+          toRequest: (input: { itemId: string }) => ({ method: 'GET', path: `/items/${input.itemId}` }),
+        },
+        rest: { method: 'GET', path: '/v1/careless-items/{itemId}', parameters: { itemId: 'path' } },
+        mcp: false,
+      },
     ],
   });
 }
@@ -187,6 +200,17 @@ describe('path parameters stay in their upstream path segment (REST and MCP, Naf
       expect(isError).toBe(false);
       expect(received(items)).toBe(`/base/items/${encodeURIComponent(value)}`);
     });
+  });
+
+  it("the upstream client refuses a path with a dot segment, whatever a plugin's own toRequest built: nothing is sent", async () => {
+    for (const value of ['..', '%2e%2E', '.']) {
+      const answer = await rawRequest(gatewayWithItems.restUrl, 'GET', `/v1/careless-items/${value}`);
+      printed.push(answer.body);
+      expect(answer.status).toBe(500);
+      expect(JSON.parse(answer.body).type).toBe('urn:gateway:problem:internal-error');
+    }
+    expect((await rawRequest(gatewayWithItems.restUrl, 'GET', '/v1/careless-items/fine')).status).toBe(200);
+    expect(items.requests.map((r) => r.url)).toEqual(['/base/items/fine']);
   });
 
   describe('values that cannot be a segment at all', () => {

@@ -5,4 +5,4 @@ export { DescriptorError, InputError, type InputProblem, MAX_REPORTED_PROBLEMS }
 export { createSchemaCompiler, FULLY_REPORTED_VALUES, type InputValidator, MAX_INPUT_DEPTH } from './schema-validator.ts';
 export { compileDescriptors, type CompiledOperation } from './validate-descriptors.ts';
 export { restParameterSources } from './rest-parameters.ts';
-export { fillPathTemplate, type PathValue, pathTemplateNames, rewritePathTemplate } from './path-template.ts';
+export { fillPathTemplate, hasDotSegment, type PathValue, pathTemplateNames, rewritePathTemplate } from './path-template.ts';

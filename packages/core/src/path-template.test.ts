@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InputError } from './errors.ts';
-import { fillPathTemplate, pathTemplateNames, rewritePathTemplate } from './path-template.ts';
+import { fillPathTemplate, hasDotSegment, pathTemplateNames, rewritePathTemplate } from './path-template.ts';
 
 const fill = (template: string, values: Record<string, string | undefined>) =>
   fillPathTemplate(template, (name) => ({ text: values[name], pointer: `/${name}` }));
@@ -41,5 +41,10 @@ describe('path templates', () => {
       { pointer: '/b', message: 'is required to fill the upstream path {b}' },
       { pointer: '/c', message: 'must be well-formed Unicode text (it contains a lone surrogate)' },
     ]);
+  });
+
+  it('spots the dot segments a URL parser would resolve, and only those', () => {
+    for (const path of ['/a/..', '/a/../b', '/./b', '/a/%2E%2e/b', '/a/.%2e?x', '/a\\..\\b', '..']) expect(hasDotSegment(path), path).toBe(true);
+    for (const path of ['/a/...', '/a/..b', '/a/%252e', '/a/b?x=/../', '/a/b#/..', '/a/.hidden', '/a/..%2Fb']) expect(hasDotSegment(path), path).toBe(false);
   });
 });

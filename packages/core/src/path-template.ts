@@ -49,6 +49,15 @@ function pathSegmentRefusal(text: string, name: string): string | undefined {
   return undefined;
 }
 
+/**
+ * True when a path (before any `?` or `#`) holds a segment a URL parser resolves: `.` or `..`, written with
+ * `%2e` too (WHATWG URL), between `/` or `\` (a separator in http(s) URLs). A request with one never leaves.
+ */
+export function hasDotSegment(path: string): boolean {
+  const pathOnly = path.split(/[?#]/, 1)[0] ?? '';
+  return pathOnly.split(/[/\\]/).some((segment) => /^(?:\.|%2e){1,2}$/i.test(segment));
+}
+
 // URL parsers resolve "." and ".." segments, percent-encoded ones included (WHATWG URL treats %2e as a dot),
 // and some servers decode more than once: a value that decodes to a dot segment at any depth is refused.
 const MAX_DECODINGS = 8;

@@ -1,4 +1,4 @@
-import type { UpstreamRequest, UpstreamResponse } from '@gateway/core';
+import { hasDotSegment, type UpstreamRequest, type UpstreamResponse } from '@gateway/core';
 import axios, { type AxiosInstance, isAxiosError } from 'axios';
 import { inject, injectable } from 'tsyringe';
 import { Agent } from 'undici';
@@ -61,6 +61,8 @@ export class UpstreamClient {
 
   async send(call: OutgoingCall): Promise<UpstreamResponse> {
     const { request } = call;
+    // Path values are filled by fillPathTemplate, which refuses dot segments; a plugin's own toRequest might not.
+    if (hasDotSegment(request.path)) throw new Error('refused to send an upstream request whose path has a "." or ".." segment');
     const hasBody = request.body !== undefined;
     const url = call.baseUrl + request.path;
     const params = hasKeys(request.query) || hasKeys(call.query) ? { ...request.query, ...call.query } : undefined;
