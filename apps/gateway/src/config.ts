@@ -38,6 +38,10 @@ export interface GatewayConfig {
   /** Plugin names or package specifiers, in load order. */
   readonly plugins: readonly string[];
   readonly delivery: DeliveryConfig;
+  /** REDIS_URL: shared state (idempotency, rate budgets, delivery queue) in Redis; undefined keeps it in process. */
+  readonly redisUrl: string | undefined;
+  /** REDIS_PREFIX: the start of every key this gateway writes in Redis. */
+  readonly redisPrefix: string;
   /** The environment plugins read their own variables from. */
   readonly environment: Environment;
 }
@@ -134,6 +138,8 @@ export function readConfig(environment: Environment): GatewayConfig {
       maxRecordsPerClient: integer('IDEMPOTENCY_MAX_RECORDS_PER_CLIENT', DEFAULT_IDEMPOTENCY_LIMITS.maxRecordsPerClient, 1, 100_000_000),
     },
     plugins,
+    redisUrl: environment.REDIS_URL?.trim() || undefined,
+    redisPrefix: environment.REDIS_PREFIX ?? 'gateway:',
     delivery: {
       dataDir: environment.DATA_DIR || './data',
       mode: deliveryMode,

@@ -74,9 +74,7 @@ export class Executor implements OperationExecutor {
   async deliverOnce(delivery: { readonly pluginId: string; readonly operationId: string; readonly requestId: string; readonly request: UpstreamRequest }, signal?: AbortSignal): Promise<DeliveryAttempt> {
     const entry = this.registry.find(delivery.pluginId, delivery.operationId);
     if (!entry) return { outcome: 'rejected', error: { type: 'unknown-operation', detail: `No operation ${delivery.pluginId}/${delivery.operationId} is loaded.` } };
-    const wait = this.budget.reserve(delivery.pluginId, Number.POSITIVE_INFINITY) ?? 0;
-    if (wait > 0) await sleep(wait, undefined, signal ? { signal } : {}).catch(() => undefined);
-    if (signal?.aborted) return { outcome: 'interrupted' };
+    if (!(await this.budget.acquire(delivery.pluginId, Number.POSITIVE_INFINITY, signal))) return { outcome: 'interrupted' };
     const deadline = performance.now() + this.config.upstreamTimeoutMs;
     const request = { pluginId: delivery.pluginId, operationId: delivery.operationId, input: undefined, requestId: delivery.requestId };
     const attempt = await this.attempt(entry, delivery.request, request, deadline, 1);
@@ -103,13 +101,11 @@ export class Executor implements OperationExecutor {
 
     for (;;) {
       // A slot so late that the call would have too little time left to run is refused at once instead.
-      const wait = this.budget.reserve(loaded.descriptor.id, Math.max(0, deadline - performance.now() - this.config.upstreamTimeoutMs / 2));
-      if (wait === undefined) {
+      const granted = await this.budget.acquire(loaded.descriptor.id, Math.max(0, deadline - performance.now() - this.config.upstreamTimeoutMs / 2), request.signal);
+      if (!granted) {
         const failure = outboundLimited(upstreamTitle, this.config.upstreamRateLimit);
         return { ok: false, failure, requestId, attempts };
       }
-      if (wait) await sleep(wait);
-
       attempts += 1;
       if (attempts > 1) this.metrics.upstreamRetries.inc(labels);
       const attempt = await this.attempt(entry, upstreamRequest, request, deadline, attempts);

@@ -11,6 +11,7 @@ import type { LoadedPlugin } from './plugins/plugin-registry.ts';
 import { createRestApp } from './rest/rest-app.ts';
 import { drainServer } from './ops/drain.ts';
 import { listenExpress } from './ops/listen.ts';
+import { connectSharedRedis } from './redis/shared-redis.ts';
 import { type RunningDeliveries, startDeliveries } from './delivery/start-deliveries.ts';
 import { CONFIG, EXECUTOR, INBOUND_BUDGET, INBOUND_KEYS, LIFECYCLE, LOGGER, METRICS, PLUGIN_REGISTRY, UPSTREAM_CLIENT } from './tokens.ts';
 
@@ -37,14 +38,21 @@ export interface RunningGateway {
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const config = readConfig(options.environment);
   const logger = createLogger(config.logLevel, options.logDestination);
-  const container = createContainer(config, logger);
+  const redis = config.redisUrl ? await connectSharedRedis(config.redisUrl, config.redisPrefix, logger) : undefined;
+  const container = createContainer(config, logger, redis);
   const registry = container.resolve(PLUGIN_REGISTRY);
-  await registry.load(options.extraPlugins);
+  try {
+    await registry.load(options.extraPlugins);
+  } catch (error) {
+    await redis?.close();
+    throw error;
+  }
   let deliveries: RunningDeliveries | undefined;
   try {
     deliveries = await startDeliveries(container);
   } catch (error) {
     await registry.close();
+    await redis?.close();
     throw error;
   }
   const stopDeliveries = async (timeoutMs: number) => {
@@ -61,6 +69,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     inboundKeys: container.resolve(INBOUND_KEYS),
     inboundBudget: container.resolve(INBOUND_BUDGET),
     deliveries: deliveries?.service,
+    sharedStore: redis,
   });
   let server: Server;
   try {
@@ -68,6 +77,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   } catch (error) {
     await stopDeliveries(0);
     await registry.close();
+    await redis?.close();
     throw error;
   }
   let mcp: McpListener;
@@ -77,6 +87,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     await drainServer(server, 0);
     await stopDeliveries(0);
     await registry.close();
+    await redis?.close();
     throw error;
   }
   const restUrl = urlOf(server);
@@ -96,6 +107,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       await stopDeliveries(config.shutdownTimeoutMs);
       await container.resolve(UPSTREAM_CLIENT).close();
       await registry.close();
+      await redis?.close();
     },
   };
 }

@@ -13,7 +13,8 @@ export type FailureKind =
   | 'upstream-status'
   | 'idempotency-in-flight'
   | 'idempotency-key-reused'
-  | 'delivery-unavailable';
+  | 'delivery-unavailable'
+  | 'store-unavailable';
 
 export interface OperationFailure {
   readonly kind: FailureKind;

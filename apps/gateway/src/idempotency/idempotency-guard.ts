@@ -33,7 +33,19 @@ export class IdempotencyGuard {
     const clientId = request.clientId ?? 'anonymous';
     const key = `${clientId}\n${request.pluginId}/${request.operationId}\n${idempotencyKey}`;
     const fingerprint = createHash('sha256').update(stringify(request.input) ?? '').digest('base64url');
-    const claim = await this.store.claim(clientId, key, fingerprint, IDEMPOTENCY_TTL_MS);
+    let claim: Awaited<ReturnType<IdempotencyStore['claim']>>;
+    try {
+      claim = await this.store.claim(clientId, key, fingerprint, IDEMPOTENCY_TTL_MS);
+    } catch {
+      // A shared store (Redis) that cannot be reached: never run the call unguarded, never replay without it.
+      return refuse({
+        kind: 'store-unavailable',
+        status: 503,
+        title: 'Idempotency store unavailable',
+        detail: 'The store that keeps idempotency records cannot be reached, so this request was not run. Retry it with the same key shortly.',
+        retryAfterSeconds: 5,
+      });
+    }
     if (!claim.claimed) {
       const { existing } = claim;
       if (existing.fingerprint !== fingerprint) {
@@ -59,11 +71,13 @@ export class IdempotencyGuard {
     try {
       result = await call();
     } catch (error) {
-      await this.store.release(key);
+      await this.store.release(key).catch(() => undefined);
       throw error;
     }
-    if (isDefinitive(result)) await this.store.complete(clientId, key, fingerprint, result, IDEMPOTENCY_TTL_MS);
-    else await this.store.release(key);
+    // The call has happened: its answer goes out even if a shared store was lost meanwhile (the claim then
+    // expires with its TTL).
+    const settle = isDefinitive(result) ? this.store.complete(clientId, key, fingerprint, result, IDEMPOTENCY_TTL_MS) : this.store.release(key);
+    await settle.catch(() => undefined);
     return result;
   }
 }

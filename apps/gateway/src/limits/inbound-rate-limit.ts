@@ -1,5 +1,8 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { MemoryStore, rateLimit, type Store } from 'express-rate-limit';
+import type { Logger } from 'pino';
+import { RedisStore } from 'rate-limit-redis';
+import type { SharedRedis } from '../redis/shared-redis.ts';
 import { clientOf } from '../auth/client-identity.ts';
 
 /**
@@ -7,8 +10,10 @@ import { clientOf } from '../auth/client-identity.ts';
  * one budget across both front doors. The seam for a shared store: any express-rate-limit `Store` (e.g. a Redis
  * one) can be returned here for several instances.
  */
-export function createInboundBudgetStore(): Store {
-  return new MemoryStore();
+export function createInboundBudgetStore(redis?: SharedRedis): Store {
+  if (!redis) return new MemoryStore();
+  // One counter per client for the whole fleet (rate-limit-redis, from express-rate-limit's maintainers).
+  return new RedisStore({ prefix: `${redis.prefix}inbound:`, sendCommand: (command: string, ...args: string[]) => redis.client.call(command, ...args) as never });
 }
 
 export interface InboundRateLimitOptions {
@@ -18,14 +23,19 @@ export interface InboundRateLimitOptions {
   readonly store: Store;
   /** Writes the front door's own refusal (problem+json on REST, a JSON-RPC error on MCP); `Retry-After` is already set. */
   readonly refuse: (request: Request, response: Response, status: number, retryAfterSeconds: number) => void;
+  /** Where a store failure is reported: a shared store (Redis) that cannot be reached lets requests through, with a warning. */
+  readonly logger?: Logger;
 }
 
 /**
  * INBOUND_RATE_LIMIT for any front door: express-rate-limit with IETF RateLimit headers and Retry-After, keyed by
  * clientOf (a valid key, else the address). Mounted before the key check, so failed key attempts are limited too.
  */
-export function inboundRateLimit({ perMinute, store, refuse }: InboundRateLimitOptions): RequestHandler {
+export function inboundRateLimit({ perMinute, store, refuse, logger }: InboundRateLimitOptions): RequestHandler {
   return rateLimit({
+    // Losing the shared store must not take the gateway down with it: such requests go through unlimited, logged.
+    passOnStoreError: true,
+    ...(logger ? { logger: { error: (error: unknown) => logger.warn({ err: error }, 'inbound rate limit store unavailable: request let through unlimited'), warn: (error: unknown) => logger.warn({ err: error }, 'inbound rate limit') } } : {}),
     windowMs: 60_000,
     limit: perMinute,
     store,

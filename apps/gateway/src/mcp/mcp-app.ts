@@ -36,7 +36,7 @@ export function createMcpApp({ transport, allowedHosts, inboundKeys, bodyLimitBy
   app.use(hostGuard({ allowed: allowedHosts, refuse: hostRefused }));
   if (inboundKeys.enabled) app.use(identifyClient(inboundKeys));
   // Before the key check: requests without a valid key are limited per address, so failed attempts are too.
-  const limit = inboundRateLimit > 0 ? limitInbound({ perMinute: inboundRateLimit, store: inboundBudget, refuse: rateLimited(inboundRateLimit) }) : undefined;
+  const limit = inboundRateLimit > 0 ? limitInbound({ perMinute: inboundRateLimit, store: inboundBudget, refuse: rateLimited(inboundRateLimit), logger }) : undefined;
   if (limit) app.use(limit);
   if (inboundKeys.enabled) app.use(requireKey(inboundKeys));
 

@@ -9,7 +9,12 @@ import type { Lifecycle } from './lifecycle.ts';
  */
 export function mountProbes(
   router: IRouter,
-  parts: { readonly registry: PluginRegistry; readonly lifecycle: Lifecycle; readonly pausedDeliveries?: (() => readonly string[]) | undefined },
+  parts: {
+    readonly registry: PluginRegistry;
+    readonly lifecycle: Lifecycle;
+    readonly pausedDeliveries?: (() => readonly string[]) | undefined;
+    readonly sharedStore?: { readonly healthy: boolean } | undefined;
+  },
 ): void {
   router.get('/healthz', (_request, response) => {
     response.json({ status: 'ok' });
@@ -18,6 +23,8 @@ export function mountProbes(
     const plugins = parts.registry.plugins.map((p) => ({ id: p.descriptor.id, mode: p.mode }));
     if (parts.lifecycle.draining) return void response.status(503).json({ status: 'draining', plugins });
     if (plugins.length === 0) return void response.status(503).json({ status: 'no plugins loaded', plugins });
+    // Without the shared store this instance cannot honour idempotency or queue: take it out of rotation.
+    if (parts.sharedStore && !parts.sharedStore.healthy) return void response.status(503).json({ status: 'shared store (REDIS_URL) unreachable', plugins });
     // Paused deliveries (the upstream refuses the gateway key) are reported, not made unready: accepting events
     // into the queue is exactly what should go on while the operator fixes the key.
     const paused = parts.pausedDeliveries?.() ?? [];

@@ -37,6 +37,8 @@ export interface RestAppParts {
   readonly inboundBudget: Store;
   /** The delivery queue, when a loaded operation opts in to queued delivery. */
   readonly deliveries?: DeliveryService | undefined;
+  /** The shared store (Redis), when REDIS_URL is set: readiness follows its connection. */
+  readonly sharedStore?: { readonly healthy: boolean; readonly where: string } | undefined;
 }
 
 /**
@@ -44,7 +46,7 @@ export interface RestAppParts {
  * app itself: a nested Router that matches nothing hands the request on through setImmediate, a turn of the
  * event loop per router on every API call.
  */
-export function createRestApp({ config, registry, executor, logger, metrics, lifecycle, inboundKeys, inboundBudget, deliveries }: RestAppParts): Express {
+export function createRestApp({ config, registry, executor, logger, metrics, lifecycle, inboundKeys, inboundBudget, deliveries, sharedStore }: RestAppParts): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -54,13 +56,13 @@ export function createRestApp({ config, registry, executor, logger, metrics, lif
   app.use(accessLog(logger, metrics));
   app.use(closeWhileDraining(lifecycle));
   if (config.corsOrigins.length > 0) app.use(cors({ origin: [...config.corsOrigins], exposedHeaders: EXPOSED_HEADERS, maxAge: 600 }));
-  mountProbes(app, { registry, lifecycle, pausedDeliveries: deliveries ? () => deliveries.pausedPlugins : undefined });
+  mountProbes(app, { registry, lifecycle, pausedDeliveries: deliveries ? () => deliveries.pausedPlugins : undefined, sharedStore });
   app.use(hostGuard({ allowed: allowedHostnames(config.host, config.allowedHosts), extraOrigins: config.corsOrigins, refuse: hostRefused }));
   if (inboundKeys.enabled) app.use(identifyClient(inboundKeys));
   const guard = inboundKeys.enabled ? requireInboundKey(inboundKeys) : undefined;
   // Before the key check: requests without a valid key are limited per address, so failed attempts are too.
   const limit =
-    config.inboundRateLimit > 0 ? inboundRateLimit({ perMinute: config.inboundRateLimit, store: inboundBudget, refuse: rateLimited(config.inboundRateLimit) }) : undefined;
+    config.inboundRateLimit > 0 ? inboundRateLimit({ perMinute: config.inboundRateLimit, store: inboundBudget, refuse: rateLimited(config.inboundRateLimit), logger }) : undefined;
   mountMetrics(app, { metrics, guards: [limit, config.metricsPublic ? undefined : guard].filter((handler) => handler !== undefined) });
   // API documentation, before the guard: the document declares the inbound security schemes when keys are on.
   mountOpenApi(app, {

@@ -1,0 +1,144 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type GatewayProcess, startGatewayProcess } from './support/gateway-process.ts';
+import { type ProgrammableUpstream, startProgrammableUpstream } from './support/programmable-upstream.ts';
+import { skipRedis, startTestRedis, type TestRedis } from './support/redis-server.ts';
+import { TEST_CLIENT_KEY, TEST_PX_KEY } from './support/secrets.ts';
+import { startTestGateway } from './support/test-gateway.ts';
+
+/** Two real gateway processes sharing one real redis-server, in front of one upstream. */
+const event = (n: number) => ({ eventName: 'Scale Out', identifyId: `u-${n}`, propertyKey: 'AP-TEST-1' });
+const json = (response: Response): Promise<any> => response.json();
+
+describe.skipIf(skipRedis)('several instances on one Redis (REDIS_URL)', () => {
+  let redis: TestRedis;
+  let upstream: ProgrammableUpstream;
+  const processes: GatewayProcess[] = [];
+  const dirs: string[] = [];
+
+  beforeAll(async () => {
+    redis = await startTestRedis();
+  });
+  afterAll(async () => {
+    await redis?.close();
+  });
+  afterEach(async () => {
+    await Promise.all(processes.splice(0).map((p) => p.kill()));
+    await upstream?.close();
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+    await redis.start().catch(() => undefined);
+  });
+
+  /** Instances A and B with their own DATA_DIR, one Redis (a fresh prefix per test), one upstream. */
+  async function twoInstances(environment: Record<string, string> = {}) {
+    upstream ??= await startProgrammableUpstream();
+    const prefix = `test-${Math.random().toString(36).slice(2)}:`;
+    const start = () => {
+      const dataDir = mkdtempSync(join(tmpdir(), 'gateway-redis-'));
+      dirs.push(dataDir);
+      return startGatewayProcess({
+        GAINSIGHT_API_KEY: TEST_PX_KEY,
+        GAINSIGHT_PX_BASE_URL: `${upstream.url}/v1`,
+        GATEWAY_API_KEYS: TEST_CLIENT_KEY,
+        REDIS_URL: redis.url,
+        REDIS_PREFIX: prefix,
+        DATA_DIR: dataDir,
+        ...environment,
+      });
+    };
+    const [a, b] = await Promise.all([start(), start()]);
+    processes.push(a, b);
+    return { a, b };
+  }
+
+  const post = (gateway: GatewayProcess, body: unknown, headers: Record<string, string> = {}) =>
+    fetch(`${gateway.restUrl}/v1/custom-events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': TEST_CLIENT_KEY, ...headers },
+      body: JSON.stringify(body),
+    });
+
+  it('an Idempotency-Key sent to A, then retried on B: one upstream call, B replays A’s answer', async () => {
+    upstream = await startProgrammableUpstream();
+    const { a, b } = await twoInstances();
+    const first = await post(a, event(1), { 'idempotency-key': 'retry-me' });
+    expect(first.status).toBe(201);
+    const second = await post(b, event(1), { 'idempotency-key': 'retry-me' });
+    expect(second.status).toBe(201);
+    expect(second.headers.get('idempotent-replayed')).toBe('true');
+    const other = await post(b, event(2), { 'idempotency-key': 'retry-me' });
+    expect(other.status).toBe(422);
+    expect(upstream.received).toHaveLength(1);
+  });
+
+  it('INBOUND_RATE_LIMIT is one budget per client across instances: the (limit+1)-th request is 429', async () => {
+    upstream = await startProgrammableUpstream();
+    const { a, b } = await twoInstances({ INBOUND_RATE_LIMIT: '5' });
+    const statuses: number[] = [];
+    for (const gateway of [a, b, a, b, a]) statuses.push((await post(gateway, event(1))).status);
+    expect(statuses).toEqual([201, 201, 201, 201, 201]);
+    const over = await post(b, event(1));
+    expect(over.status).toBe(429);
+    expect(over.headers.get('retry-after')).toBeTruthy();
+  });
+
+  it('UPSTREAM_RATE_LIMIT is one budget for the fleet: A and B both driven at 2× the limit for 10 s, the upstream sees no more than the limit', { timeout: 60_000 }, async () => {
+    upstream = await startProgrammableUpstream();
+    const limit = 20;
+    const { a, b } = await twoInstances({ UPSTREAM_RATE_LIMIT: String(limit), UPSTREAM_TIMEOUT_MS: '2000', INBOUND_RATE_LIMIT: '0' });
+    const started = Date.now();
+    const answers: Promise<number>[] = [];
+    // Each instance gets 2 × limit requests a second, in ticks of 100 ms.
+    for (let tick = 0; tick < 100; tick += 1) {
+      for (const gateway of [a, b]) for (let i = 0; i < (2 * limit) / 10; i += 1) answers.push(post(gateway, event(tick)).then((r) => r.status));
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, started + (tick + 1) * 100 - Date.now())));
+    }
+    const statuses = await Promise.all(answers);
+    const seconds = (Date.now() - started) / 1000;
+    const sent = upstream.received.length;
+    expect(statuses.filter((s) => s === 201)).toHaveLength(sent);
+    expect(statuses.every((s) => s === 201 || s === 429)).toBe(true);
+    // Fixed one-second windows: at most `limit` per window, over the run's windows (+5%).
+    expect(sent).toBeLessThanOrEqual(Math.ceil(limit * Math.ceil(seconds) * 1.05));
+    expect(sent).toBeGreaterThanOrEqual(limit * 8);
+  });
+
+  it('Redis lost at runtime: /readyz 503, idempotent requests 503 with Retry-After, plain calls keep working; all recovers when it is back', { timeout: 60_000 }, async () => {
+    upstream = await startProgrammableUpstream();
+    const { a } = await twoInstances();
+    expect((await fetch(`${a.restUrl}/readyz`)).status).toBe(200);
+    await redis.stop();
+    await waitFor(async () => (await fetch(`${a.restUrl}/readyz`)).status === 503, 'readiness 503');
+    const idempotent = await post(a, event(1), { 'idempotency-key': 'during-outage' });
+    expect(idempotent.status).toBe(503);
+    expect(idempotent.headers.get('retry-after')).toBeTruthy();
+    expect((await json(idempotent)).type).toBe('urn:gateway:problem:store-unavailable');
+    expect(upstream.received).toHaveLength(0);
+    const plain = await post(a, event(2));
+    expect(plain.status).toBe(201);
+    expect(upstream.received).toHaveLength(1);
+
+    await redis.start();
+    await waitFor(async () => (await fetch(`${a.restUrl}/readyz`)).status === 200, 'readiness back');
+    expect((await post(a, event(3), { 'idempotency-key': 'after-outage' })).status).toBe(201);
+    expect(a.output()).toContain('Redis connection lost');
+    expect(a.output()).toContain('Redis connection back');
+  });
+
+  it('Redis unreachable at start: a start-up error naming REDIS_URL, and no password in it', async () => {
+    const error = await startTestGateway({ REDIS_URL: 'redis://:hunter2-secret-password@127.0.0.1:1/0' }).catch((e: Error) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).message).toMatch(/^REDIS_URL: cannot reach Redis at 127\.0\.0\.1:1\/0 \(ECONNREFUSED\)/);
+    expect((error as Error).message).not.toContain('hunter2');
+  });
+});
+
+async function waitFor(condition: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
