@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll } from 'vitest';
+import { afterAll, expect } from 'vitest';
 import { deliveryStoreContract } from './delivery-store.contract.ts';
 import { SqliteDeliveryStore } from './sqlite-delivery-store.ts';
 
@@ -12,12 +12,14 @@ let n = 0;
 deliveryStoreContract('SQLite (a real file in WAL mode)', async () => {
   n += 1;
   const dataDir = join(root, String(n));
-  const first = new SqliteDeliveryStore({ dataDir });
   return {
-    store: first,
-    reopen: async () => {
-      await first.close();
-      return new SqliteDeliveryStore({ dataDir });
+    store: new SqliteDeliveryStore({ dataDir }),
+    // A restart on the same file: what the worker does at start puts the interrupted attempt back in the queue.
+    takeOver: async (stopped) => {
+      await stopped.close();
+      const restarted = new SqliteDeliveryStore({ dataDir });
+      expect(await restarted.recoverInterrupted(Date.now())).toBe(1);
+      return restarted;
     },
   };
 });
