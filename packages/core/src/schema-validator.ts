@@ -75,7 +75,8 @@ function inspectShape(input: unknown): { readonly values: number; readonly tooDe
  * One problem per location: a failed oneOf/anyOf replaces the noise of its branches, nested ones included.
  * Linear in the number of errors (each looks up its ancestors), however many ajv reports.
  */
-function toProblems(errors: readonly ErrorObject[]): InputProblem[] {
+function toProblems(allErrors: readonly ErrorObject[]): InputProblem[] {
+  const errors = withAlternativesResolved(allErrors);
   const isAlternative = (e: ErrorObject) => e.keyword === 'oneOf' || e.keyword === 'anyOf';
   const roots = new Set(errors.filter(isAlternative).map((e) => e.instancePath));
   const underRoot = (path: string, includeSelf: boolean) => {
@@ -91,6 +92,38 @@ function toProblems(errors: readonly ErrorObject[]): InputProblem[] {
   const kept = errors.filter((e) => e.keyword !== 'propertyNames' && !underRoot(e.instancePath, !isAlternative(e)));
   const seen = new Set<string>();
   return kept.map(toProblem).filter((p) => !seen.has(`${p.pointer} ${p.message}`) && seen.add(`${p.pointer} ${p.message}`));
+}
+
+/**
+ * A failed oneOf/anyOf where the value has the type of exactly one branch is that branch's failure: `-1` against
+ * "integer (minimum 0) or date-time string" is "must be >= 0", not "must be integer or string". The alternative's
+ * summary and the other branches' errors give way to the matching branch's own errors.
+ */
+function withAlternativesResolved(errors: readonly ErrorObject[]): readonly ErrorObject[] {
+  const resolved = new Map<ErrorObject, string>();
+  for (const error of errors) {
+    if (error.keyword !== 'oneOf' && error.keyword !== 'anyOf') continue;
+    const branches = ((error.parentSchema as Record<string, unknown> | undefined)?.[error.keyword] ?? []) as Array<Record<string, unknown>>;
+    const matching = branches.flatMap((branch, index) => (typeAdmits(branch.type, error.data) ? [index] : []));
+    if (matching.length !== 1) continue;
+    const branchPath = `${error.schemaPath}/${matching[0]}/`;
+    if (errors.some((e) => e.schemaPath.startsWith(branchPath))) resolved.set(error, branchPath);
+  }
+  if (resolved.size === 0) return errors;
+  const alternativePaths = [...resolved.keys()].map((e) => `${e.schemaPath}/`);
+  const branchPaths = [...resolved.values()];
+  return errors.filter(
+    (e) => !resolved.has(e) && (!alternativePaths.some((path) => e.schemaPath.startsWith(path)) || branchPaths.some((path) => e.schemaPath.startsWith(path))),
+  );
+}
+
+function typeAdmits(type: unknown, value: unknown): boolean {
+  if (typeof type !== 'string') return false;
+  if (type === 'integer') return Number.isInteger(value);
+  if (type === 'null') return value === null;
+  if (type === 'array') return Array.isArray(value);
+  if (type === 'object') return typeof value === 'object' && value !== null && !Array.isArray(value);
+  return typeof value === type;
 }
 
 function toProblem(error: ErrorObject): InputProblem {

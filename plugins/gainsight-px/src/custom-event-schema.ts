@@ -11,8 +11,6 @@ export const EARLIEST_EVENT_DATE_MS = Date.UTC(2000, 0, 1);
 export const EVENT_DATE_LEEWAY_MS = 24 * 60 * 60 * 1000;
 const DATE_RANGE_TEXT = 'from 2000-01-01T00:00:00Z to 24 hours after the gateway receives it';
 
-const SCALARS = [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }, { type: 'null' }];
-
 const propertyBag = (what: string, example: Record<string, unknown>): JsonSchema => ({
   type: 'object',
   description:
@@ -21,11 +19,11 @@ const propertyBag = (what: string, example: Record<string, unknown>): JsonSchema
     `and not "__proto__" (JavaScript cannot keep that key). The whole body may nest objects and arrays at most ${MAX_INPUT_DEPTH} levels deep.`,
   maxProperties: MAX_ATTRIBUTES,
   propertyNames: { minLength: 1, maxLength: 1024, not: { const: '__proto__' } },
-  // Any JSON value: strings, numbers and booleans go as they are, objects and arrays as JSON strings, nulls are dropped.
-  additionalProperties: {
-    description: 'A string, number, boolean or ISO-8601 date string; objects and arrays are sent as JSON strings; null drops the key.',
-    anyOf: [...SCALARS, { type: 'object' }, { type: 'array', items: { anyOf: [...SCALARS, { type: 'object' }] } }],
-  },
+  // Any JSON value is accepted (the description says what becomes of each kind). `true`, not a union of the
+  // kinds: tool clients that flatten unions (LangChain's MCP adapters keep only an `anyOf`'s object branch and
+  // validate calls against that) would refuse every string or number, and a type array is not portable to
+  // single-type dialects (MCP Inspector --strict warns). `true` is also what openapi-typescript maps to `unknown`.
+  additionalProperties: true,
   examples: [example],
 });
 
@@ -66,8 +64,9 @@ export function customEventSchema(options: { propertyKeyRequired: boolean; defau
       userType: {
         type: 'string',
         enum: [...USER_TYPES],
-        default: 'USER',
-        description: 'Kind of PX user the identifyId names. Defaults to USER.',
+        // No `default` keyword: the gateway fills USER in when it is absent, but code generators read `default`
+        // as "always present" (openapi-typescript makes such a property required) and would demand it.
+        description: 'Kind of PX user the identifyId names. Optional: USER when absent.',
         examples: ['USER'],
       },
       date: {
