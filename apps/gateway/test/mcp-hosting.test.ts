@@ -41,6 +41,10 @@ describe('MCP with inbound keys: idempotency keys, metrics', () => {
     expect(first.isError).toBeFalsy();
     expect(second.structuredContent).toMatchObject({ status: 201, body: { id: 'evt-1' } });
     expect(upstream.requests).toHaveLength(1);
+    // Told apart from a new call, as REST's Idempotent-Replayed header does: replayed, with the first call's request id.
+    expect(first.structuredContent).not.toHaveProperty('replayed');
+    expect(second.structuredContent).toMatchObject({ replayed: true, requestId: first.structuredContent?.requestId });
+    expect(upstream.requests[0]?.headers['x-request-id']).toBe(first.structuredContent?.requestId);
     expect(JSON.parse(upstream.requests[0]?.body ?? '{}')).not.toHaveProperty('idempotencyKey');
   });
 

@@ -70,6 +70,13 @@ describe.each(MODES)('MCP tools in $mode mode, live against a loopback upstream'
     expect(instructions).not.toContain('SANDBOX');
   });
 
+  it('does not repeat the server instructions in the tool description', async () => {
+    const instructions = (agent.client.getInstructions() ?? '').split('\n');
+    const { tools } = await agent.client.listTools();
+    const description = tools.find((t) => t.name === TOOL)?.description ?? '';
+    for (const paragraph of description.split('\n\n')) expect(instructions, paragraph).not.toContain(paragraph);
+  });
+
   it('lists the tool with the REST input schema, an output schema, annotations and guidance', async () => {
     const { tools } = await agent.client.listTools();
     received.push(JSON.stringify(tools));
@@ -97,7 +104,7 @@ describe.each(MODES)('MCP tools in $mode mode, live against a loopback upstream'
       required: ['status', 'requestId'],
       properties: { status: { type: 'integer' }, requestId: { type: 'string' } },
     });
-    expect(Object.keys(tool?.outputSchema?.properties ?? {}).sort()).toEqual(['body', 'requestId', 'status']);
+    expect(Object.keys(tool?.outputSchema?.properties ?? {}).sort()).toEqual(['body', 'replayed', 'requestId', 'status']);
   });
 
   it('sends one event upstream with the key and the shaped body, and answers structured content plus a JSON copy', async () => {
@@ -192,6 +199,8 @@ describe.each(MODES)('MCP tools in $mode mode, live against a loopback upstream'
     expect(failure).toBeInstanceOf(McpError);
     expect((failure as McpError).code).toBe(ErrorCode.InvalidParams);
     expect((failure as McpError).message).toContain(`Unknown tool "no-such-tool"`);
+    // The SDK client prefixes "MCP error -32602: " once; the server's message must not carry it already.
+    expect((failure as McpError).message.match(/MCP error/g)).toHaveLength(1);
     expect((failure as McpError).message).toContain(TOOL);
     expect(upstream.requests).toHaveLength(0);
   });

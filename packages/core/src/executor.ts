@@ -38,6 +38,8 @@ interface ResultFacts {
   readonly attempts: number;
   /** True when this is the stored first result of an idempotent request, replayed without calling upstream. */
   readonly replayed?: boolean;
+  /** For a replay: the request id of the first request, the one that called the upstream. */
+  readonly originalRequestId?: string;
 }
 
 export type OperationResult =

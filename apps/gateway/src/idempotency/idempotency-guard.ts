@@ -65,7 +65,7 @@ export class IdempotencyGuard {
           retryAfterSeconds: 1,
         });
       }
-      return { ...existing.result, requestId, attempts: 0, replayed: true };
+      return { ...existing.result, requestId, attempts: 0, replayed: true, originalRequestId: existing.result.requestId };
     }
     let result: OperationResult;
     try {

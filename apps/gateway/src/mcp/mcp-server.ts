@@ -4,7 +4,6 @@ import {
   type CallToolResult,
   ErrorCode,
   ListToolsRequestSchema,
-  McpError,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
@@ -39,7 +38,9 @@ export function mcpServerFactory(catalogue: ToolCatalogue, callTool: ToolCaller)
         const clientId = extra.authInfo?.clientId;
         return (await callTool(request.params.name, request.params.arguments, { signal: extra.signal, ...(clientId ? { clientId } : {}) })) as CallToolResult;
       } catch (error) {
-        if (error instanceof UnknownToolError) throw new McpError(ErrorCode.InvalidParams, error.message);
+        // The SDK sends a thrown error's `code` and `message` as they are. Not an McpError: its message starts with
+        // "MCP error -32602: ", and the client's McpError adds that prefix again.
+        if (error instanceof UnknownToolError) throw Object.assign(new Error(error.message), { code: ErrorCode.InvalidParams });
         throw error;
       }
     });

@@ -48,7 +48,8 @@ export interface CatalogueOperation {
 
 const RESULT_GUIDE =
   'Result: on success, structuredContent has `status` (the upstream HTTP status), `body` (what the upstream answered, when it answered anything) ' +
-  'and `requestId` (quote it when reporting a problem). On failure the result has isError: true and a message that says what to change.';
+  'and `requestId` (quote it when reporting a problem); `replayed: true` when an idempotencyKey repeat returned the first result. ' +
+  'On failure the result has isError: true and a message that says what to change.';
 
 /** Every operation with an `mcp` exposure becomes one tool. Built once at start-up; a pure function of the descriptors. */
 export function buildToolCatalogue(operations: readonly CatalogueOperation[], plugins: readonly CataloguePlugin[], options: { readonly deliveries?: boolean } = {}): ToolCatalogue {
@@ -189,6 +190,12 @@ function resultSchema(body: JsonSchema): JsonSchema {
       status: { type: 'integer', description: 'The HTTP status the upstream service answered (2xx on success).' },
       body,
       requestId: { type: 'string', description: 'The gateway request id of this call; it appears in the gateway logs and upstream as X-Request-Id.' },
+      replayed: {
+        type: 'boolean',
+        const: true,
+        description:
+          'Present when the call carried an idempotencyKey already used with the same arguments: this is the first call\'s stored result (and requestId), and nothing was done again.',
+      },
     },
     required: ['status', 'requestId'],
     additionalProperties: false,
@@ -205,6 +212,6 @@ function instructionsFor(operations: readonly CatalogueOperation[], plugins: rea
     const sandbox = mode === 'sandbox' ? ` SANDBOX: calls go to a local stand-in; nothing reaches ${descriptor.title}.` : '';
     lines.push(`- ${descriptor.title}: ${descriptor.description} Tools: ${tools.join(', ')}.${sandbox}`);
   }
-  lines.push(RESULT_GUIDE);
+  // Each tool's description carries RESULT_GUIDE (clients show descriptions, not always instructions): not again here.
   return lines.join('\n');
 }

@@ -16,7 +16,10 @@ export function toToolResult(tool: string, result: OperationResult): ToolResult 
   if (result.ok) {
     const structured: Record<string, unknown> = { status: result.status };
     if (result.body !== undefined && result.body !== '') structured.body = result.body;
-    structured.requestId = result.requestId;
+    // A replay is the first call's result: its request id (the one the upstream saw), and says it is a replay,
+    // as REST's `Idempotent-Replayed` header does.
+    structured.requestId = result.originalRequestId ?? result.requestId;
+    if (result.replayed) structured.replayed = true;
     return { content: [{ type: 'text', text: JSON.stringify(structured) }], structuredContent: structured };
   }
   return errorResult(failureText(tool, result.failure, result.requestId));
