@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -103,6 +103,26 @@ describe.skipIf(skipRedis)('RedisDeliveryStore (a real redis-server)', () => {
     expect(recovered.sort()).toEqual(claimedByA);
     for (const item of items) expect(await survivor.get(item.id, 'client-a')).toMatchObject({ status: 'delivered' });
     expect(await survivor.countPending()).toBe(0);
+  });
+
+  it('keeps every key under its prefix, so two gateways share one Redis without seeing each other', async () => {
+    const first = await open('gateway-one:');
+    const second = await open('gateway-two:');
+    stores.push(first, second);
+    await first.enqueue([delivery(20), delivery(21)], Date.now());
+    await second.enqueue([delivery(20)], Date.now());
+    const [claimed] = await first.claimDue({ now: Date.now(), limit: 1 });
+    await first.markDelivered(claimed?.id ?? '', Date.now());
+    expect(await first.countPending()).toBe(1);
+    expect(await second.countPending()).toBe(1);
+    expect(await second.get(delivery(20).id, 'client-a')).toMatchObject({ status: 'queued' });
+    expect((await second.list('client-a', { limit: 10 })).items).toHaveLength(1);
+
+    const scan = spawnSync('redis-cli', ['-p', String(redis?.port), '--scan'], { encoding: 'utf8' });
+    const keys = scan.stdout.split('\n').filter(Boolean);
+    expect(keys.filter((key) => key.includes('gateway-one')).length).toBeGreaterThan(0);
+    // Every key of this file's stores: the contract's, the takeover test's and these two.
+    expect(keys.filter((key) => !/^(contract\d+|stalled|gateway-one|gateway-two):/.test(key))).toEqual([]);
   });
 
   it('refuses to accept while Redis is down (503, not 202), and accepts again once it is back', async () => {

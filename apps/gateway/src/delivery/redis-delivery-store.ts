@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Job, Queue, Worker } from 'bullmq';
+import { type ConnectionOptions, Job, Queue, Worker } from 'bullmq';
 import { type ChainableCommander, Redis, type RedisOptions } from 'ioredis';
 import {
   type ClaimOptions,
@@ -61,7 +61,10 @@ interface Claim {
 
 const DEFAULT_LOCK_DURATION_MS = 30_000;
 const DEFAULT_STALLED_INTERVAL_MS = 15_000;
-/** BullMQ fails a job that stalled more often than this; a delivery must never fail for its instance dying. */
+/**
+ * BullMQ marks a job that stalled more often than this for failure (applied by its own processing loop, which this
+ * store does not run); set out of reach so that an instance dying never fails a delivery, whatever BullMQ does.
+ */
 const NEVER_FAIL_STALLED = 1_000_000_000;
 const PLUGIN_REFRESH_MS = 1000;
 const PRUNE_BATCH = 500;
@@ -79,8 +82,6 @@ const LIST_BATCH = 200;
 export class RedisDeliveryStore implements DeliveryStore {
   /** Commands fail at once while Redis is unreachable (no offline queue): an acceptance answers 503, not later. */
   private readonly commands: Redis;
-  /** Workers' connection: BullMQ requires `maxRetriesPerRequest: null` there; each worker adds a blocking duplicate. */
-  private readonly workerConnection: Redis;
   private readonly queues = new Map<string, Queue<DeliveryJobData>>();
   private readonly workers = new Map<string, Worker<DeliveryJobData>>();
   private readonly claims = new Map<string, Claim>();
@@ -104,35 +105,36 @@ export class RedisDeliveryStore implements DeliveryStore {
     const connect = (extra: RedisOptions): Redis =>
       typeof options.connection === 'string' ? new Redis(options.connection, extra) : new Redis({ ...options.connection, ...extra });
     this.commands = connect({ enableOfflineQueue: false, maxRetriesPerRequest: 1 });
-    this.workerConnection = connect({ maxRetriesPerRequest: null });
-    for (const client of [this.commands, this.workerConnection]) client.on('error', (error: Error) => this.onError(error));
+    this.commands.on('error', (error: Error) => this.onError(error));
     this.lockRenewal = setInterval(() => void this.renewLocks(), Math.max(50, Math.floor(this.lockDurationMs / 3)));
     this.lockRenewal.unref();
   }
 
-  /** Resolves once both connections are up; rejects at the first connection error (unreachable, refused, auth). */
+  /** Resolves once Redis answers; rejects at the first connection error (unreachable, refused, authentication). */
   async connect(timeoutMs = 10_000): Promise<void> {
-    await Promise.all([this.commands, this.workerConnection].map((client) => connected(client, timeoutMs)));
+    await connected(this.commands, timeoutMs);
   }
 
   /**
-   * Atomic: the jobs of every queue and their per-client index entries go in one MULTI/EXEC, so a dropped
-   * connection commits none of them. Not atomic with it: the duplicate-id check before it (ids are random UUIDs;
-   * the check refuses reuse, it does not arbitrate a race), the sequence INCRBY (a failed batch leaves a gap) and
-   * the plugin registry SADD (idempotent). Redis has no rollback, so a command failing inside EXEC would not undo
-   * the others; nothing in this batch is expected to (BullMQ's add script only errors on options we never set).
+   * Atomic: the jobs of every queue, their per-client index entries and the plugin registry go in one MULTI/EXEC,
+   * so a dropped connection commits none of them. Not atomic with it: the duplicate-id check and the sequence
+   * INCRBY sent just before (ids are random UUIDs: the check refuses reuse, it does not arbitrate a race; a batch
+   * that fails leaves a gap in the sequence). Redis has no rollback, so a command failing inside EXEC would not
+   * undo the others; none is expected to (BullMQ's add script only errors on options we never set).
    */
   async enqueue(deliveries: readonly NewDelivery[], now: number): Promise<void> {
     if (deliveries.length === 0) return;
     if (new Set(deliveries.map((d) => d.id)).size !== deliveries.length) throw new DeliveryStoreUnavailableError('delivery ids repeat within the batch');
-    await this.unavailableOnFailure(async () => {
+    await this.guard(async () => {
       const plugins = [...new Set(deliveries.map((d) => d.pluginId))];
       const queues = new Map<string, Queue<DeliveryJobData>>();
       for (const pluginId of plugins) queues.set(pluginId, await this.queue(pluginId));
-      const existing = await this.pipelined(deliveries.map((d) => ['exists', this.jobKey(d.pluginId, d.id)]));
-      if (existing.some((found) => found === 1)) throw new DeliveryStoreUnavailableError('a delivery with this id is already stored');
-      await this.commands.sadd(this.pluginsKey(), ...plugins);
-      const lastSeq = await this.commands.incrby(this.seqKey(), deliveries.length);
+      const replies = await this.pipelined([
+        ...deliveries.map((d): [string, string] => ['exists', this.jobKey(d.pluginId, d.id)]),
+        ['incrby', this.seqKey(), String(deliveries.length)],
+      ]);
+      const lastSeq = replies.pop() as number;
+      if (replies.some((found) => found === 1)) throw new DeliveryStoreUnavailableError('a delivery with this id is already stored');
       const firstQueue = queues.get(plugins[0] as string) as Queue<DeliveryJobData>;
       // Every queue shares `this.commands`, on which BullMQ defined its scripts: one MULTI spans them all.
       const multi = (await firstQueue.getBackend().client).multi();
@@ -152,9 +154,10 @@ export class RedisDeliveryStore implements DeliveryStore {
           released: 0,
         };
         const queue = queues.get(delivery.pluginId) as Queue<DeliveryJobData>;
-        void new Job(queue, delivery.operationId, data, { jobId: delivery.id }, delivery.id).addJob(multi);
+        await new Job(queue, delivery.operationId, data, { jobId: delivery.id }, delivery.id).addJob(multi);
         (multi as unknown as ChainableCommander).zadd(this.clientKey(delivery.clientId), seq, member(delivery.pluginId, delivery.id));
       }
+      (multi as unknown as ChainableCommander).sadd(this.pluginsKey(), ...plugins);
       const results = await multi.exec();
       if (results === null) throw new DeliveryStoreUnavailableError('the enqueue transaction was aborted');
       const failed = results.find(([error]) => error !== null);
@@ -164,6 +167,8 @@ export class RedisDeliveryStore implements DeliveryStore {
   }
 
   async claimDue({ limit, excludePlugins = [], onlyPlugin }: ClaimOptions): Promise<DeliveryRecord[]> {
+    // Fail fast while Redis is away: the worker's own connection would otherwise wait for the reconnect.
+    if (this.commands.status !== 'ready') throw new DeliveryStoreUnavailableError('Redis is not connected');
     const plugins = onlyPlugin !== undefined ? [onlyPlugin] : (await this.pluginIds()).filter((id) => !excludePlugins.includes(id));
     const claimed: DeliveryRecord[] = [];
     if (plugins.length === 0 || limit <= 0) return claimed;
@@ -221,67 +226,79 @@ export class RedisDeliveryStore implements DeliveryStore {
     await claim.job.moveToFailed(new Error(error.detail), claim.token, false);
   }
 
-  async get(id: string, clientId: string): Promise<DeliveryRecord | undefined> {
-    const found = await this.find(id, clientId);
-    return found && toRecord(found.job, found.status);
+  get(id: string, clientId: string): Promise<DeliveryRecord | undefined> {
+    return this.guard(async () => {
+      const found = await this.find(id, clientId);
+      return found && toRecord(found.job, found.status);
+    });
   }
 
-  async list(clientId: string, { status, limit, cursor }: ListOptions): Promise<DeliveryPage> {
-    let after = cursor === undefined ? 0 : decodeCursor(cursor);
-    const key = this.clientKey(clientId);
-    const items: DeliveryRecord[] = [];
-    let lastSeq = 0;
-    let more = false;
-    while (!more) {
-      const batch = await this.commands.zrangebyscore(key, `(${after}`, '+inf', 'WITHSCORES', 'LIMIT', 0, LIST_BATCH);
-      if (batch.length === 0) break;
-      const entries = [];
-      for (let i = 0; i < batch.length; i += 2) entries.push({ member: batch[i] as string, seq: Number(batch[i + 1]) });
-      const found = await Promise.all(entries.map(({ member: entry }) => this.findByMember(entry)));
-      const gone = entries.filter((_, i) => found[i] === undefined).map((entry) => entry.member);
-      // Index entries outlive their job when it was pruned or discarded between two steps: dropped as met.
-      if (gone.length > 0) await this.commands.zrem(key, ...gone);
-      for (const [i, entry] of entries.entries()) {
-        after = entry.seq;
-        const job = found[i];
-        if (!job || (status !== undefined && job.status !== status)) continue;
-        if (items.length === limit) {
-          more = true;
-          break;
+  list(clientId: string, { status, limit, cursor }: ListOptions): Promise<DeliveryPage> {
+    return this.guard(async () => {
+      let after = cursor === undefined ? 0 : decodeCursor(cursor);
+      const key = this.clientKey(clientId);
+      const items: DeliveryRecord[] = [];
+      let lastSeq = 0;
+      let more = false;
+      while (!more) {
+        const batch = await this.commands.zrangebyscore(key, `(${after}`, '+inf', 'WITHSCORES', 'LIMIT', 0, LIST_BATCH);
+        if (batch.length === 0) break;
+        const entries = [];
+        for (let i = 0; i < batch.length; i += 2) entries.push({ member: batch[i] as string, seq: Number(batch[i + 1]) });
+        const found = await Promise.all(entries.map(({ member: entry }) => this.findByMember(entry)));
+        const gone = entries.filter((_, i) => found[i] === undefined).map((entry) => entry.member);
+        // Index entries outlive their job when it was pruned or discarded between two steps: dropped as met.
+        if (gone.length > 0) await this.commands.zrem(key, ...gone);
+        for (const [i, entry] of entries.entries()) {
+          after = entry.seq;
+          const job = found[i];
+          if (!job || (status !== undefined && job.status !== status)) continue;
+          if (items.length === limit) {
+            more = true;
+            break;
+          }
+          items.push(toRecord(job.job, job.status));
+          lastSeq = entry.seq;
         }
-        items.push(toRecord(job.job, job.status));
-        lastSeq = entry.seq;
+        if (batch.length < LIST_BATCH * 2) break;
       }
-      if (batch.length < LIST_BATCH * 2) break;
-    }
-    return { items, ...(more ? { nextCursor: encodeCursor(lastSeq) } : {}) };
+      return { items, ...(more ? { nextCursor: encodeCursor(lastSeq) } : {}) };
+    });
   }
 
-  async retry(id: string, clientId: string, now: number): Promise<DeliveryRecord | undefined> {
-    const found = await this.find(id, clientId);
-    if (found?.status !== 'dead') return undefined;
-    const { job } = found;
-    await job.updateData({ ...job.data, updatedAt: now, windowStartedAt: now, nextAttemptAt: now });
-    try {
-      await job.retry('failed');
-    } catch {
-      return undefined; // no longer failed: another request retried or discarded it meanwhile
-    }
-    return this.get(id, clientId);
+  retry(id: string, clientId: string, now: number): Promise<DeliveryRecord | undefined> {
+    return this.guard(async () => {
+      const found = await this.find(id, clientId);
+      if (found?.status !== 'dead') return undefined;
+      const { job } = found;
+      await job.updateData({ ...job.data, updatedAt: now, windowStartedAt: now, nextAttemptAt: now });
+      try {
+        await job.retry('failed');
+      } catch (error) {
+        // No longer dead: another request retried or discarded it meanwhile.
+        if ((await job.getState()) !== 'failed') return undefined;
+        throw error;
+      }
+      return this.get(id, clientId);
+    });
   }
 
   /** The state check and the removal are two steps; BullMQ refuses to remove a job locked by a delivery (busy). */
-  async discard(id: string, clientId: string): Promise<'discarded' | 'not-found' | 'busy'> {
-    const found = await this.find(id, clientId);
-    if (!found) return 'not-found';
-    if (found.status !== 'queued' && found.status !== 'dead') return 'busy';
-    try {
-      await found.job.remove();
-    } catch {
-      return 'busy';
-    }
-    await this.commands.zrem(this.clientKey(clientId), member(found.job.data.pluginId, id));
-    return 'discarded';
+  discard(id: string, clientId: string): Promise<'discarded' | 'not-found' | 'busy'> {
+    return this.guard(async () => {
+      const found = await this.find(id, clientId);
+      if (!found) return 'not-found';
+      if (found.status !== 'queued' && found.status !== 'dead') return 'busy';
+      try {
+        await found.job.remove();
+      } catch (error) {
+        // Claimed for delivery since the state was read: BullMQ keeps a locked job.
+        if ((await found.job.getState()) === 'active') return 'busy';
+        throw error;
+      }
+      await this.commands.zrem(this.clientKey(clientId), member(found.job.data.pluginId, id));
+      return 'discarded';
+    });
   }
 
   /**
@@ -294,62 +311,68 @@ export class RedisDeliveryStore implements DeliveryStore {
     return 0;
   }
 
-  async pruneDelivered(before: number): Promise<number> {
-    let pruned = 0;
-    for (const pluginId of await this.pluginIds()) {
-      const queue = await this.queue(pluginId);
-      for (;;) {
-        // The completed set is scored by BullMQ's finish time, within a moment of `deliveredAt`.
-        const ids = await this.commands.zrangebyscore(queue.toKey('completed'), '-inf', `(${before}`, 'LIMIT', 0, PRUNE_BATCH);
-        if (ids.length === 0) break;
-        const data = await this.pipelined(ids.map((id) => ['hget', this.jobKey(pluginId, id), 'data']));
-        const removed = await Promise.all(ids.map((id) => queue.remove(id)));
-        const index = this.commands.pipeline();
-        for (const [i, id] of ids.entries()) {
-          const clientId = parseClientId(data[i]);
-          if (clientId !== undefined) index.zrem(this.clientKey(clientId), member(pluginId, id));
+  pruneDelivered(before: number): Promise<number> {
+    return this.guard(async () => {
+      let pruned = 0;
+      for (const pluginId of await this.pluginIds()) {
+        const queue = await this.queue(pluginId);
+        for (;;) {
+          // The completed set is scored by BullMQ's finish time, within a moment of `deliveredAt`.
+          const ids = await this.commands.zrangebyscore(queue.toKey('completed'), '-inf', `(${before}`, 'LIMIT', 0, PRUNE_BATCH);
+          if (ids.length === 0) break;
+          const data = await this.pipelined(ids.map((id) => ['hget', this.jobKey(pluginId, id), 'data']));
+          const removed = await Promise.all(ids.map((id) => queue.remove(id)));
+          const index = this.commands.pipeline();
+          for (const [i, id] of ids.entries()) {
+            const clientId = parseClientId(data[i]);
+            if (clientId !== undefined) index.zrem(this.clientKey(clientId), member(pluginId, id));
+          }
+          await index.exec();
+          pruned += removed.filter((n) => n === 1).length;
+          if (ids.length < PRUNE_BATCH) break;
         }
-        await index.exec();
-        pruned += removed.filter((n) => n === 1).length;
-        if (ids.length < PRUNE_BATCH) break;
       }
-    }
-    return pruned;
+      return pruned;
+    });
   }
 
   /** Queued and due (waiting) counts as due now; otherwise the earliest delayed job's due time. */
-  async nextDueAt(): Promise<number | undefined> {
-    const queues = await Promise.all((await this.pluginIds()).map((id) => this.queue(id)));
-    const replies = await this.pipelined(
-      queues.flatMap((q) => [
-        ['llen', q.toKey('wait')],
-        ['zcard', q.toKey('prioritized')],
-        ['zrange', q.toKey('delayed'), '0', '0', 'WITHSCORES'],
-      ]),
-    );
-    let due: number | undefined;
-    for (let i = 0; i < replies.length; i += 3) {
-      if ((replies[i] as number) > 0 || (replies[i + 1] as number) > 0) return Date.now();
-      const delayed = replies[i + 2] as string[];
-      // BullMQ scores a delayed job as its due time × 4096 plus an ordering counter.
-      if (delayed.length === 2) due = Math.min(due ?? Number.POSITIVE_INFINITY, Math.floor(Number(delayed[1]) / 0x1000));
-    }
-    return due;
+  nextDueAt(): Promise<number | undefined> {
+    return this.guard(async () => {
+      const queues = await Promise.all((await this.pluginIds()).map((id) => this.queue(id)));
+      const replies = await this.pipelined(
+        queues.flatMap((q) => [
+          ['llen', q.toKey('wait')],
+          ['zcard', q.toKey('prioritized')],
+          ['zrange', q.toKey('delayed'), '0', '0', 'WITHSCORES'],
+        ]),
+      );
+      let due: number | undefined;
+      for (let i = 0; i < replies.length; i += 3) {
+        if ((replies[i] as number) > 0 || (replies[i + 1] as number) > 0) return Date.now();
+        const delayed = replies[i + 2] as string[];
+        // BullMQ scores a delayed job as its due time × 4096 plus an ordering counter.
+        if (delayed.length === 2) due = Math.min(due ?? Number.POSITIVE_INFINITY, Math.floor(Number(delayed[1]) / 0x1000));
+      }
+      return due;
+    });
   }
 
   /** One pipelined round trip of O(1) list and set lengths per plugin queue. */
-  async countPending(): Promise<number> {
-    const queues = await Promise.all((await this.pluginIds()).map((id) => this.queue(id)));
-    const replies = await this.pipelined(
-      queues.flatMap((q): [string, string][] => [
-        ['llen', q.toKey('wait')],
-        ['llen', q.toKey('paused')],
-        ['llen', q.toKey('active')],
-        ['zcard', q.toKey('delayed')],
-        ['zcard', q.toKey('prioritized')],
-      ]),
-    );
-    return replies.reduce<number>((sum, n) => sum + (n as number), 0);
+  countPending(): Promise<number> {
+    return this.guard(async () => {
+      const queues = await Promise.all((await this.pluginIds()).map((id) => this.queue(id)));
+      const replies = await this.pipelined(
+        queues.flatMap((q): [string, string][] => [
+          ['llen', q.toKey('wait')],
+          ['llen', q.toKey('paused')],
+          ['llen', q.toKey('active')],
+          ['zcard', q.toKey('delayed')],
+          ['zcard', q.toKey('prioritized')],
+        ]),
+      );
+      return replies.reduce<number>((sum, n) => sum + (n as number), 0);
+    });
   }
 
   /**
@@ -357,25 +380,27 @@ export class RedisDeliveryStore implements DeliveryStore {
    * delayed ones: a bounded read, not a scan of a deep queue. A retried delivery older than these but due later
    * is not seen, so under a long outage the age can read younger than it is.
    */
-  async stats(): Promise<DeliveryStats> {
-    const pending = await this.countPending();
-    let oldest: number | undefined;
-    for (const pluginId of await this.pluginIds()) {
-      const queue = await this.queue(pluginId);
-      const [next, active, delayed] = await this.pipelined([
-        ['lrange', queue.toKey('wait'), '-1', '-1'],
-        ['lrange', queue.toKey('active'), '0', '99'],
-        ['zrange', queue.toKey('delayed'), '0', '9'],
-      ]);
-      const ids = [...(next as string[]), ...(active as string[]), ...(delayed as string[])];
-      if (ids.length === 0) continue;
-      const data = await this.pipelined(ids.map((id) => ['hget', this.jobKey(pluginId, id), 'data']));
-      for (const raw of data) {
-        const createdAt = typeof raw === 'string' ? (JSON.parse(raw) as DeliveryJobData).createdAt : undefined;
-        if (createdAt !== undefined) oldest = Math.min(oldest ?? createdAt, createdAt);
+  stats(): Promise<DeliveryStats> {
+    return this.guard(async () => {
+      const pending = await this.countPending();
+      let oldest: number | undefined;
+      for (const pluginId of await this.pluginIds()) {
+        const queue = await this.queue(pluginId);
+        const [next, active, delayed] = await this.pipelined([
+          ['lrange', queue.toKey('wait'), '-1', '-1'],
+          ['lrange', queue.toKey('active'), '0', '99'],
+          ['zrange', queue.toKey('delayed'), '0', '9'],
+        ]);
+        const ids = [...(next as string[]), ...(active as string[]), ...(delayed as string[])];
+        if (ids.length === 0) continue;
+        const data = await this.pipelined(ids.map((id) => ['hget', this.jobKey(pluginId, id), 'data']));
+        for (const raw of data) {
+          const createdAt = typeof raw === 'string' ? (JSON.parse(raw) as DeliveryJobData).createdAt : undefined;
+          if (createdAt !== undefined) oldest = Math.min(oldest ?? createdAt, createdAt);
+        }
       }
-    }
-    return { pending, ...(oldest !== undefined ? { oldestPendingAt: oldest } : {}) };
+      return { pending, ...(oldest !== undefined ? { oldestPendingAt: oldest } : {}) };
+    });
   }
 
   /** Claims still held are not given back: their locks lapse and other instances take them (at-least-once). */
@@ -386,7 +411,7 @@ export class RedisDeliveryStore implements DeliveryStore {
     this.claims.clear();
     await Promise.allSettled([...this.workers.values()].map((worker) => worker.close(true)));
     await Promise.allSettled([...this.queues.values()].map((queue) => queue.close()));
-    for (const client of [this.commands, this.workerConnection]) client.disconnect();
+    this.commands.disconnect();
   }
 
   private async find(id: string, clientId: string): Promise<{ job: DeliveryJob; status: DeliveryStatus } | undefined> {
@@ -433,7 +458,9 @@ export class RedisDeliveryStore implements DeliveryStore {
     let worker = this.workers.get(pluginId);
     if (!worker) {
       worker = new Worker<DeliveryJobData>(queueName(pluginId), null, {
-        connection: this.workerConnection,
+        // BullMQ opens the worker's own connections (one for commands, one blocking) from the same settings;
+        // it requires `maxRetriesPerRequest: null` there, so a claim waits out a reconnect instead of failing.
+        connection: { ...this.commands.options, enableOfflineQueue: true, maxRetriesPerRequest: null } as ConnectionOptions,
         prefix: this.bullPrefix,
         autorun: false,
         lockDuration: this.lockDurationMs,
@@ -474,12 +501,13 @@ export class RedisDeliveryStore implements DeliveryStore {
     });
   }
 
-  private async unavailableOnFailure(run: () => Promise<void>): Promise<void> {
+  /** Any Redis failure is the store being unavailable (the service answers 503), not a gateway bug. */
+  private async guard<T>(run: () => Promise<T>): Promise<T> {
     try {
-      await run();
+      return await run();
     } catch (error) {
-      if (error instanceof DeliveryStoreUnavailableError) throw error;
-      throw new DeliveryStoreUnavailableError(`delivery store write failed (${(error as Error).name})`);
+      if (error instanceof DeliveryStoreUnavailableError || error instanceof InvalidCursorError) throw error;
+      throw new DeliveryStoreUnavailableError(`delivery store failed: ${(error as Error).message}`, { cause: error });
     }
   }
 
