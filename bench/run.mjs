@@ -16,6 +16,7 @@ import { execFileSync, fork, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -181,6 +182,36 @@ async function upstreamState(upstream) {
   upstream.child.send('counts');
   const [message] = await once(upstream.child, 'message');
   return message;
+}
+
+/** A redis-server of the bench's own on a free port (none when it is not installed). */
+async function startRedis() {
+  const port = await new Promise((resolve) => {
+    const server = http.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+  let child;
+  try {
+    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    await once(child, 'spawn');
+  } catch {
+    return undefined;
+  }
+  children.add(child);
+  for (let i = 0; i < 100; i += 1) {
+    const ok = await new Promise((resolve) => {
+      const socket = net.connect(port, '127.0.0.1', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.on('error', () => resolve(false));
+    });
+    if (ok) break;
+    await sleep(50);
+  }
+  return { url: `redis://127.0.0.1:${port}/0`, stop: () => stop(child) };
 }
 
 // ---------------------------------------------------------------- load
@@ -379,6 +410,9 @@ const SCENARIOS = {
   'q-batch': 'gateway batch route, 1000-event batches, 4 connections (req/s = batches/s)',
   'q-drain': '3,000 queued events drained at UPSTREAM_RATE_LIMIT=150 against an upstream allowing 200/s',
   'q-mem': 'RSS with BENCH_QUEUE_EVENTS (1,000,000) events queued, the upstream unreachable',
+  r: 'd with REDIS_URL: idempotency, inbound and outbound budgets in a local redis-server',
+  'r-q': 'q with REDIS_URL: async accept into the Redis (BullMQ) queue',
+  r2: 'two gateway instances on one Redis, driven together (req/s = both)',
 };
 const wanted = (...ids) => !ONLY || ids.some((id) => ONLY.has(id));
 
@@ -534,6 +568,34 @@ async function main() {
     rmSync(gateway.logFile, { force: true });
   }
 
+  if (wanted('r', 'r-q', 'r2')) {
+    const redis = await startRedis();
+    if (!redis) out('  r, r-q, r2 skipped: redis-server not installed (apt-get install -y redis-server)');
+    else {
+      const auth = { 'x-api-key': CLIENT_KEY };
+      const env = { REDIS_URL: redis.url };
+      if (wanted('r', 'r-q')) {
+        const gateway = await startGatewayChild('redis', upstream.url, env);
+        if (wanted('r')) await record('r', () => closedLoop(restLoad(gateway.rest, auth), gateway.child.pid), gateway.child.pid);
+        if (wanted('r-q')) await record('r-q', () => closedLoop(restLoad(gateway.rest, { ...auth, prefer: 'respond-async' }), gateway.child.pid), gateway.child.pid);
+        await stop(gateway.child);
+        rmSync(gateway.logFile, { force: true });
+      }
+      if (wanted('r2')) {
+        const [one, two] = await Promise.all([startGatewayChild('redis-a', upstream.url, env), startGatewayChild('redis-b', upstream.url, env)]);
+        await record('r2', async () => {
+          const half = Math.max(1, Math.floor(CONNECTIONS / 2));
+          const [x, y] = await Promise.all([closedLoopWith(restLoad(one.rest, auth), one.child.pid, half), closedLoopWith(restLoad(two.rest, auth), two.child.pid, half)]);
+          return { ...x, rps: x.rps + y.rps, completed: x.completed + y.completed, served: x.served + y.served, errors: x.errors + y.errors, non2xx: x.non2xx + y.non2xx, badAnswers: x.badAnswers + y.badAnswers, cpuUsPerRequest: undefined };
+        });
+        await Promise.all([stop(one.child), stop(two.child)]);
+        rmSync(one.logFile, { force: true });
+        rmSync(two.logFile, { force: true });
+      }
+      await redis.stop();
+    }
+  }
+
   if (wanted('c-low') && lowRate) {
     // The latency the gateway adds at a load both sustain: the Express proxy again, at d-low's rate.
     const express = await forkTarget('reference/express-proxy.mjs', { UPSTREAM_URL: upstream.url });
@@ -595,7 +657,8 @@ function report(results, gatewayMemory, halfRate, elapsedMs, loadAverage) {
   const ratio = (x, y) => (x && y ? round(x.rps / y.rps, 2) : undefined);
   const { b, c, d, e, f, g, 'g+': gShared, 'c+': cBound } = scenarios;
   const { q, 'q-batch': qBatch, 'q-drain': qDrain, 'q-mem': qMem } = scenarios;
-  const ratios = { 'q/d': ratio(q, d), 'd/c': ratio(d, c), 'd/c+': ratio(d, cBound), 'd/b': ratio(d, b), 'e/g': ratio(e, g), 'f/g': ratio(f, g), 'e/g+': ratio(e, gShared), 'c/b': ratio(c, b) };
+  const { r, 'r-q': rq, r2 } = scenarios;
+  const ratios = { 'r/d': ratio(r, d), 'r-q/q': ratio(rq, q), 'r2/r': ratio(r2, r), 'q/d': ratio(q, d), 'd/c': ratio(d, c), 'd/c+': ratio(d, cBound), 'd/b': ratio(d, b), 'e/g': ratio(e, g), 'f/g': ratio(f, g), 'e/g+': ratio(e, gShared), 'c/b': ratio(c, b) };
   out();
   out(`ratios: ${Object.entries(ratios).filter(([, v]) => v !== undefined).map(([k, v]) => `${k} = ${v.toFixed(2)}`).join(', ')}`);
   if (halfRate) out(`c½ and d½ paced at ${halfRate} req/s (half of c's peak)`);
@@ -627,6 +690,7 @@ function report(results, gatewayMemory, halfRate, elapsedMs, loadAverage) {
     // No growth: a leak would push the last sample above every earlier one (each lands somewhere in a GC cycle).
     'gateway RSS flat: last sample ≤ 110 % of the highest before it': last && first !== last ? last.rssMb <= 1.1 * Math.max(...gatewayMemory.slice(0, -1).map((m) => m.rssMb)) : undefined,
     'zero errors and non-2xx': Object.values(scenarios).every((r) => r.errors === 0 && r.non2xx === 0 && !r.badAnswers && (r.upstreamOther ?? 0) === 0),
+    'REST with REDIS_URL ≥ 0.8 × in memory (r/d)': ratios['r/d'] === undefined ? undefined : ratios['r/d'] >= 0.8,
     'async accept ≥ 0.9 × synchronous REST (q/d)': ratios['q/d'] === undefined ? undefined : ratios['q/d'] >= 0.9,
     'batch accept ≥ 20,000 events/s (q-batch)': qBatch ? qBatch.rps * BATCH_SIZE >= 20_000 : undefined,
     'drain within ±5 % of 150/s with 0 upstream 429 (q-drain)': qDrain ? Math.abs(qDrain.rps - 150) <= 7.5 && qDrain.upstream429 === 0 && qDrain.delivered === qDrain.accepted : undefined,

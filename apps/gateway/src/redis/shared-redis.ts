@@ -35,6 +35,8 @@ export async function connectSharedRedis(url: string, prefix: string, logger: Lo
   const client = new Redis(url, {
     lazyConnect: true,
     enableOfflineQueue: false,
+    // Commands issued in the same event-loop turn (many concurrent requests) share one write and one read.
+    enableAutoPipelining: true,
     maxRetriesPerRequest: 1,
     connectTimeout: CONNECT_TIMEOUT_MS,
     retryStrategy: (times) => Math.min(2000, 100 * times),
