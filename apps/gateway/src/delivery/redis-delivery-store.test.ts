@@ -125,6 +125,15 @@ describe.skipIf(skipRedis)('RedisDeliveryStore (a real redis-server)', () => {
     expect(keys.filter((key) => !/^(contract\d+|stalled|gateway-one|gateway-two):/.test(key))).toEqual([]);
   });
 
+  it('does not open on a Redis that cannot be reached: start-up can name REDIS_URL', async () => {
+    await redis?.stop();
+    try {
+      await expect(openRedisDeliveryStore({ connection: redis?.url ?? '', pluginIds: ['plugin-1'] })).rejects.toBeInstanceOf(DeliveryStoreUnavailableError);
+    } finally {
+      await redis?.start();
+    }
+  });
+
   it('refuses to accept while Redis is down (503, not 202), and accepts again once it is back', async () => {
     const store = await open('outage:');
     stores.push(store);

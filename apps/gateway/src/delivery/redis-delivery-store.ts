@@ -69,6 +69,7 @@ const NEVER_FAIL_STALLED = 1_000_000_000;
 const PLUGIN_REFRESH_MS = 1000;
 const PRUNE_BATCH = 500;
 const LIST_BATCH = 200;
+const LIST_SCAN_LIMIT = 5000;
 
 /**
  * The delivery queue on Redis, for a fleet of gateways: one BullMQ queue per plugin (`<prefix>deliveries-<plugin>`),
@@ -233,36 +234,38 @@ export class RedisDeliveryStore implements DeliveryStore {
     });
   }
 
+  /**
+   * Walks the client's index in acceptance order and reads each job's state. A status filter reads past the
+   * deliveries it skips, so one page reads at most LIST_SCAN_LIMIT entries: a page can then hold fewer items than
+   * `limit` and still carry a `nextCursor` (where the walk stopped).
+   */
   list(clientId: string, { status, limit, cursor }: ListOptions): Promise<DeliveryPage> {
     return this.guard(async () => {
       let after = cursor === undefined ? 0 : decodeCursor(cursor);
       const key = this.clientKey(clientId);
       const items: DeliveryRecord[] = [];
-      let lastSeq = 0;
-      let more = false;
-      while (!more) {
+      let scanned = 0;
+      for (;;) {
         const batch = await this.commands.zrangebyscore(key, `(${after}`, '+inf', 'WITHSCORES', 'LIMIT', 0, LIST_BATCH);
-        if (batch.length === 0) break;
-        const entries = [];
+        const entries: { member: string; seq: number }[] = [];
         for (let i = 0; i < batch.length; i += 2) entries.push({ member: batch[i] as string, seq: Number(batch[i + 1]) });
-        const found = await Promise.all(entries.map(({ member: entry }) => this.findByMember(entry)));
+        if (entries.length === 0) return { items };
+        const found = await Promise.all(entries.map((entry) => this.findByMember(entry.member)));
         const gone = entries.filter((_, i) => found[i] === undefined).map((entry) => entry.member);
         // Index entries outlive their job when it was pruned or discarded between two steps: dropped as met.
         if (gone.length > 0) await this.commands.zrem(key, ...gone);
         for (const [i, entry] of entries.entries()) {
-          after = entry.seq;
           const job = found[i];
-          if (!job || (status !== undefined && job.status !== status)) continue;
-          if (items.length === limit) {
-            more = true;
-            break;
+          if (job && (status === undefined || job.status === status)) {
+            if (items.length === limit) return { items, nextCursor: encodeCursor(after) };
+            items.push(toRecord(job.job, job.status));
           }
-          items.push(toRecord(job.job, job.status));
-          lastSeq = entry.seq;
+          after = entry.seq;
+          scanned += 1;
         }
-        if (batch.length < LIST_BATCH * 2) break;
+        if (entries.length < LIST_BATCH) return { items };
+        if (scanned >= LIST_SCAN_LIMIT) return { items, nextCursor: encodeCursor(after) };
       }
-      return { items, ...(more ? { nextCursor: encodeCursor(lastSeq) } : {}) };
     });
   }
 
