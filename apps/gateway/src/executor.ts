@@ -194,7 +194,8 @@ function retryDelayMs(response: UpstreamResponse, attempts: number, baseMs: numb
   return response.status === 429 ? Math.max(MIN_RATE_LIMITED_WAIT_MS, backoff) : backoff;
 }
 
-function invalidInput(problems: OperationFailure['problems']): OperationFailure {
+/** An input's problems as a failure: the first MAX_REPORTED_PROBLEMS listed, the rest counted. */
+export function invalidInput(problems: OperationFailure['problems']): OperationFailure {
   const all = problems ?? [];
   const listed = all.slice(0, MAX_REPORTED_PROBLEMS);
   const omitted = all.length - listed.length;

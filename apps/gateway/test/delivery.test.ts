@@ -359,3 +359,16 @@ describe('delivery lifecycle', () => {
     }
   });
 });
+
+describe('batch error reports stay bounded', () => {
+  it('a batch of 1000 invalid events answers 400 with the first 20 problems and a count of the rest', async () => {
+    const { gateway, upstream } = await start();
+    const events = Array.from({ length: 1000 }, () => ({ eventName: 7, identifyId: 8, propertyKey: 9 }));
+    const response = await fetch(`${gateway.restUrl}/v1/custom-events/batch`, { method: 'POST', headers: JSON_HEADERS, body: JSON.stringify({ events }) });
+    expect(response.status).toBe(400);
+    const problem = await json(response);
+    expect(problem.errors).toHaveLength(20);
+    expect(problem.omittedErrors).toBe(3000 - 20);
+    expect(upstream.received).toHaveLength(0);
+  });
+});

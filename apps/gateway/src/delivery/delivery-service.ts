@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { InputProblem, OperationFailure, OperationResult } from '@gateway/core';
 import type { Logger } from 'pino';
 import type { DeliveryConfig } from '../config.ts';
-import type { Executor } from '../executor.ts';
+import { type Executor, invalidInput } from '../executor.ts';
 import type { IdempotencyGuard } from '../idempotency/idempotency-guard.ts';
 import {
   type DeliveryPage,
@@ -94,13 +94,7 @@ export class DeliveryService {
       const rejected = results.length - deliveries.length;
       if (deliveries.length === 0) {
         const problems = results.flatMap((result) => ('errors' in result ? result.errors.map((e) => ({ pointer: `/${result.index}${e.pointer}`, message: e.detail })) : []));
-        return this.failed(request, {
-          kind: 'invalid-input',
-          status: 400,
-          title: 'Invalid input',
-          detail: `None of the ${results.length} items is valid; nothing was queued.`,
-          problems,
-        });
+        return this.failed(request, invalidInput(problems));
       }
       const refusal = await this.commit(deliveries);
       if (refusal) return this.failed(request, refusal);
