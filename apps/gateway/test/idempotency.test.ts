@@ -82,6 +82,11 @@ describe('Idempotency-Key on REST', () => {
     expect((await send(EVENT, k)).status).toBe(201);
     const bad = await send(EVENT, 'has spaces in it');
     expect(bad.status).toBe(400);
+    // The header is named as a header, not as a pointer into the body (the body has no /idempotencyKey).
+    const problem = (await bad.json()) as { detail: string; errors: Record<string, string>[] };
+    expect(problem).toMatchObject({ errors: [{ header: 'Idempotency-Key', detail: expect.stringContaining('printable ASCII') }] });
+    expect(problem.errors[0]).not.toHaveProperty('pointer');
+    expect(problem.detail).toMatch(/^Idempotency-Key header /);
     expect(upstream.requests).toHaveLength(1);
   });
 

@@ -7,6 +7,8 @@ import type { IdempotencyStore } from './idempotency-store.ts';
 
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 const VALID_KEY = /^[\x21-\x7e]{1,255}$/;
+/** Where a bad key is reported: the `idempotencyKey` argument of an MCP tool; REST reports its `Idempotency-Key` header instead. */
+export const IDEMPOTENCY_KEY_POINTER = '/idempotencyKey';
 
 /**
  * The same key with the same input returns the first result; the same key with another input is 422;
@@ -27,7 +29,7 @@ export class IdempotencyGuard {
         status: 400,
         title: 'Invalid idempotency key',
         detail: 'An idempotency key must be 1 to 255 printable ASCII characters without spaces.',
-        problems: [{ pointer: '/idempotencyKey', message: 'must be 1 to 255 printable ASCII characters without spaces' }],
+        problems: [{ pointer: IDEMPOTENCY_KEY_POINTER, message: 'must be 1 to 255 printable ASCII characters without spaces' }],
       });
     }
     const clientId = request.clientId ?? 'anonymous';

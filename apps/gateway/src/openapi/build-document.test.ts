@@ -99,7 +99,7 @@ describe('buildOpenApiDocument', () => {
 
   it('has one operation per REST exposure, with operationId, summary, description and the plugin tag', () => {
     const doc = build([things, others]);
-    expect(Object.keys(doc.paths ?? {}).sort()).toEqual(['/v1/things', '/v1/things/{thingId}', '/v2/things']);
+    expect(Object.keys(doc.paths ?? {}).sort()).toEqual(['/sandbox/v1/received', '/v1/things', '/v1/things/{thingId}', '/v2/things']);
     expect(op(doc, '/v1/things', 'post')).toMatchObject({ operationId: 'things.sendThing', summary: 'Send a thing', tags: ['Things'] });
     expect(op(doc, '/v2/things', 'post')).toMatchObject({ operationId: 'others.sendThing', tags: ['Others'] });
     expect(op(doc, '/v1/things/{thingId}', 'get').operationId).toBe('getThing');
@@ -138,6 +138,11 @@ describe('buildOpenApiDocument', () => {
     }
     expect(Object.keys(post.responses['409']?.headers ?? {})).toContain('Retry-After');
     expect(Object.keys(post.responses['429']?.headers ?? {})).toContain('Retry-After');
+    // The inbound limit's own 429 and the IETF RateLimit headers it puts on every answer are documented too.
+    expect(Object.keys(post.responses['429']?.content?.['application/problem+json']?.examples ?? {})).toContain('rate-limited');
+    for (const [status, response] of Object.entries(post.responses)) {
+      expect(Object.keys(response.headers ?? {}), status).toEqual(expect.arrayContaining(['RateLimit', 'RateLimit-Policy']));
+    }
     expect(post.responses['413']?.description).toContain('2048 bytes');
   });
 
@@ -153,6 +158,17 @@ describe('buildOpenApiDocument', () => {
     expect(op(doc, '/v1/things', 'post').description).toContain('[GET /sandbox/v1/received](/sandbox/v1/received)');
     expect(op(doc, '/v2/things', 'post').description).not.toContain('sandbox');
     expect(doc.info.description).toContain('**Sandbox mode** for Things');
+  });
+
+  it('documents the sandbox read routes it serves (sandbox mode only)', () => {
+    const doc = build([things, others]);
+    expect(Object.keys(doc.paths ?? {}).filter((path) => path.startsWith('/sandbox'))).toEqual(['/sandbox/v1/received']);
+    expect(Object.keys(op(doc, '/sandbox/v1/received', 'get').responses)).toEqual(['200', '400']);
+  });
+
+  it('gives the Idempotency-Key and X-Request-Id parameters no example a tool would send with every request', () => {
+    const doc = build([things]);
+    for (const name of ['IdempotencyKey', 'XRequestId']) expect(JSON.stringify(doc.components?.parameters?.[name]), name).not.toContain('example');
   });
 
   it('declares no security until inbound auth passes its schemes (the seam), then declares them', () => {

@@ -2,6 +2,7 @@ import { type OpenAPIObject, OpenApiBuilder, type PathItemObject } from 'openapi
 import type { JsonSchema } from '@gateway/core';
 import { addBatchPath, addDeliveryComponents, addDeliveryPaths, withQueuedAnswer } from './delivery-paths.ts';
 import { buildOperation, openApiPath } from './operation.ts';
+import { addSandboxReadPath } from './sandbox-paths.ts';
 import {
   IDEMPOTENCY_KEY_PARAMETER,
   IDEMPOTENT_REPLAYED_HEADER,
@@ -9,6 +10,10 @@ import {
   idempotentReplayedHeader,
   PROBLEM_SCHEMA,
   problemSchema,
+  RATE_LIMIT_HEADER,
+  RATE_LIMIT_POLICY_HEADER,
+  rateLimitHeader,
+  rateLimitPolicyHeader,
   ref,
   REQUEST_ID_HEADER,
   REQUEST_ID_PARAMETER,
@@ -54,6 +59,10 @@ export function buildOpenApiDocument(source: DocumentSource, options: DocumentOp
     addDeliveryComponents(builder);
     addDeliveryPaths(builder, options.security !== undefined);
   }
+  for (const plugin of source.plugins) {
+    if (plugin.mode !== 'sandbox') continue;
+    for (const route of plugin.sandbox?.readRoutes ?? []) addSandboxReadPath(builder, `${sandboxPrefix}${route}`, plugin.descriptor.title, tags.get(plugin) as string);
+  }
   for (const [index, entry] of entries.entries()) {
     const built = buildOperation(entry, {
       operationId: operationIds[index] as string,
@@ -86,6 +95,8 @@ export function buildOpenApiDocument(source: DocumentSource, options: DocumentOp
     .addHeader(REQUEST_ID_HEADER, requestIdHeader)
     .addHeader(RETRY_AFTER_HEADER, retryAfterHeader)
     .addHeader(IDEMPOTENT_REPLAYED_HEADER, idempotentReplayedHeader)
+    .addHeader(RATE_LIMIT_HEADER, rateLimitHeader)
+    .addHeader(RATE_LIMIT_POLICY_HEADER, rateLimitPolicyHeader)
     .addParameter(REQUEST_ID_PARAMETER, requestIdParameter)
     .addParameter(IDEMPOTENCY_KEY_PARAMETER, idempotencyKeyParameter);
 

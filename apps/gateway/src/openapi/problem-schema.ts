@@ -8,6 +8,8 @@ export const RETRY_AFTER_HEADER = 'RetryAfter';
 export const REQUEST_ID_PARAMETER = 'XRequestId';
 export const IDEMPOTENCY_KEY_PARAMETER = 'IdempotencyKey';
 export const IDEMPOTENT_REPLAYED_HEADER = 'IdempotentReplayed';
+export const RATE_LIMIT_HEADER = 'RateLimit';
+export const RATE_LIMIT_POLICY_HEADER = 'RateLimitPolicy';
 
 export const ref = (kind: 'schemas' | 'headers' | 'parameters', name: string) => ({ $ref: `#/components/${kind}/${name}` });
 
@@ -51,12 +53,15 @@ export const problemSchema: SchemaObject = {
     },
     errors: {
       type: 'array',
-      description: `For invalid input: one entry per problem, each pointing into the request body; at most ${MAX_REPORTED_PROBLEMS} (see \`omittedErrors\`).`,
+      description:
+        `For invalid input: one entry per problem, with \`pointer\` into the request body or \`header\` naming a request header (e.g. \`Idempotency-Key\`); ` +
+        `at most ${MAX_REPORTED_PROBLEMS} (see \`omittedErrors\`).`,
       maxItems: MAX_REPORTED_PROBLEMS,
       items: {
         type: 'object',
-        required: ['pointer', 'detail'],
+        required: ['detail'],
         properties: {
+          header: { type: 'string', description: 'The request header that is wrong (instead of `pointer`).', examples: ['Idempotency-Key'] },
           pointer: {
             type: 'string',
             format: 'json-pointer',
@@ -96,7 +101,8 @@ export const requestIdParameter: ParameterObject = {
   in: 'header',
   required: false,
   description: 'Your own id for this request (1-128 of `A-Za-z0-9._:-`); echoed back and logged. The gateway makes one when absent or invalid.',
-  schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$', examples: ['order-4711-attempt-1'] },
+  // No example value: tools that prefill examples (Swagger UI, Postman) would send the same id with every request.
+  schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' },
 };
 
 export const idempotencyKeyParameter: ParameterObject = {
@@ -106,7 +112,19 @@ export const idempotencyKeyParameter: ParameterObject = {
   description:
     'Makes a retry safe: within 24 hours, the same key with the same body returns the first result (with `Idempotent-Replayed: true`) ' +
     'without calling the upstream again; the same key with another body is 422. 1-255 printable ASCII characters, no spaces.',
-  schema: { type: 'string', pattern: '^[\\x21-\\x7e]{1,255}$', examples: ['3c7d2c1e-signup-u-1'] },
+  // No example value: a prefilled key (Swagger UI, Postman) would make every later send a replay, or a 422 once the body is edited.
+  schema: { type: 'string', pattern: '^[\\x21-\\x7e]{1,255}$' },
+};
+
+/** express-rate-limit's IETF draft-8 headers, on every answer while INBOUND_RATE_LIMIT is on. */
+export const rateLimitHeader: HeaderObject = {
+  description: 'This client’s inbound budget (`INBOUND_RATE_LIMIT`): its policy name, `r` requests remaining and `t` seconds until it refills.',
+  schema: { type: 'string', examples: ['"600-in-1min"; r=599; t=60'] },
+};
+
+export const rateLimitPolicyHeader: HeaderObject = {
+  description: 'The inbound budget’s policy: `q` requests per `w` seconds per client.',
+  schema: { type: 'string', examples: ['"600-in-1min"; q=600; w=60'] },
 };
 
 export const idempotentReplayedHeader: HeaderObject = {

@@ -1,5 +1,20 @@
 import type { ExamplesObject, ResponseObject, ResponsesObject } from 'openapi3-ts/oas31';
-import { IDEMPOTENT_REPLAYED_HEADER, PROBLEM_SCHEMA, REQUEST_ID_HEADER, RETRY_AFTER_HEADER, ref } from './problem-schema.ts';
+import {
+  IDEMPOTENT_REPLAYED_HEADER,
+  PROBLEM_SCHEMA,
+  RATE_LIMIT_HEADER,
+  RATE_LIMIT_POLICY_HEADER,
+  REQUEST_ID_HEADER,
+  RETRY_AFTER_HEADER,
+  ref,
+} from './problem-schema.ts';
+
+/** Headers every answer may carry: its request id and, while INBOUND_RATE_LIMIT is on, the client's budget. */
+export const commonHeaders = () => ({
+  'X-Request-Id': ref('headers', REQUEST_ID_HEADER),
+  RateLimit: ref('headers', RATE_LIMIT_HEADER),
+  'RateLimit-Policy': ref('headers', RATE_LIMIT_POLICY_HEADER),
+});
 
 export interface ResponseContext {
   /** The operation's path, as `instance` in the examples. */
@@ -38,7 +53,7 @@ export function operationResponses(context: ResponseContext): ResponsesObject {
   const responses: ResponsesObject = {
     [String(context.successStatus)]: {
       description: context.successDescription,
-      headers: { 'X-Request-Id': ref('headers', REQUEST_ID_HEADER), 'Idempotent-Replayed': ref('headers', IDEMPOTENT_REPLAYED_HEADER) },
+      headers: { ...commonHeaders(), 'Idempotent-Replayed': ref('headers', IDEMPOTENT_REPLAYED_HEADER) },
       ...(context.successSchema ? { content: { 'application/json': { schema: context.successSchema } } } : {}),
     },
     '400': problemResponse(
@@ -108,7 +123,7 @@ export function operationResponses(context: ResponseContext): ResponsesObject {
         ),
       },
     ),
-    headers: { 'Retry-After': ref('headers', RETRY_AFTER_HEADER), 'X-Request-Id': ref('headers', REQUEST_ID_HEADER) },
+    headers: { 'Retry-After': ref('headers', RETRY_AFTER_HEADER), ...commonHeaders() },
   };
   responses['422'] = problemResponse(
     'Unprocessable content: this `Idempotency-Key` was already used with a different request body in the last 24 hours. Use a new key for a new request.',
@@ -126,9 +141,13 @@ export function operationResponses(context: ResponseContext): ResponsesObject {
   );
   responses['429'] = {
     ...problemResponse(
-      `Too many requests: ${upstream} is rate limiting, or the gateway's own outbound limit for ${upstream} (\`UPSTREAM_RATE_LIMIT\`) is reached. ` +
-        'Wait `Retry-After` seconds, then send the request again.',
+      `Too many requests: this client sent more than the gateway's inbound limit (\`INBOUND_RATE_LIMIT\`, \`rate-limited\`), ${upstream} is rate limiting, ` +
+        `or the gateway's own outbound limit for ${upstream} (\`UPSTREAM_RATE_LIMIT\`) is reached. Wait \`Retry-After\` seconds, then send the request again.`,
       {
+      'rate-limited': example(
+        'This client is over the inbound limit',
+        problem('rate-limited', 'Too many requests', 429, 'This client (its API key, or its address without a valid key) sent more than 600 requests in a minute (INBOUND_RATE_LIMIT). Retry after 42 s.'),
+      ),
       'upstream-rate-limited': example(
         `${upstream} is rate limiting`,
         problem('upstream-rate-limited', `${upstream} is rate limiting`, 429, `${upstream} answered 429 (too many requests). Wait and send it again.`, {
@@ -137,7 +156,7 @@ export function operationResponses(context: ResponseContext): ResponsesObject {
       ),
       },
     ),
-    headers: { 'Retry-After': ref('headers', RETRY_AFTER_HEADER), 'X-Request-Id': ref('headers', REQUEST_ID_HEADER) },
+    headers: { 'Retry-After': ref('headers', RETRY_AFTER_HEADER), ...commonHeaders() },
   };
   responses['500'] = problemResponse('Internal error: the gateway failed to handle the request. It is logged with the request id.', {
     'internal-error': example(
@@ -184,7 +203,7 @@ export function operationResponses(context: ResponseContext): ResponsesObject {
 function problemResponse(description: string, examples?: ExamplesObject): ResponseObject {
   return {
     description,
-    headers: { 'X-Request-Id': ref('headers', REQUEST_ID_HEADER) },
+    headers: commonHeaders(),
     content: { [PROBLEM_TYPE]: { schema: ref('schemas', PROBLEM_SCHEMA), ...(examples ? { examples } : {}) } },
   };
 }

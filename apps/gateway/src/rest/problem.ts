@@ -1,5 +1,6 @@
-import type { OperationFailure } from '@gateway/core';
+import type { InputProblem, OperationFailure } from '@gateway/core';
 import type { Response } from 'express';
+import { IDEMPOTENCY_KEY_POINTER } from '../idempotency/idempotency-guard.ts';
 
 const PROBLEM_BASE = 'urn:gateway:problem:';
 
@@ -10,7 +11,8 @@ export interface ProblemDetails {
   readonly detail: string;
   readonly instance?: string;
   readonly requestId?: string;
-  readonly errors?: readonly { readonly pointer: string; readonly detail: string }[];
+  /** Each input problem: `pointer` into the body, or `header` for a request header. */
+  readonly errors?: readonly ({ readonly pointer: string; readonly detail: string } | { readonly header: string; readonly detail: string })[];
   /** How many more input problems there were than `errors` lists. */
   readonly omittedErrors?: number;
   readonly upstreamStatus?: number;
@@ -30,9 +32,9 @@ export function sendFailure(response: Response, failure: OperationFailure, insta
     type: failure.kind,
     title: failure.title,
     status: failure.status,
-    detail: failure.problems ? failure.problems.map((p) => `${restPointer(p.pointer) || '(body)'} ${p.message}`).join('; ') + omittedText(failure) : failure.detail,
+    detail: failure.problems ? failure.problems.map((p) => `${restPlace(p.pointer)} ${p.message}`).join('; ') + omittedText(failure) : failure.detail,
     instance,
-    ...(failure.problems ? { errors: failure.problems.map((p) => ({ pointer: restPointer(p.pointer), detail: p.message })) } : {}),
+    ...(failure.problems ? { errors: failure.problems.map(restError) } : {}),
     ...(failure.omittedProblems ? { omittedErrors: failure.omittedProblems } : {}),
     ...(failure.upstreamStatus !== undefined ? { upstreamStatus: failure.upstreamStatus } : {}),
   });
@@ -41,6 +43,19 @@ export function sendFailure(response: Response, failure: OperationFailure, insta
 function omittedText(failure: OperationFailure): string {
   return failure.omittedProblems ? `; and ${failure.omittedProblems} more problems (fix these first)` : '';
 }
+
+/** The idempotency key travels as a header on REST: its problem names the header, not a pointer into the body. */
+function restError(problem: InputProblem): { pointer: string; detail: string } | { header: string; detail: string } {
+  if (problem.pointer === IDEMPOTENCY_KEY_POINTER) return { header: IDEMPOTENCY_KEY_HEADER, detail: problem.message };
+  return { pointer: restPointer(problem.pointer), detail: problem.message };
+}
+
+function restPlace(pointer: string): string {
+  if (pointer === IDEMPOTENCY_KEY_POINTER) return `${IDEMPOTENCY_KEY_HEADER} header`;
+  return restPointer(pointer) || '(body)';
+}
+
+const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
 
 /** `/body/eventName` (a pointer into the operation input) -> `/eventName` (into the JSON body). */
 function restPointer(pointer: string): string {
