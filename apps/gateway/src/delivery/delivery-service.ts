@@ -137,11 +137,11 @@ export class DeliveryService {
   /** Commits, or says why not (full queue, unwritable store): never a 202 without the deliveries committed. */
   private async commit(deliveries: readonly NewDelivery[]): Promise<OperationFailure | undefined> {
     const { store, config, worker, logger } = this.parts;
-    const pending = await store.countPending();
-    if (pending + deliveries.length > config.maxQueued) {
-      return unavailable(`The delivery queue is full (${pending} pending, DELIVERY_MAX_QUEUED ${config.maxQueued}); nothing was queued. Retry later.`);
-    }
     try {
+      const pending = await store.countPending();
+      if (pending + deliveries.length > config.maxQueued) {
+        return unavailable(`The delivery queue is full (${pending} pending, DELIVERY_MAX_QUEUED ${config.maxQueued}); nothing was queued. Retry later.`);
+      }
       await store.enqueue(deliveries, Date.now());
     } catch (error) {
       if (!(error instanceof DeliveryStoreUnavailableError)) throw error;

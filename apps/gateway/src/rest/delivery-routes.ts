@@ -1,6 +1,6 @@
 import express, { type IRouter, type Request, type RequestHandler, type Response } from 'express';
 import type { DeliveryService } from '../delivery/delivery-service.ts';
-import { DELIVERY_STATUSES, type DeliveryStatus, InvalidCursorError } from '../delivery/delivery-store.ts';
+import { DELIVERY_STATUSES, type DeliveryStatus, DeliveryStoreUnavailableError, InvalidCursorError } from '../delivery/delivery-store.ts';
 import type { LoadedOperation } from '../plugins/plugin-registry.ts';
 import { restClientId } from './operation-route.ts';
 import { sendFailure, sendProblem } from './problem.ts';
@@ -71,7 +71,7 @@ export function mountDeliveryRoutes(router: IRouter, deliveries: DeliveryService
       detail: `No delivery ${JSON.stringify(id)} for this client (deliveries are visible only to the client that sent them).`,
       instance: request.originalUrl,
     });
-  router.get(DELIVERIES_PATH, async (request, response) => {
+  router.get(DELIVERIES_PATH, whileStoreAvailable(async (request, response) => {
     const { status, limit, cursor } = request.query;
     if (status !== undefined && !DELIVERY_STATUSES.includes(status as DeliveryStatus)) {
       return invalidQuery(request, response, 'status', `must be one of ${DELIVERY_STATUSES.join(', ')}`);
@@ -90,14 +90,14 @@ export function mountDeliveryRoutes(router: IRouter, deliveries: DeliveryService
       if (error instanceof InvalidCursorError) return invalidQuery(request, response, 'cursor', 'is not a cursor this gateway handed out; start again without it');
       throw error;
     }
-  });
-  router.get(`${DELIVERIES_PATH}/:id`, async (request, response) => {
+  }));
+  router.get(`${DELIVERIES_PATH}/:id`, whileStoreAvailable(async (request, response) => {
     const id = String(request.params.id);
     const delivery = await deliveries.get(id, restClientId(request, response));
     if (!delivery) return notFound(request, response, id);
     response.json(delivery);
-  });
-  router.post(`${DELIVERIES_PATH}/:id/retry`, async (request, response) => {
+  }));
+  router.post(`${DELIVERIES_PATH}/:id/retry`, whileStoreAvailable(async (request, response) => {
     const id = String(request.params.id);
     const clientId = restClientId(request, response);
     const delivery = await deliveries.retry(id, clientId);
@@ -111,8 +111,8 @@ export function mountDeliveryRoutes(router: IRouter, deliveries: DeliveryService
       detail: `Delivery ${id} is ${current.status}; only dead deliveries are retried by hand (queued ones are retried by the gateway).`,
       instance: request.originalUrl,
     });
-  });
-  router.delete(`${DELIVERIES_PATH}/:id`, async (request, response) => {
+  }));
+  router.delete(`${DELIVERIES_PATH}/:id`, whileStoreAvailable(async (request, response) => {
     const id = String(request.params.id);
     const outcome = await deliveries.discard(id, restClientId(request, response));
     if (outcome === 'discarded') return void response.status(204).end();
@@ -124,12 +124,31 @@ export function mountDeliveryRoutes(router: IRouter, deliveries: DeliveryService
       detail: `Delivery ${id} is being delivered or already delivered; only queued or dead deliveries can be discarded.`,
       instance: request.originalUrl,
     });
-  });
+  }));
   return [
     [DELIVERIES_PATH, ['GET']],
     [`${DELIVERIES_PATH}/:id`, ['GET', 'DELETE']],
     [`${DELIVERIES_PATH}/:id/retry`, ['POST']],
   ];
+}
+
+/** A store that cannot be reached (Redis down) is a 503 the client can retry, not a 500. */
+function whileStoreAvailable(handler: (request: Request, response: Response) => Promise<void>): RequestHandler {
+  return async (request, response, next) => {
+    try {
+      await handler(request, response);
+    } catch (error) {
+      if (!(error instanceof DeliveryStoreUnavailableError)) return next(error);
+      response.setHeader('Retry-After', '5');
+      sendProblem(response, {
+        type: 'delivery-unavailable',
+        title: 'Delivery queue unavailable',
+        status: 503,
+        detail: 'The delivery queue cannot be reached right now. Retry later.',
+        instance: request.originalUrl,
+      });
+    }
+  };
 }
 
 class NdjsonLineError {
