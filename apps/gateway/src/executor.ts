@@ -57,9 +57,9 @@ export class Executor implements OperationExecutor {
     const problems = entry.validateInput(request.input);
     if (problems.length > 0) return { ok: false, failure: invalidInput(problems) };
     try {
-      const upstreamRequest = entry.operation.upstream.toRequest
-        ? entry.operation.upstream.toRequest(request.input, { requestId: request.requestId })
-        : defaultUpstreamRequest(entry.operation, request.input as Record<string, unknown>);
+      const { toRequest } = entry.operation.upstream;
+      const shaped = toRequest ? toRequest(request.input, { requestId: request.requestId }) : undefined;
+      const upstreamRequest = defaultUpstreamRequest(entry.operation, request.input as Record<string, unknown>, shaped);
       return { ok: true, entry, upstreamRequest };
     } catch (error) {
       if (error instanceof InputError) return { ok: false, failure: invalidInput(error.problems) };
@@ -163,6 +163,7 @@ export class Executor implements OperationExecutor {
     return failureFromStatus(response, {
       upstreamTitle,
       credentialSources: secretRefs(entry.loaded.descriptor.upstream.auth).map((ref) => ref.source),
+      notFoundStatuses: entry.operation.responses?.notFound ?? [],
     });
   }
 

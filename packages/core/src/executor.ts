@@ -4,6 +4,7 @@ import type { InputProblem } from './errors.ts';
 export type FailureKind =
   | 'invalid-input'
   | 'unknown-operation'
+  | 'not-found'
   | 'upstream-rejected-input'
   | 'upstream-refused-gateway'
   | 'upstream-rate-limited'

@@ -166,3 +166,28 @@ function toProblem(error: ErrorObject): InputProblem {
 function escapePointer(segment: string): string {
   return segment.replaceAll('~', '~0').replaceAll('/', '~1');
 }
+
+/** Converts text values in place to the types their schemas ask for; values that do not convert are left as they are. */
+export type TextCoercion = (values: Record<string, unknown>) => void;
+
+let coercingEngine: Ajv2020 | undefined;
+
+/**
+ * A REST path, query or header value is text: `?limit=5` becomes 5 for an integer property, `true` for a
+ * boolean, and a single `?filter=a` becomes `["a"]` for an array (ajv's `coerceTypes: "array"`). Only the named
+ * properties are converted, never the JSON body; validation afterwards reports what did not convert.
+ */
+export function compileTextCoercion(input: JsonSchema, names: readonly string[]): TextCoercion {
+  const properties = (input.properties ?? {}) as Record<string, unknown>;
+  const schema = {
+    type: 'object',
+    properties: Object.fromEntries(names.filter((name) => name in properties).map((name) => [name, properties[name]])),
+    ...(input.$defs !== undefined ? { $defs: input.$defs } : {}),
+  };
+  if (!coercingEngine) {
+    coercingEngine = new Ajv2020({ strict: true, strictRequired: false, allowUnionTypes: true, allErrors: true, coerceTypes: 'array' });
+    (addFormats as unknown as (a: Ajv2020) => void)(coercingEngine);
+  }
+  const coerce = coercingEngine.compile(schema);
+  return (values) => void coerce(values);
+}

@@ -15,11 +15,14 @@ export type UpstreamAuth =
   | { readonly type: 'bearer'; readonly secret: SecretRef }
   | { readonly type: 'basic'; readonly username: SecretRef; readonly secret: SecretRef };
 
+/** A query parameter's value; a list repeats the parameter (`filter=a&filter=b`). */
+export type QueryValue = string | number | boolean | readonly (string | number | boolean)[];
+
 /** What an operation asks the upstream client to send, relative to the plugin's base URL. */
 export interface UpstreamRequest {
   readonly method: HttpMethod;
   readonly path: string;
-  readonly query?: Readonly<Record<string, string | number | boolean>>;
+  readonly query?: Readonly<Record<string, QueryValue>>;
   readonly headers?: Readonly<Record<string, string>>;
   readonly body?: unknown;
 }
@@ -35,14 +38,25 @@ export interface OperationContext {
   readonly requestId: string;
 }
 
-/** Where a REST caller's values land in the operation input. `body` is the JSON request body. */
-export type RestParameterSource = 'path' | 'query' | 'header' | 'body';
+/**
+ * Where one input property travels over HTTP: a path segment, a query parameter, a header, or `body`, the whole
+ * JSON body (at most one property per operation is placed there). REST reads it from there and, without a
+ * `toRequest`, the gateway sends it upstream there too.
+ */
+export type InputPlacement = 'path' | 'query' | 'header' | 'body';
+
+/** Where a REST caller's values land in the operation input (an `InputPlacement`). */
+export type RestParameterSource = InputPlacement;
 
 export interface RestExposure {
   readonly method: HttpMethod;
-  /** Express-style path, e.g. `/v1/users/:userId`. */
+  /** Express-style path, e.g. `/v1/users/:userId` (`{userId}` works too). */
   readonly path: string;
-  /** Input property -> where it comes from. Defaults to `{ body: 'body' }` when the input has `body`. */
+  /**
+   * Input property -> where a REST caller sends it. By default: a property named in `path` comes from the path,
+   * every other property from where `upstream.inputs` places it upstream (`body` from the JSON body).
+   * Query, path and header values arrive as text and are converted to their schema types (`?limit=5` -> 5).
+   */
   readonly parameters?: Readonly<Record<string, RestParameterSource>>;
 }
 
@@ -81,6 +95,23 @@ export interface DeliveryExposure {
 /** How non-2xx upstream answers reach callers: the gateway's own error mapping, or passed through. */
 export type UpstreamErrorPolicy = 'map' | 'passthrough';
 
+/** What `toRequest` returns: `method` and `path` may be left out (then `upstream`'s are used). */
+export type ShapedRequest = Omit<UpstreamRequest, 'method' | 'path'> & { readonly method?: HttpMethod; readonly path?: string };
+
+/** The answers an operation declares; REST, MCP and the OpenAPI document all follow them. */
+export interface OperationResponses {
+  /**
+   * The status REST answers on success, whatever 2xx the upstream gave (e.g. 204 for an upstream that answers a
+   * delete with 200 or 204). Without it REST relays the upstream's own 2xx status. A 204 answers no body.
+   */
+  readonly successStatus?: number;
+  /**
+   * Upstream statuses meaning "the record this call names does not exist" (e.g. `[404]` for a lookup by id):
+   * the caller gets 404 `not-found`. Without it an upstream 404 means the gateway's base URL is wrong (502).
+   */
+  readonly notFound?: readonly number[];
+}
+
 export interface OperationDescriptor<Input = Record<string, unknown>> {
   readonly id: string;
   readonly title: string;
@@ -89,20 +120,31 @@ export interface OperationDescriptor<Input = Record<string, unknown>> {
   readonly tags?: readonly string[];
   /** Schema of the whole input object (e.g. `{ body: CustomEvent }`): validates REST and MCP alike. */
   readonly input: JsonSchema;
-  /** Schema of the successful upstream body, when known. */
+  /** Schema of the successful result body (after `fromResponse`), when known: documented in OpenAPI and MCP. */
   readonly output?: JsonSchema;
+  /** The declared answers: success status, which upstream statuses mean "not found". */
+  readonly responses?: OperationResponses;
   /** A valid input, used for documentation and trial calls. */
   readonly example?: Input;
   readonly upstream: {
     readonly method: HttpMethod;
+    /** Relative to the plugin's base URL; `{name}` placeholders are filled from the input property `name`, percent-encoded. */
     readonly path: string;
-    /** Shapes a validated input into the upstream request. Throw `InputError` for semantic problems. */
-    readonly toRequest?: (input: Input, context: OperationContext) => UpstreamRequest;
+    /**
+     * Input property -> where it goes upstream when there is no `toRequest`. Defaults: a property named in `path`
+     * fills it, `body` is the JSON body. Every other property must be placed (a descriptor error otherwise).
+     */
+    readonly inputs?: Readonly<Record<string, InputPlacement>>;
+    /**
+     * Shapes a validated input into the upstream request when placement is not enough; it then decides query,
+     * headers and body. Leave out `method` and `path` to use the ones above (the path filled from the input as
+     * without it). Throw `InputError` for semantic problems.
+     */
+    readonly toRequest?: (input: Input, context: OperationContext) => ShapedRequest;
     /** Maps a 2xx upstream body to the operation's result body. */
     readonly fromResponse?: (response: UpstreamResponse) => unknown;
     readonly errors?: UpstreamErrorPolicy;
   };
-  /** Status REST answers on success; defaults to the upstream's. */
   readonly rest: RestExposure | false;
   /** Present when the operation may be queued for durable delivery. */
   readonly delivery?: DeliveryExposure;

@@ -1,5 +1,7 @@
 import { DescriptorError } from './errors.ts';
-import type { InputValidator } from './schema-validator.ts';
+import { pathTemplateNames } from './path-template.ts';
+import { inputPropertyFor, inputPropertyNames, normalisedRoute, restParameterSources, restPathNames, upstreamPlacements } from './rest-parameters.ts';
+import { compileTextCoercion, type InputValidator, type TextCoercion } from './schema-validator.ts';
 import type { JsonSchema, OperationDescriptor, PluginDescriptor } from './types.ts';
 
 const IDENTIFIER = /^[A-Za-z][A-Za-z0-9_.-]*$/;
@@ -9,6 +11,8 @@ export interface CompiledOperation {
   readonly plugin: PluginDescriptor;
   readonly operation: OperationDescriptor<any>;
   readonly validateInput: InputValidator;
+  /** For a REST exposure: converts its path, query and header values (text) to their schema types. */
+  readonly coerceRestText?: TextCoercion;
 }
 
 /**
@@ -20,7 +24,7 @@ export function compileDescriptors(
   compile: (schema: JsonSchema) => InputValidator,
 ): CompiledOperation[] {
   const pluginIds = new Set<string>();
-  const routes = new Map<string, string>();
+  const routes = new Map<string, RouteOwner>();
   const tools = new Map<string, string>();
   const compiled: CompiledOperation[] = [];
 
@@ -57,12 +61,19 @@ export function compileDescriptors(
         if (problems.length > 0) fail(`${at}.example`, `does not match the input schema (${problems[0]?.pointer} ${problems[0]?.message})`);
       }
 
+      checkPlacements(operation, (field, reason) => fail(`${at}.${field}`, reason));
+      checkResponses(operation, (field, reason) => fail(`${at}.${field}`, reason));
+      let coerceRestText: TextCoercion | undefined;
       if (operation.rest) {
         const route = `${operation.rest.method} ${operation.rest.path}`;
         if (!operation.rest.path.startsWith('/')) fail(`${at}.rest.path`, 'must start with "/"');
-        const owner = routes.get(route);
-        if (owner) fail(`${at}.rest`, `duplicate REST route "${route}" (also ${owner})`);
-        routes.set(route, `${plugin.id}.${operation.id}`);
+        const owner = routes.get(normalisedRoute(operation.rest.method, operation.rest.path));
+        if (owner) fail(`${at}.rest`, `duplicate REST route "${route}" (also ${describeOwner(owner, route)})`);
+        routes.set(normalisedRoute(operation.rest.method, operation.rest.path), { operation: `${plugin.id}.${operation.id}`, route });
+        const sources = restParameterSources(operation);
+        checkRestSources(operation.rest.path, sources, (reason) => fail(`${at}.rest.parameters`, reason));
+        const textNames = Object.keys(sources).filter((name) => sources[name] !== 'body');
+        if (textNames.length > 0) coerceRestText = compileOrFail(() => compileTextCoercion(operation.input, textNames), (reason) => fail(`${at}.input`, reason));
       }
       if (operation.mcp) {
         if (!TOOL_NAME.test(operation.mcp.tool)) fail(`${at}.mcp.tool`, `"${operation.mcp.tool}" is not a valid MCP tool name`);
@@ -80,9 +91,9 @@ export function compileDescriptors(
           if (!Number.isInteger(batch.maxItems) || batch.maxItems < 1) fail(`${at}.delivery.batch.maxItems`, 'must be a positive integer');
           if (batch.rest) {
             const route = `POST ${batch.rest.path}`;
-            const owner = routes.get(route);
-            if (owner) fail(`${at}.delivery.batch.rest`, `duplicate REST route "${route}" (also ${owner})`);
-            routes.set(route, `${plugin.id}.${operation.id}`);
+            const owner = routes.get(normalisedRoute('POST', batch.rest.path));
+            if (owner) fail(`${at}.delivery.batch.rest`, `duplicate REST route "${route}" (also ${describeOwner(owner, route)})`);
+            routes.set(normalisedRoute('POST', batch.rest.path), { operation: `${plugin.id}.${operation.id}`, route });
           }
           if (batch.mcp) {
             if (!TOOL_NAME.test(batch.mcp.tool)) fail(`${at}.delivery.batch.mcp.tool`, `"${batch.mcp.tool}" is not a valid MCP tool name`);
@@ -92,13 +103,71 @@ export function compileDescriptors(
           }
         }
       }
-      compiled.push({ plugin, operation, validateInput });
+      compiled.push({ plugin, operation, validateInput, ...(coerceRestText ? { coerceRestText } : {}) });
     }
   }
   return compiled;
 }
 
-function compileOrFail(compile: () => InputValidator, fail: (reason: string) => never): InputValidator {
+interface RouteOwner {
+  readonly operation: string;
+  readonly route: string;
+}
+
+function describeOwner(owner: RouteOwner, route: string): string {
+  return owner.route === route ? owner.operation : `${owner.operation} at "${owner.route}": parameter names do not tell routes apart`;
+}
+
+const PLACEMENTS = new Set(['path', 'query', 'header', 'body']);
+
+/** Every input property has somewhere to go upstream (unless `toRequest` shapes the request), and at most one is the body. */
+function checkPlacements(operation: OperationDescriptor<any>, fail: (field: string, reason: string) => never): void {
+  const names = inputPropertyNames(operation);
+  for (const [name, placement] of Object.entries(operation.upstream.inputs ?? {})) {
+    if (!names.includes(name)) fail(`upstream.inputs.${name}`, 'is not a property of the input schema');
+    if (!PLACEMENTS.has(placement)) fail(`upstream.inputs.${name}`, `"${placement}" is not one of path, query, header, body`);
+    if (placement === 'path' && !pathTemplateNames(operation.upstream.path).some((p) => inputPropertyFor(operation, p) === name)) {
+      fail(`upstream.inputs.${name}`, `is placed in the path, but upstream.path "${operation.upstream.path}" has no {${name}}`);
+    }
+  }
+  const placements = upstreamPlacements(operation);
+  const bodies = Object.keys(placements).filter((name) => placements[name] === 'body');
+  if (bodies.length > 1) fail('upstream.inputs', `only one input property can be the JSON body (${bodies.join(', ')} are)`);
+  if (operation.upstream.toRequest) return;
+  for (const placeholder of pathTemplateNames(operation.upstream.path)) {
+    if (inputPropertyFor(operation, placeholder) === undefined) fail('upstream.path', `{${placeholder}} names no input property`);
+  }
+  const unplaced = names.filter((name) => placements[name] === undefined);
+  if (unplaced.length > 0) {
+    fail('upstream.inputs', `${unplaced.join(', ')} would never reach the upstream: place each one (path, query, header or body) or shape the request with toRequest`);
+  }
+}
+
+/** REST path parameters and the inputs read from the path are the same names; one JSON body at most. */
+function checkRestSources(path: string, sources: Record<string, string>, fail: (reason: string) => never): void {
+  const inPath = restPathNames(path);
+  for (const name of inPath) if (sources[name] !== 'path') fail(`the REST path parameter "${name}" must be an input property read from the path`);
+  for (const [name, source] of Object.entries(sources)) {
+    if (!PLACEMENTS.has(source)) fail(`${name}: "${source}" is not one of path, query, header, body`);
+    if (source === 'path' && !inPath.includes(name)) fail(`${name} is read from the path, but the REST path "${path}" has no :${name}`);
+  }
+  const bodies = Object.keys(sources).filter((name) => sources[name] === 'body');
+  if (bodies.length > 1) fail(`only one input property can be the JSON body (${bodies.join(', ')} are)`);
+}
+
+function checkResponses(operation: OperationDescriptor<any>, fail: (field: string, reason: string) => never): void {
+  const { responses } = operation;
+  if (!responses) return;
+  const { successStatus, notFound } = responses;
+  if (successStatus !== undefined && !(Number.isInteger(successStatus) && successStatus >= 200 && successStatus <= 299)) {
+    fail('responses.successStatus', 'must be a 2xx status');
+  }
+  for (const status of notFound ?? []) {
+    if (!(Number.isInteger(status) && status >= 400 && status <= 499)) fail('responses.notFound', `${status} is not a 4xx status`);
+  }
+}
+
+function compileOrFail<T>(compile: () => T, fail: (reason: string) => never): T {
   try {
     return compile();
   } catch (error) {

@@ -47,6 +47,8 @@ export function buildOperation(entry: RestEntry, context: OperationContext): Ope
   const bodySchema = bodyName ? properties[bodyName] : undefined;
   const bodyExample = bodyName ? (example[bodyName] ?? firstExample(bodySchema)) : undefined;
   const upstreamTitle = plugin.descriptor.title;
+  // Undeclared, REST relays the upstream's own 2xx: the usual one for the method is documented.
+  const successStatus = operation.responses?.successStatus ?? (rest.method === 'POST' ? 201 : 200);
 
   return {
     operationId: context.operationId,
@@ -71,9 +73,10 @@ export function buildOperation(entry: RestEntry, context: OperationContext): Ope
     responses: operationResponses({
       instance: openApiPath(rest.path),
       upstreamTitle,
-      successStatus: rest.method === 'POST' ? 201 : 200,
-      successDescription: `Success: ${upstreamTitle} accepted the call.${operation.output ? '' : ' No body.'}`,
-      ...(operation.output ? { successSchema: ref('schemas', context.schemaRef(operation.output, `${pascal(operation.id)}Result`)) } : {}),
+      successStatus,
+      successDescription: `Success: ${upstreamTitle} accepted the call.${operation.output && successStatus !== 204 ? '' : ' No body.'}`,
+      ...(operation.output && successStatus !== 204 ? { successSchema: ref('schemas', context.schemaRef(operation.output, `${pascal(operation.id)}Result`)) } : {}),
+      ...(operation.responses?.notFound?.length ? { notFound: true } : {}),
       takesBody: bodyName !== undefined,
       secured: context.secured,
       ...(context.bodyLimitBytes !== undefined ? { bodyLimitBytes: context.bodyLimitBytes } : {}),

@@ -25,6 +25,8 @@ export interface ResponseContext {
   readonly successDescription: string;
   /** `$ref` (or schema) of the success body; none = the gateway answers without a body. */
   readonly successSchema?: object;
+  /** Whether the operation declares upstream statuses that mean "no such record" (then 404 `not-found` applies). */
+  readonly notFound?: boolean;
   /** Whether the operation reads a JSON body (then 413 and 415 apply). */
   readonly takesBody: boolean;
   /** Whether the gateway authenticates callers (see `InboundSecurity`). */
@@ -94,6 +96,14 @@ export function operationResponses(context: ResponseContext): ResponsesObject {
       },
     ),
   };
+  if (context.notFound) {
+    responses['404'] = problemResponse(`Not found: ${upstream} has no record with the identifier sent (\`upstreamStatus\` says what it answered).`, {
+      'not-found': example(
+        `${upstream} has no such record`,
+        problem('not-found', 'Not found', 404, `${upstream} has no such record (it answered 404). Check the identifier you sent.`, { upstreamStatus: 404 }),
+      ),
+    });
+  }
   if (context.takesBody) {
     responses['413'] = problemResponse(`Payload too large: the body is larger than this gateway accepts (${limit}, \`BODY_LIMIT\`).`, {
       'payload-too-large': example(

@@ -1,4 +1,4 @@
-import { type OperationExecutor, type RestParameterSource, restParameterSources } from '@gateway/core';
+import { type OperationExecutor, type RestParameterSource, restParameterSources, type TextCoercion } from '@gateway/core';
 import express, { type IRouter, type Request, type RequestHandler, type Response } from 'express';
 import type { DeliveryService } from '../delivery/delivery-service.ts';
 import { DELIVERIES_PATH } from './delivery-routes.ts';
@@ -38,7 +38,7 @@ export function mountOperation(router: IRouter, entry: LoadedOperation, executor
     const call = {
       pluginId: plugin.id,
       operationId: operation.id,
-      input: assembleInput(request, sources),
+      input: assembleInput(request, sources, entry.coerceRestText),
       requestId: response.locals.requestId as string,
       clientId: restClientId(request, response),
       ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
@@ -63,7 +63,7 @@ export function mountOperation(router: IRouter, entry: LoadedOperation, executor
       }
       return sendFailure(response, result.failure, request.originalUrl);
     }
-    sendRaw(response, result.status, result.body);
+    sendRaw(response, operation.responses?.successStatus ?? result.status, result.body);
   });
   const method = operation.rest.method.toLowerCase() as 'get' | 'post' | 'put' | 'patch' | 'delete';
   router[method](expressPath(operation.rest.path), ...handlers);
@@ -93,7 +93,8 @@ function sendRaw(response: express.Response, status: number, body: unknown): voi
   response.status(status).json(body);
 }
 
-function assembleInput(request: Request, sources: Record<string, RestParameterSource>): Record<string, unknown> {
+/** The operation input from where each property travels; path, query and header text converted to its schema type. */
+function assembleInput(request: Request, sources: Record<string, RestParameterSource>, coerceText: TextCoercion | undefined): Record<string, unknown> {
   const input: Record<string, unknown> = {};
   for (const [name, source] of Object.entries(sources)) {
     const value =
@@ -106,5 +107,6 @@ function assembleInput(request: Request, sources: Record<string, RestParameterSo
             : request.get(name);
     if (value !== undefined) input[name] = value;
   }
+  coerceText?.(input);
   return input;
 }

@@ -9,6 +9,8 @@ export interface FailureContext {
   readonly upstreamTitle: string;
   /** Variables that configure the credential, named (never their values) when upstream refuses it. */
   readonly credentialSources: readonly string[];
+  /** Statuses the operation declares as "the record it names does not exist" (`responses.notFound`). */
+  readonly notFoundStatuses?: readonly number[];
 }
 
 /** The gateway's mapping of a non-2xx upstream answer (its body already without secrets) to what callers get. */
@@ -16,6 +18,15 @@ export function failureFromStatus(response: UpstreamResponse, context: FailureCo
   const { status } = response;
   const message = upstreamMessage(response.body);
   const upstream = context.upstreamTitle;
+  if (context.notFoundStatuses?.includes(status)) {
+    return {
+      kind: 'not-found',
+      status: 404,
+      title: 'Not found',
+      detail: `${upstream} has no such record (it answered ${status}${message ? `: ${message}` : ''}). Check the identifier you sent.`,
+      upstreamStatus: status,
+    };
+  }
   if (REJECTED_INPUT.has(status)) {
     return {
       kind: 'upstream-rejected-input',

@@ -70,7 +70,7 @@ export class UpstreamClient {
       const response = await this.http.request<string>({
         method: request.method,
         // The query, when there is one, is encoded by axios itself (getUri), as `params` would be.
-        url: params ? this.http.getUri({ url, params }) : url,
+        url: params ? this.http.getUri({ url, params, paramsSerializer: REPEATED_PARAMS }) : url,
         headers: {
           accept: 'application/json',
           ...(hasBody ? { 'content-type': 'application/json' } : {}),
@@ -94,6 +94,9 @@ export class UpstreamClient {
     return this.dispatcher.destroy();
   }
 }
+
+/** A list value repeats its parameter (`filter=a&filter=b`), not axios's default `filter[]=a&filter[]=b`. */
+const REPEATED_PARAMS = { indexes: null } as const;
 
 function hasKeys(record: Readonly<Record<string, unknown>> | undefined): boolean {
   for (const _ in record) return true;
