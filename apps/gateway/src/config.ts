@@ -63,6 +63,8 @@ export interface DeliveryConfig {
   readonly retentionMs: number;
   /** fsync every commit (power-loss safe) instead of WAL's NORMAL sync (crash safe). */
   readonly fsync: boolean;
+  /** Redis queue: how long a claimed delivery stays locked to an instance that stopped renewing it (it died). */
+  readonly lockMs: number;
 }
 
 export class ConfigError extends Error {
@@ -150,6 +152,7 @@ export function readConfig(environment: Environment): GatewayConfig {
       maxQueued: integer('DELIVERY_MAX_QUEUED', 1_000_000, 1, 1_000_000_000),
       retentionMs: duration('DELIVERY_RETENTION', 7 * 86_400_000, 1000),
       fsync: flag('DELIVERY_FSYNC'),
+      lockMs: integer('DELIVERY_LOCK_MS', 30_000, 1000, 600_000),
     },
     environment,
   };

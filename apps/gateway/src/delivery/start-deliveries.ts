@@ -1,11 +1,13 @@
 import type { DependencyContainer } from 'tsyringe';
-import { ConfigError } from '../config.ts';
+import { ConfigError, type DeliveryConfig } from '../config.ts';
 import type { Executor } from '../executor.ts';
 import { CONFIG, DELIVERY_STORE, EXECUTOR, IDEMPOTENCY_GUARD, LOGGER, METRICS, PLUGIN_REGISTRY } from '../tokens.ts';
 import type { DeliveryStore } from './delivery-store.ts';
 import { DeliveryService } from './delivery-service.ts';
 import { DeliveryWorker } from './delivery-worker.ts';
 import { SqliteDeliveryStore } from './sqlite-delivery-store.ts';
+import { openRedisDeliveryStore } from './redis-delivery-store.ts';
+import type { Logger } from 'pino';
 
 export interface RunningDeliveries {
   readonly service: DeliveryService;
@@ -23,12 +25,7 @@ export async function startDeliveries(container: DependencyContainer): Promise<R
   if (!registry.operations.some((entry) => entry.operation.delivery)) return undefined;
   const logger = container.resolve(LOGGER).child({ component: 'delivery' });
   const metrics = container.resolve(METRICS);
-  let store: DeliveryStore;
-  try {
-    store = new SqliteDeliveryStore({ dataDir: config.delivery.dataDir, fsync: config.delivery.fsync });
-  } catch (error) {
-    throw new ConfigError(`DATA_DIR ${config.delivery.dataDir}: the delivery queue cannot be opened there (${(error as { code?: string }).code ?? (error as Error).message})`);
-  }
+  const store = config.redisUrl ? await openSharedQueue(config.redisUrl, config.redisPrefix, config.delivery.lockMs, registry.plugins.map((p) => p.descriptor.id), logger) : openEmbeddedQueue(config.delivery);
   container.registerInstance(DELIVERY_STORE, store);
   const executor = container.resolve(EXECUTOR) as Executor;
   const worker = new DeliveryWorker({ store, executor, config: config.delivery, logger, metrics });
@@ -36,7 +33,7 @@ export async function startDeliveries(container: DependencyContainer): Promise<R
   metrics.observeDeliveryQueue(() => store.stats());
   await worker.start();
   const { pending } = await store.stats();
-  logger.info({ dataDir: config.delivery.dataDir, pending, mode: config.delivery.mode }, 'delivery queue open');
+  logger.info({ ...(config.redisUrl ? { queue: 'redis' } : { queue: 'sqlite', dataDir: config.delivery.dataDir }), pending, mode: config.delivery.mode }, 'delivery queue open');
   return {
     service,
     stop: async (timeoutMs) => {
@@ -44,4 +41,22 @@ export async function startDeliveries(container: DependencyContainer): Promise<R
       await store.close();
     },
   };
+}
+
+/** The embedded queue: a SQLite file in DATA_DIR, for this process alone. */
+function openEmbeddedQueue(config: DeliveryConfig): DeliveryStore {
+  try {
+    return new SqliteDeliveryStore({ dataDir: config.dataDir, fsync: config.fsync });
+  } catch (error) {
+    throw new ConfigError(`DATA_DIR ${config.dataDir}: the delivery queue cannot be opened there (${(error as { code?: string }).code ?? (error as Error).message})`);
+  }
+}
+
+/** The fleet's queue on REDIS_URL (BullMQ): any instance delivers what any instance accepted. */
+async function openSharedQueue(url: string, prefix: string, lockMs: number, pluginIds: string[], logger: Logger): Promise<DeliveryStore> {
+  try {
+    return await openRedisDeliveryStore({ connection: url, prefix, pluginIds, lockDurationMs: lockMs, stalledIntervalMs: Math.max(500, Math.round(lockMs / 2)), onError: (error) => logger.warn({ err: { message: error.message } }, 'delivery queue: Redis error') });
+  } catch (error) {
+    throw new ConfigError(`REDIS_URL: the delivery queue cannot be opened in Redis (${(error as Error).message})`);
+  }
 }

@@ -26,11 +26,11 @@ export async function sendAsyncPaced(restUrl: string, count: number, perSecond: 
 }
 
 /** Queues events from..from+count-1 in batches of `size`; returns the delivery ids in order. */
-export async function sendBatches(restUrl: string, count: number, size: number, from = 0): Promise<string[]> {
+export async function sendBatches(restUrl: string, count: number, size: number, from = 0, headers: Record<string, string> = {}): Promise<string[]> {
   const ids: string[] = [];
   for (let start = 0; start < count; start += size) {
     const events = Array.from({ length: Math.min(size, count - start) }, (_, i) => numberedEvent(from + start + i));
-    const response = await fetch(`${restUrl}/v1/custom-events/batch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ events }) });
+    const response = await fetch(`${restUrl}/v1/custom-events/batch`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ events }) });
     if (response.status !== 202) throw new Error(`batch answered ${response.status}: ${await response.text()}`);
     const body = (await response.json()) as { results: { id: string }[] };
     ids.push(...body.results.map((r) => r.id));
