@@ -103,9 +103,8 @@ export class RedisDeliveryStore implements DeliveryStore {
     this.lockDurationMs = options.lockDurationMs ?? DEFAULT_LOCK_DURATION_MS;
     this.stalledIntervalMs = options.stalledIntervalMs ?? DEFAULT_STALLED_INTERVAL_MS;
     this.onError = options.onError ?? (() => {});
-    const connect = (extra: RedisOptions): Redis =>
-      typeof options.connection === 'string' ? new Redis(options.connection, extra) : new Redis({ ...options.connection, ...extra });
-    this.commands = connect({ enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+    const failFast: RedisOptions = { enableOfflineQueue: false, maxRetriesPerRequest: 1 };
+    this.commands = typeof options.connection === 'string' ? new Redis(options.connection, failFast) : new Redis({ ...options.connection, ...failFast });
     this.commands.on('error', (error: Error) => this.onError(error));
     this.lockRenewal = setInterval(() => void this.renewLocks(), Math.max(50, Math.floor(this.lockDurationMs / 3)));
     this.lockRenewal.unref();
