@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { recordedEvents, sendBatches } from './support/delivery-load.ts';
 import { type GatewayProcess, startGatewayProcess } from './support/gateway-process.ts';
 import { type ProgrammableUpstream, startProgrammableUpstream } from './support/programmable-upstream.ts';
 import { skipRedis, startTestRedis, type TestRedis } from './support/redis-server.ts';
@@ -125,6 +126,42 @@ describe.skipIf(skipRedis)('several instances on one Redis (REDIS_URL)', () => {
     expect((await post(a, event(3), { 'idempotency-key': 'after-outage' })).status).toBe(201);
     expect(a.output()).toContain('Redis connection lost');
     expect(a.output()).toContain('Redis connection back');
+  });
+
+  it('2,000 events accepted by A, A killed with SIGKILL mid-delivery: B delivers every one, none lost', { timeout: 120_000 }, async () => {
+    upstream = await startProgrammableUpstream(() => ({ status: 201, delayMs: 50 }));
+    const { a, b } = await twoInstances({ INBOUND_RATE_LIMIT: '0', DELIVERY_LOCK_MS: '2000' });
+    const ids = await sendBatches(a.restUrl, 2000, 500, 0, { 'x-api-key': TEST_CLIENT_KEY });
+    expect(ids).toHaveLength(2000);
+    await waitFor(async () => upstream.received.length >= 50, 'deliveries under way');
+    await a.kill();
+    await waitFor(async () => recordedEvents(upstream).distinct.size === 2000, 'all 2,000 delivered by B', 90_000);
+    // B reads A's deliveries from the shared queue: the same client sees every one as delivered.
+    const sample = ids.filter((_, i) => i % 100 === 0);
+    for (const id of sample) {
+      const delivery = await json(await fetch(`${b.restUrl}/v1/deliveries/${id}`, { headers: { 'x-api-key': TEST_CLIENT_KEY } }));
+      expect(delivery.status).toBe('delivered');
+    }
+  });
+
+  it('async accept answers 503 (never 202) while Redis is away, and 202 again once it is back', { timeout: 60_000 }, async () => {
+    upstream = await startProgrammableUpstream();
+    const { a, b } = await twoInstances();
+    const send = () => post(a, event(1), { prefer: 'respond-async' });
+    expect((await send()).status).toBe(202);
+    await redis.stop();
+    await waitFor(async () => (await fetch(`${a.restUrl}/readyz`)).status === 503, 'readiness 503');
+    const refused = await send();
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBeTruthy();
+    expect((await json(refused)).type).toBe('urn:gateway:problem:delivery-unavailable');
+    await redis.start();
+    await waitFor(async () => (await fetch(`${a.restUrl}/readyz`)).status === 200, 'readiness back');
+    await waitFor(async () => (await send()).status === 202, 'accepting again');
+    await waitFor(async () => upstream.received.length >= 2, 'the queued events delivered').catch((error) => {
+      process.stdout.write(`\nA:\n${a.output().split('\n').filter((l) => /delivery|Redis|error/i.test(l)).slice(-30).join('\n')}\nB:\n${b.output().split('\n').filter((l) => /delivery|Redis|error/i.test(l)).slice(-30).join('\n')}\n`);
+      throw error;
+    });
   });
 
   it('Redis unreachable at start: a start-up error naming REDIS_URL, and no password in it', async () => {

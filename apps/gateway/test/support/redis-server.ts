@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-/** A real redis-server on an ephemeral loopback port, started and stopped by the test that needs it. */
+/** A real redis-server on an ephemeral loopback port, started and stopped by the test that needs it. It runs as the README advises for the queue (AOF, here fsynced on every write), so a restart after SIGKILL keeps what it had. */
 export interface TestRedis {
   readonly url: string;
   readonly port: number;
@@ -39,7 +39,7 @@ export async function startTestRedis(): Promise<TestRedis> {
   let child: ChildProcess | undefined;
   const start = async () => {
     if (child && child.exitCode === null && child.signalCode === null) return;
-    child = spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
+    child = spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir], { stdio: 'ignore' });
     const until = Date.now() + 10_000;
     for (;;) {
       const ping = spawnSync('redis-cli', ['-p', String(port), 'ping'], { encoding: 'utf8' });
