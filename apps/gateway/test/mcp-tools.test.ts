@@ -5,6 +5,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import gatewayPackage from '../package.json' with { type: 'json' };
 import { type CaptureServer, startCaptureServer } from './support/capture-server.ts';
 import { liveEnvironment, startTestGateway, TEST_PX_KEY, type TestGateway } from './support/test-gateway.ts';
+import { ACCOUNT_TOOLS, USER_TOOLS } from '@gateway/plugin-gainsight-px';
+
+/** The PX users and accounts tools, in the plugin's order. */
+const PX_RECORD_TOOLS = [...Object.values(USER_TOOLS), ...Object.values(ACCOUNT_TOOLS)];
 
 const TOOL = 'gainsight-send-custom-event';
 const EVENT = { eventName: 'Signup', identifyId: 'u-1', propertyKey: 'AP-TEST-1' };
@@ -80,7 +84,7 @@ describe.each(MODES)('MCP tools in $mode mode, live against a loopback upstream'
   it('lists the tool with the REST input schema, an output schema, annotations and guidance', async () => {
     const { tools } = await agent.client.listTools();
     received.push(JSON.stringify(tools));
-    expect(tools.map((t) => t.name)).toEqual([TOOL, 'gainsight-send-custom-events', 'gateway-get-delivery']);
+    expect(tools.map((t) => t.name)).toEqual([TOOL, 'gainsight-send-custom-events', ...PX_RECORD_TOOLS, 'gateway-get-delivery']);
     const [tool] = tools;
     const operation = gateway.plugins[0]?.descriptor.operations.find((o) => o.mcp && o.mcp.tool === TOOL);
     expect(operation).toBeDefined();

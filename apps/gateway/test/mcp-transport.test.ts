@@ -4,6 +4,10 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, TEST_CLIENT_KEY, TEST_PX_KEY, type TestGateway } from './support/test-gateway.ts';
+import { ACCOUNT_TOOLS, USER_TOOLS } from '@gateway/plugin-gainsight-px';
+
+/** The PX users and accounts tools, in the plugin's order. */
+const PX_RECORD_TOOLS = [...Object.values(USER_TOOLS), ...Object.values(ACCOUNT_TOOLS)];
 
 const ACCEPT = 'application/json, text/event-stream';
 const INITIALIZE = {
@@ -200,7 +204,7 @@ describe('MCP HTTP layer, sessions (MCP_SESSIONS=true)', () => {
     await client.connect(transport);
     const sessionId = transport.sessionId;
     expect(sessionId).toMatch(/^[0-9a-f-]{36}$/);
-    expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['gainsight-send-custom-event', 'gainsight-send-custom-events', 'gateway-get-delivery']);
+    expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['gainsight-send-custom-event', 'gainsight-send-custom-events', ...PX_RECORD_TOOLS, 'gateway-get-delivery']);
     // The client opened the session's GET stream after initialize; a session has at most one.
     const second = await raw(url, {
       method: 'GET',
@@ -270,7 +274,7 @@ describe('MCP HTTP layer, configuration', () => {
       await client.connect(
         new StreamableHTTPClientTransport(new URL(gateway.mcpUrl), { requestInit: { headers: { authorization: `Bearer ${TEST_CLIENT_KEY}` } } }),
       );
-      expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['gainsight-send-custom-event', 'gainsight-send-custom-events', 'gateway-get-delivery']);
+      expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['gainsight-send-custom-event', 'gainsight-send-custom-events', ...PX_RECORD_TOOLS, 'gateway-get-delivery']);
       await client.close();
     } finally {
       await gateway.close();

@@ -3,10 +3,12 @@ import { customEventSchema } from './custom-event-schema.ts';
 import { pxSandbox } from './sandbox/index.ts';
 import { readPxSettings, type PxSettings } from './settings.ts';
 import { type CustomEventInput, shapeCustomEvent } from './shape-custom-event.ts';
+import { userAndAccountOperations } from './user-account-operations.ts';
 
 export { customEventSchema, MAX_ATTRIBUTES, USER_TYPES } from './custom-event-schema.ts';
 export { type CustomEventInput, type PxCustomEvent, shapeCustomEvent } from './shape-custom-event.ts';
 export { readPxSettings, REGION_BASE_URLS, type PxSettings } from './settings.ts';
+export { ACCOUNT_TOOLS, USER_TOOLS } from './user-account-operations.ts';
 
 export const SEND_CUSTOM_EVENT_TOOL = 'gainsight-send-custom-event';
 export const SEND_CUSTOM_EVENTS_TOOL = 'gainsight-send-custom-events';
@@ -37,7 +39,7 @@ export function gainsightPxPlugin(settings: PxSettings): PluginDescriptor {
     title: 'Gainsight PX',
     version: '0.1.0',
     description:
-      'Send Gainsight PX custom events (product analytics) without holding the PX API key: the gateway injects it.',
+      'Send Gainsight PX custom events (product analytics), and read, create and update the PX users and accounts they refer to, without holding the PX API key: the gateway injects it.',
     upstream: {
       baseUrl: settings.baseUrl,
       auth: { type: 'apikey', in: 'header', name: 'X-APTRINSIC-API-KEY', secret: settings.apiKey },
@@ -56,14 +58,11 @@ export function gainsightPxPlugin(settings: PxSettings): PluginDescriptor {
           properties: { body: customEvent },
         },
         example: { body: { eventName: 'Signup', identifyId: 'u-1', propertyKey: 'AP-TEST-1' } },
+        responses: { successStatus: 201 },
         upstream: {
           method: 'POST',
           path: '/events/custom',
-          toRequest: (input) => ({
-            method: 'POST',
-            path: '/events/custom',
-            body: shapeCustomEvent(input.body, settings.productKey ? { propertyKey: settings.productKey } : {}),
-          }),
+          toRequest: (input) => ({ body: shapeCustomEvent(input.body, settings.productKey ? { propertyKey: settings.productKey } : {}) }),
         },
         rest: { method: 'POST', path: '/v1/custom-events' },
         delivery: {
@@ -81,6 +80,7 @@ export function gainsightPxPlugin(settings: PxSettings): PluginDescriptor {
           hints: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
         },
       }),
+      ...userAndAccountOperations({ productKey: settings.productKey }),
     ],
   });
 }

@@ -77,6 +77,15 @@ describe('plugin factory', () => {
     expect(plugin.sandbox).toBeDefined();
     expect(plugin.operations.map((o) => [o.id, o.upstream.method, o.upstream.path])).toEqual([
       ['sendCustomEvent', 'POST', '/events/custom'],
+      ['getUser', 'GET', '/users/{identifyId}'],
+      ['listUsers', 'GET', '/users'],
+      ['createUser', 'POST', '/users'],
+      ['updateUser', 'PUT', '/users/update'],
+      ['deleteUser', 'DELETE', '/users/delete'],
+      ['getAccount', 'GET', '/accounts/{id}'],
+      ['listAccounts', 'GET', '/accounts'],
+      ['createAccount', 'POST', '/accounts'],
+      ['updateAccount', 'PUT', '/accounts/update'],
     ]);
   });
 

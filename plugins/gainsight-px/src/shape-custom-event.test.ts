@@ -160,11 +160,9 @@ describe('sendCustomEvent toRequest', () => {
   it('POSTs the shaped event to /events/custom with the configured default key', () => {
     const operation = gainsightPxPlugin({ ...settings, productKey: 'AP-DEFAULT-1' }).operations[0];
     const request = operation?.upstream.toRequest?.({ body: { eventName: 'Signup', identifyId: 'u-1' } }, { requestId: 'r-1' });
-    expect(request).toEqual({
-      method: 'POST',
-      path: '/events/custom',
-      body: { eventName: 'Signup', identifyId: 'u-1', propertyKey: 'AP-DEFAULT-1', userType: 'USER' },
-    });
+    // Only the body: the method and path are the descriptor's upstream ones (POST /events/custom).
+    expect(operation?.upstream).toMatchObject({ method: 'POST', path: '/events/custom' });
+    expect(request).toEqual({ body: { eventName: 'Signup', identifyId: 'u-1', propertyKey: 'AP-DEFAULT-1', userType: 'USER' } });
   });
 
   it('throws an InputError when no key is given or configured', () => {

@@ -1,5 +1,5 @@
 import { definePlugin, type OperationDescriptor, type PluginDescriptor } from '@gateway/core';
-import { gainsightPxPlugin, readPxSettings } from '@gateway/plugin-gainsight-px';
+import { ACCOUNT_TOOLS, gainsightPxPlugin, readPxSettings, USER_TOOLS } from '@gateway/plugin-gainsight-px';
 import { describe, expect, it } from 'vitest';
 import { buildToolCatalogue } from './tool-catalogue.ts';
 
@@ -30,7 +30,7 @@ describe('buildToolCatalogue', () => {
       { descriptor: other, mode: 'live' },
     ]);
 
-    expect(catalogue.tools.map((t) => t.name)).toEqual(['gainsight-send-custom-event', 'other-lookup']);
+    expect(catalogue.tools.map((t) => t.name)).toEqual(['gainsight-send-custom-event', ...Object.values(USER_TOOLS), ...Object.values(ACCOUNT_TOOLS), 'other-lookup']);
     const send = catalogue.find('gainsight-send-custom-event');
     expect(send).toMatchObject({ pluginId: 'gainsight-px', operationId: 'sendCustomEvent' });
     // The operation's own schema objects, plus the optional idempotencyKey argument beside them.

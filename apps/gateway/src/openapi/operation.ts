@@ -71,7 +71,7 @@ export function buildOperation(entry: RestEntry, context: OperationContext): Ope
         }
       : {}),
     responses: operationResponses({
-      instance: openApiPath(rest.path),
+      instance: exampleInstance(rest.path, example),
       upstreamTitle,
       successStatus,
       successDescription: `Success: ${upstreamTitle} accepted the call.${operation.output && successStatus !== 204 ? '' : ' No body.'}`,
@@ -82,6 +82,11 @@ export function buildOperation(entry: RestEntry, context: OperationContext): Ope
       ...(context.bodyLimitBytes !== undefined ? { bodyLimitBytes: context.bodyLimitBytes } : {}),
     }),
   };
+}
+
+/** The route with its example's path values (`/v1/users/u-1`): a problem's `instance` is a URI reference, never a template. */
+function exampleInstance(path: string, example: Record<string, unknown>): string {
+  return openApiPath(path).replace(/\{([^}]+)\}/g, (_, name: string) => encodeURIComponent(String(example[name] ?? name)));
 }
 
 function describe(description: string, upstream: string, sandboxReads: readonly string[]): string {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, STATUS_CODES, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { RunningSandbox, SandboxFactory, SandboxOptions } from '@gateway/core';
+import { recordRoutes, type StoredRecord } from './px-records.ts';
 import { pxSchemaViolations, type SubError } from './px-validation.ts';
 
 export const PX_KEY_HEADER = 'x-aptrinsic-api-key';
@@ -39,6 +40,9 @@ export interface RunningPxSandbox extends RunningSandbox {
   readonly events: readonly StoredEvent[];
   /** Every POST to the events path, valid or not, with the headers PX would see. */
   readonly requests: readonly { readonly headers: IncomingMessage['headers']; readonly body: string }[];
+  /** PX users by identifyId and accounts by id, as created and updated through the sandbox. */
+  readonly users: ReadonlyMap<string, StoredRecord>;
+  readonly accounts: ReadonlyMap<string, StoredRecord>;
   script(...faults: ScriptedFault[]): void;
   clear(): void;
 }
@@ -69,6 +73,7 @@ export async function startPxSandbox(options: PxSandboxOptions = {}): Promise<Ru
 
   const handle = (request: IncomingMessage, response: ServerResponse): void => {
     const url = new URL(request.url ?? '/', 'http://sandbox');
+    if (records.handle(request, response, url)) return;
     if (url.pathname !== EVENTS_PATH) {
       return sendError(response, 404, 'NOT_FOUND', `No handler found for ${request.method} ${url.pathname}`);
     }
@@ -181,6 +186,25 @@ export async function startPxSandbox(options: PxSandboxOptions = {}): Promise<Ru
     });
   };
 
+  const records = recordRoutes({
+    authorise,
+    sendError,
+    sendJson,
+    readJson: (request, response, then) =>
+      readBody(request, response, (body) => {
+        if (!/^application\/(.+\+)?json\b/i.test(request.headers['content-type'] ?? '')) {
+          return sendError(response, 415, 'UNSUPPORTED_MEDIA_TYPE', 'Content type must be application/json');
+        }
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(body);
+        } catch {
+          return sendError(response, 400, 'BAD_REQUEST', 'Malformed JSON request');
+        }
+        then(parsed);
+      }),
+  });
+
   const server = createServer(handle);
   const sockets = new Set<Socket>();
   server.on('connection', (socket) => {
@@ -200,11 +224,14 @@ export async function startPxSandbox(options: PxSandboxOptions = {}): Promise<Ru
     readRoutes: [EVENTS_PATH],
     events,
     requests,
+    users: records.users,
+    accounts: records.accounts,
     handle,
     script: (...steps) => void scripted.push(...steps),
     clear: () => {
       events.length = 0;
       requests.length = 0;
+      records.clear();
       scripted.length = 0;
     },
     close: () =>
