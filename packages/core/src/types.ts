@@ -178,6 +178,8 @@ export interface PluginDescriptor {
   readonly title: string;
   readonly version: string;
   readonly description: string;
+  /** What an MCP client is told about this plugin's tools (the server's instructions); `description` when absent. */
+  readonly mcpInstructions?: string;
   readonly upstream: {
     readonly baseUrl: string;
     readonly auth?: UpstreamAuth;

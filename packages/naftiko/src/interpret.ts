@@ -58,6 +58,8 @@ interface Exposure {
   readonly tags?: readonly string[];
   readonly rest?: { method: HttpMethod; path: string };
   readonly tool?: { name: string; title?: string; description?: string; hints: ToolHints };
+  /** MCP tools: the description of the exposure that declares them. */
+  readonly mcpDescription?: string;
 }
 
 /** The environment variable that overrides a consumes adapter's base URI: `CAPABILITY_BASE_URI_PX_CUSTOM_EVENTS`. */
@@ -120,11 +122,14 @@ export function interpret(document: Alpha2Document, bindings: Bindings, sink: Di
       continue;
     }
     const id = PLUGIN_ID.test(adapter.namespace) ? adapter.namespace : `capability-${adapter.namespace}`;
+    // The description of each MCP exposure with a tool calling this adapter (the reference engine's instructions).
+    const instructions = [...new Set(own.flatMap((exposure) => (exposure.tool && exposure.mcpDescription ? [exposure.mcpDescription.trim()] : [])))];
     descriptors.push({
       id,
       title: adapters.length > 1 ? `${title} (${adapter.namespace})` : title,
       version: document.info?.modified ?? document.info?.created ?? document.naftiko,
       description,
+      ...(instructions.length > 0 ? { mcpInstructions: instructions.join(' ') } : {}),
       upstream: { baseUrl: adapter.baseUrl, ...(adapter.auth ? { auth: adapter.auth } : {}), secrets },
       operations: toOperations(own),
     });
@@ -469,6 +474,7 @@ function readMcpExposure(
       source,
       target,
       plan,
+      ...(exposes.description ? { mcpDescription: exposes.description } : {}),
       name: tool.name,
       ...(tool.label ? { label: tool.label } : {}),
       ...(tool.description ? { description: tool.description } : {}),

@@ -210,7 +210,7 @@ function instructionsFor(operations: readonly CatalogueOperation[], plugins: rea
     const tools = operations.filter((o) => o.plugin === descriptor && o.operation.mcp).map((o) => (o.operation.mcp ? o.operation.mcp.tool : ''));
     if (tools.length === 0) continue;
     const sandbox = mode === 'sandbox' ? ` SANDBOX: calls go to a local stand-in; nothing reaches ${descriptor.title}.` : '';
-    lines.push(`- ${descriptor.title}: ${descriptor.description} Tools: ${tools.join(', ')}.${sandbox}`);
+    lines.push(`- ${descriptor.title}: ${descriptor.mcpInstructions ?? descriptor.description} Tools: ${tools.join(', ')}.${sandbox}`);
   }
   // Each tool's description carries RESULT_GUIDE (clients show descriptions, not always instructions): not again here.
   return lines.join('\n');

@@ -18,7 +18,7 @@ export function mountOperation(router: IRouter, entry: LoadedOperation, executor
   if (!operation.rest) return;
   const sources = restParameterSources(entry.operation);
   const takesBody = Object.values(sources).includes('body');
-  const handlers: RequestHandler[] = [];
+  const handlers: RequestHandler[] = [refuseUndeclared(sources, takesBody)];
   if (takesBody) {
     handlers.push((request, response, next) => {
       if (request.is(JSON_TYPES)) return next();
@@ -73,6 +73,41 @@ export interface QueueOptions {
   readonly deliveries: DeliveryService;
   /** DELIVERY_MODE: `queue` queues opted-in operations even without `Prefer: respond-async`. */
   readonly mode: 'sync' | 'queue';
+}
+
+/**
+ * A query parameter or a body the operation does not declare is refused, not dropped: MCP refuses an undeclared
+ * argument (`additionalProperties: false`), and REST follows the same rule rather than answer 2xx for a request
+ * that did not do what the caller wrote.
+ */
+function refuseUndeclared(sources: Record<string, RestParameterSource>, takesBody: boolean): RequestHandler {
+  const declaredQuery = Object.keys(sources).filter((name) => sources[name] === 'query');
+  return (request, response, next) => {
+    const undeclared = Object.keys(request.query).filter((name) => !declaredQuery.includes(name));
+    const problems = [
+      ...(undeclared.length > 0
+        ? [
+            `undeclared query parameter${undeclared.length > 1 ? 's' : ''} ${undeclared.map((name) => JSON.stringify(name)).join(', ')}` +
+              ` (${declaredQuery.length > 0 ? `this operation takes ${declaredQuery.map((name) => JSON.stringify(name)).join(', ')}` : 'this operation takes none'})`,
+          ]
+        : []),
+      ...(!takesBody && sendsBody(request) ? ['this operation takes no request body'] : []),
+    ];
+    if (problems.length === 0) return next();
+    sendProblem(response, {
+      type: 'invalid-input',
+      title: 'Invalid input',
+      status: 400,
+      detail: `${problems.join('; ')}.`,
+      instance: request.originalUrl,
+    });
+  };
+}
+
+/** A request with a non-empty body (a declared length above 0, or a chunked one). */
+function sendsBody(request: Request): boolean {
+  const length = request.get('content-length');
+  return length !== undefined ? length.trim() !== '0' : request.get('transfer-encoding') !== undefined;
 }
 
 /** RFC 7240: `Prefer: respond-async` (among other preferences, any case) asks for 202 and a status resource. */

@@ -71,12 +71,15 @@ export class UpstreamClient {
         method: request.method,
         // The query, when there is one, is encoded by axios itself (getUri), as `params` would be.
         url: params ? this.http.getUri({ url, params, paramsSerializer: REPEATED_PARAMS }) : url,
-        headers: {
-          accept: 'application/json',
-          ...(hasBody ? { 'content-type': 'application/json' } : {}),
-          ...request.headers,
-          ...call.headers,
-        },
+        headers: withContentType(
+          {
+            accept: 'application/json',
+            ...(hasBody ? { 'content-type': 'application/json' } : {}),
+            ...request.headers,
+            ...call.headers,
+          },
+          hasBody,
+        ),
         data: hasBody ? JSON.stringify(request.body) : undefined,
         timeout: call.timeoutMs,
         signal: call.signal,
@@ -97,6 +100,15 @@ export class UpstreamClient {
 
 /** A list value repeats its parameter (`filter=a&filter=b`), not axios's default `filter[]=a&filter[]=b`. */
 const REPEATED_PARAMS = { indexes: null } as const;
+
+/**
+ * axios gives a POST/PUT/PATCH without a content type `application/x-www-form-urlencoded`; `false` tells it to send
+ * none, so a body-less call carries no content type at all (one the plugin set itself is kept).
+ */
+function withContentType(headers: Record<string, string>, hasBody: boolean): Record<string, string | false> {
+  if (hasBody || Object.keys(headers).some((name) => name.toLowerCase() === 'content-type')) return headers;
+  return { ...headers, 'content-type': false };
+}
 
 function hasKeys(record: Readonly<Record<string, unknown>> | undefined): boolean {
   for (const _ in record) return true;
