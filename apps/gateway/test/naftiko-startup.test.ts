@@ -56,6 +56,10 @@ describe('start-up with capabilities', () => {
     ['unknown-call.yaml', /unknown-call\.yaml:23:11: error: capability\.exposes\[0\]\.tools\[0\]\.call: unknown call target "echo\.shout"/],
     ['missing-bind.yaml', /missing-bind\.yaml:8:7: error: binds\[0\]\.keys\.ECHO_TOKEN: NAFTIKO_TEST_UNSET_ECHO_TOKEN is not set in the environment \(bound as ECHO_TOKEN\)/],
     ['duplicate-tools.yaml', /duplicate-tools\.yaml:26:11: error: capability\.exposes\[0\]\.tools\[1\]\.name: duplicate tool name "echo-tool"/],
+    [
+      'unfilled-base-uri.yaml',
+      /unfilled-base-uri\.yaml:10:7: error: capability\.consumes\[0\]\.baseUri: .*placeholder \{domain\} that nothing fills.*bind it .*or set CAPABILITY_BASE_URI_HELP_DESK/,
+    ],
   ])('fails fast on bad/%s, naming the problem', (name, message) => {
     let thrown: unknown;
     try {

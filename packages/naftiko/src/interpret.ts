@@ -207,7 +207,7 @@ function readAdapters(document: Alpha2Document, bindings: Bindings, sink: Diagno
       }
       adapters.push({
         namespace: consumes.namespace,
-        baseUrl: (override ?? consumes.baseUri).replace(/\/+$/, ''),
+        baseUrl: (override ?? fillBaseUri(consumes.baseUri, consumes.namespace, [...at, 'baseUri'], bindings, sink)).replace(/\/+$/, ''),
         ...(auth ? { auth } : {}),
         ...(consumes.description ? { description: consumes.description } : {}),
         operations,
@@ -216,6 +216,29 @@ function readAdapters(document: Alpha2Document, bindings: Bindings, sink: Diagno
     }
   }
   return adapters;
+}
+
+/**
+ * `{{VAR}}` in a baseUri reads a bound variable; a placeholder nothing fills (a catalog file's `{domain}`) would
+ * make every call fail to resolve the host, so it is an error naming both fixes.
+ */
+function fillBaseUri(baseUri: string, namespace: string, at: YamlPath, bindings: Bindings, sink: DiagnosticSink): string {
+  const unfilled: string[] = [];
+  const filled = baseUri.replace(/\{\{\s*([^{}]+?)\s*\}\}|\{([^{}]+)\}/g, (placeholder, bound: string | undefined, plain: string | undefined) => {
+    const variable = bound ? bindings.find(bound) : undefined;
+    if (variable && variable !== 'ambiguous') return variable.value ?? placeholder;
+    unfilled.push(bound ?? plain ?? placeholder);
+    return placeholder;
+  });
+  if (unfilled.length > 0) {
+    const names = unfilled.map((name) => `{${name}}`).join(', ');
+    sink.error(
+      at,
+      `${JSON.stringify(baseUri)} has ${unfilled.length > 1 ? 'placeholders' : 'a placeholder'} ${names} that nothing fills, so every call would fail; ` +
+        `bind ${unfilled.length > 1 ? 'them' : 'it'} (write {{${unfilled[0]}}} and declare ${unfilled[0]} in binds) or set ${baseUriVariable(namespace)} to the full URL`,
+    );
+  }
+  return filled;
 }
 
 const TYPES: readonly Alpha2Type[] = ['string', 'number', 'integer', 'boolean', 'array', 'object'];

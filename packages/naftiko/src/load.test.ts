@@ -197,6 +197,29 @@ describe('what cannot be served fails fast, naming the problem', () => {
     }
   });
 
+  it('a baseUri placeholder nothing fills (a catalog {domain}): an error naming both fixes; a bind or the override fills it', () => {
+    const withBaseUri = (baseUri: string, binds = '') =>
+      capability({
+        binds,
+        consumes: consumes.replace('https://api.example.com', baseUri),
+        exposes: '- type: mcp\n  namespace: m\n  port: 9090\n  tools:\n    - name: t\n      description: d\n      call: api.list',
+      });
+    const unfilled = load(withBaseUri('https://{domain}.example.com/v2'));
+    expect(errors(unfilled)).toMatchObject([
+      {
+        path: 'capability.consumes[0].baseUri',
+        line: expect.any(Number),
+        message: expect.stringMatching(/placeholder \{domain\} that nothing fills.*bind it \(write \{\{domain\}\}.*or set CAPABILITY_BASE_URI_API/),
+      },
+    ]);
+    const overridden = descriptorsOf(withBaseUri('https://{domain}.example.com/v2'), { environment: { CAPABILITY_BASE_URI_API: 'https://acme.example.com/v2' } });
+    expect(overridden[0]?.upstream.baseUrl).toBe('https://acme.example.com/v2');
+    const bound = descriptorsOf(withBaseUri('https://{{TENANT}}.example.com/v2', 'binds:\n  - namespace: tenant\n    keys:\n      TENANT: UNIT_TENANT'), {
+      environment: { UNIT_TENANT: 'acme' },
+    });
+    expect(bound[0]?.upstream.baseUrl).toBe('https://acme.example.com/v2');
+  });
+
   it('duplicate tool names and duplicate REST routes', () => {
     const tools = load(
       capability({
