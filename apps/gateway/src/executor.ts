@@ -223,5 +223,6 @@ function outboundLimited(upstream: string, ratePerSecond: number): OperationFail
 /** The upstream's own answer, relayed as it came (already without secrets). */
 function passthrough(response: UpstreamResponse, upstream: string): OperationFailure {
   const { status } = response;
-  return { kind: 'upstream-status', status, title: `${upstream} answered ${status}`, detail: `${upstream} answered ${status}.`, upstreamStatus: status, upstreamBody: response.body };
+  const answered = response.body === undefined || response.body === '' ? 'It sent no body.' : 'Its answer is relayed as it came.';
+  return { kind: 'upstream-status', status, title: `${upstream} answered ${status}`, detail: answered, upstreamStatus: status, upstreamBody: response.body };
 }

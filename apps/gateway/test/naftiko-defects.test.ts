@@ -71,6 +71,19 @@ describe('Naftiko-served operations: defects found on real catalog files', () =>
     expect(admin.requests).toHaveLength(0);
   });
 
+  it('an MCP error for a relayed upstream status says it once, then the upstream answer', async () => {
+    admin.reply({ status: 404, body: '{"error":"no such workspace"}' }, { status: 404 });
+    const withBody = await mcp.callTool({ name: 'admin-delete-workspace', arguments: { workspaceId: 'w-404' } });
+    const text = (withBody.content as { text: string }[])[0]?.text ?? '';
+    expect(withBody.isError).toBe(true);
+    expect(text.match(/answered 404/g)).toHaveLength(1);
+    expect(text).toMatch(/Upstream answer: \{"error":"no such workspace"\}/);
+    const empty = await mcp.callTool({ name: 'admin-delete-workspace', arguments: { workspaceId: 'w-405' } });
+    const emptyText = (empty.content as { text: string }[])[0]?.text ?? '';
+    expect(emptyText.match(/answered 404/g)).toHaveLength(1);
+    expect(emptyText).toMatch(/no body/);
+  });
+
   it("the MCP exposure's description is the server's instructions", () => {
     expect(mcp.getInstructions()).toContain('Archive before you delete; deletion cannot be undone.');
   });
