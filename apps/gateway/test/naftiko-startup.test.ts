@@ -1,4 +1,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CapabilityLoadError, capabilityFiles, capabilityStartup, runValidate, UsageError } from '../src/capabilities/index.ts';
@@ -188,5 +191,37 @@ describe('gateway validate', () => {
     const bad = spawnSync(process.execPath, ['bin/gateway.js', 'validate', fixture('bad/ikanos.yaml')], { cwd: APP, encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
     expect(bad.status).toBe(1);
     expect(bad.stdout).toMatch(/root key "ikanos:"/);
+  });
+});
+
+describe('several capability files', () => {
+  it('a copy of a file is reported against the copy, naming the original; the same file twice says so', () => {
+    const directory = mkdtempSync(join(tmpdir(), 'capability-copy-'));
+    try {
+      const copy = join(directory, 'user-directory-copy.yaml');
+      copyFileSync(fixture('user-directory.yaml'), copy);
+      const environment = { TEST_DIRECTORY_TOKEN: 'directory-token-unit', PORT: '0', MCP_PORT: '0' };
+      expect(() => capabilityStartup([fixture('user-directory.yaml'), copy], environment)).toThrow(
+        /\n {2}\S*user-directory-copy\.yaml: error: clashes with \S*fixtures\/capabilities\/user-directory\.yaml: plugin "directory": id:/,
+      );
+      let printed = '';
+      const io = {
+        stdout: (text: string) => {
+          printed += text;
+        },
+        stderr: () => {},
+        environment,
+        cwd: directory,
+      };
+      expect(runValidate([fixture('user-directory.yaml'), copy], io)).toBe(1);
+      expect(printed).toMatch(/\nuser-directory-copy\.yaml: error: clashes with .*user-directory\.yaml: plugin "directory"/);
+      expect(printed).toMatch(/\nuser-directory-copy\.yaml: cannot be served \(1 error/);
+      expect(printed).toMatch(/capabilities\/user-directory\.yaml: ok, can be served/);
+      expect(() => capabilityStartup([fixture('user-directory.yaml'), fixture('user-directory.yaml')], environment)).toThrow(
+        /user-directory\.yaml: error: is given more than once/,
+      );
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
   });
 });

@@ -48,13 +48,36 @@ export function loadCapabilities(files: readonly string[], options: LoadCapabili
   }
   const descriptors = capabilities.flatMap((capability) => capability.descriptors);
   if (capabilities.length > 1 && capabilities.length === files.length) {
-    try {
-      compileDescriptors(descriptors, createSchemaCompiler());
-    } catch (error) {
-      if (!(error instanceof DescriptorError)) throw error;
-      const owner = capabilities.find((c) => c.descriptors.some((d) => d.id === error.pluginId));
-      diagnostics.push({ severity: 'error', file: owner?.file ?? files.join(', '), path: '', message: `clashes with another capability file: ${error.message}` });
+    const clash = firstClash(capabilities);
+    if (clash) {
+      diagnostics.push(clash);
+      byFile.set(clash.file, [...(byFile.get(clash.file) ?? []), clash]);
     }
   }
   return { capabilities, descriptors, diagnostics, byFile, versions, ok: !diagnostics.some((d) => d.severity === 'error') };
+}
+
+/**
+ * The first file whose descriptors clash with those of the files before it (ids, routes, tool names), reported
+ * against that later file and naming the earlier ones: a copy of a file is reported at the copy, not the original.
+ */
+function firstClash(capabilities: readonly LoadedCapability[]): Diagnostic | undefined {
+  const compiler = createSchemaCompiler();
+  for (let count = 1; count <= capabilities.length; count++) {
+    try {
+      compileDescriptors(
+        capabilities.slice(0, count).flatMap((capability) => capability.descriptors),
+        compiler,
+      );
+    } catch (error) {
+      if (!(error instanceof DescriptorError)) throw error;
+      const culprit = capabilities[count - 1] as LoadedCapability;
+      const earlier = capabilities.slice(0, count - 1).map((capability) => capability.file);
+      const sameId = capabilities.slice(0, count - 1).filter((capability) => capability.descriptors.some((d) => d.id === error.pluginId));
+      const others = sameId.length > 0 ? sameId.map((capability) => capability.file) : earlier;
+      const message = others.includes(culprit.file) ? `is given more than once: ${error.message}` : `clashes with ${others.join(', ')}: ${error.message}`;
+      return { severity: 'error', file: culprit.file, path: '', message };
+    }
+  }
+  return undefined;
 }
