@@ -15,6 +15,7 @@ import { splitTemplate } from './expressions.ts';
 import { checkMapping, outputSchema } from './output-mapping.ts';
 import { type ConsumedOperation, type ConsumedParameter, type ExposureSource, type OperationPlan, PlanBuilder, singleBraces } from './plan.ts';
 import { buildRequest, mapResponse } from './runtime.ts';
+import { API_KEY_NEEDS_KEY } from './schema.ts';
 
 export interface InterpretOptions {
   readonly file: string;
@@ -312,12 +313,10 @@ function readAuth(auth: Alpha2Auth, at: YamlPath, bindings: Bindings, sink: Diag
   };
   switch (auth.type) {
     case 'apikey': {
-      if (!auth.key) {
-        sink.error([...at, 'key'], 'apikey authentication needs "key" (the header or query parameter name)');
-        return undefined;
-      }
+      // Both problems at once: a missing key is no reason to keep quiet about a missing value.
+      if (!auth.key) sink.error([...at, 'key'], API_KEY_NEEDS_KEY);
       const value = secret('value', auth.value);
-      return value ? { type: 'apikey', in: auth.placement ?? 'header', name: auth.key, secret: value } : undefined;
+      return value && auth.key ? { type: 'apikey', in: auth.placement ?? 'header', name: auth.key, secret: value } : undefined;
     }
     case 'bearer': {
       const token = secret('token', auth.token);

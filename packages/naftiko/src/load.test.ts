@@ -526,6 +526,42 @@ ${indent(auth, 4)}
     });
   });
 
+  it('reports every problem of an apikey block at once, suggesting key and placement for what was written instead', () => {
+    const withAuth = (auth: string) =>
+      load(
+        capability({
+          binds: 'binds:\n  - namespace: creds\n    keys:\n      KEY: UNIT_KEY',
+          consumes: `
+- type: http
+  namespace: api
+  baseUri: https://api.example.com
+  authentication:
+${indent(auth, 4)}
+  resources:
+    - name: things
+      path: /things
+      operations:
+        - name: list
+          method: GET`,
+          exposes: '- type: rest\n  namespace: r\n  port: 8080\n  resources:\n    - path: /v1/things\n      operations:\n        - method: GET\n          call: api.list',
+        }),
+        { environment: { UNIT_KEY: 'k1' } },
+      );
+    const auth = 'capability.consumes[0].authentication';
+    const openApiStyle = errors(withAuth('type: apikey\nname: X-Api-Key\nin: query\nvalue: "{{KEY}}"'));
+    expect(openApiStyle.map((d) => [d.path, d.message])).toEqual(
+      expect.arrayContaining([
+        [`${auth}.key`, expect.stringMatching(/needs "key".*placement: header or query/)],
+        [`${auth}.name`, expect.stringMatching(/unknown key "name".*; write key: X-Api-Key \(the header or query parameter name\)/)],
+        [`${auth}.in`, expect.stringMatching(/unknown key "in".*; write placement: query/)],
+      ]),
+    );
+    const badPlacement = errors(withAuth('type: apikey\nplacement: cookie'));
+    expect(badPlacement.map((d) => d.path)).toEqual(expect.arrayContaining([`${auth}.placement`, `${auth}.key`, `${auth}.value`]));
+    const bare = errors(withAuth('type: apikey'));
+    expect(bare.map((d) => d.path)).toEqual([`${auth}.key`, `${auth}.value`]);
+  });
+
   it('merges a REST operation and an MCP tool that make the same call with the same inputs, and keeps different ones apart', () => {
     const [descriptor] = descriptorsOf(
       users(`

@@ -158,7 +158,7 @@ function readable(errors: readonly ErrorObject[], document: unknown, schemaName:
         const key = String(params.additionalProperty ?? params.unevaluatedProperty);
         path = [...path, key];
         const allowed = Object.keys((error.parentSchema as Schema | undefined)?.properties ?? {});
-        message = `unknown key "${key}"${allowed.length ? ` (allowed here: ${allowed.join(', ')})` : ''}`;
+        message = `unknown key "${key}"${allowed.length ? ` (allowed here: ${allowed.join(', ')})` : ''}${apiKeyHint(key, error.data)}`;
         break;
       }
       case 'required':
@@ -189,12 +189,58 @@ function readable(errors: readonly ErrorObject[], document: unknown, schemaName:
     else if (!place.messages.includes(message)) place.messages.push(message);
     byPlace.set(key, place);
   }
+  // An apikey block with any problem also gets the rest of its problems: a missing key or value never waits for
+  // the first fix to be reported.
+  for (const { path } of [...byPlace.values()]) {
+    for (const at of [path.slice(0, -1), path]) {
+      for (const problem of missingApiKeyFields(at, valueAt(document, at))) {
+        const key = JSON.stringify(problem.path);
+        if (!byPlace.has(key)) byPlace.set(key, { path: problem.path, messages: [problem.message], types: [] });
+      }
+    }
+  }
   const problems: SchemaProblem[] = [];
   for (const place of byPlace.values()) {
     if (place.types.length) problems.push({ path: place.path, message: `must be ${[...new Set(place.types)].join(' or ')}` });
     for (const message of place.messages) problems.push({ path: place.path, message });
   }
   return problems;
+}
+
+/** What an apikey block without `key` is told, by the schema check and by the reader alike. */
+export const API_KEY_NEEDS_KEY = 'apikey authentication needs "key" (the header or query parameter name; placement: header or query says where)';
+
+const API_KEY_NAME_KEYS = ['name', 'header', 'headerName', 'keyName', 'parameter', 'param', 'queryParam'];
+const API_KEY_PLACEMENT_KEYS = ['in', 'location', 'where', 'placementType'];
+
+function isApiKeyAuth(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && (value as { type?: unknown }).type === 'apikey';
+}
+
+/** What an apikey block's author probably meant by a key it does not have (OpenAPI's `in`/`name`, a `header:`). */
+function apiKeyHint(key: string, block: unknown): string {
+  if (!isApiKeyAuth(block)) return '';
+  const value = block[key];
+  if (API_KEY_NAME_KEYS.includes(key)) {
+    const name = typeof value === 'string' ? value : '<name>';
+    return `; write key: ${name} (the header or query parameter name)${key === 'header' ? ' with placement: header' : ''}`;
+  }
+  if (API_KEY_PLACEMENT_KEYS.includes(key)) return `; write placement: ${value === 'query' ? 'query' : 'header'} (header or query)`;
+  return '';
+}
+
+function missingApiKeyFields(at: YamlPath, block: unknown): SchemaProblem[] {
+  if (at[at.length - 1] !== 'authentication' || !isApiKeyAuth(block)) return [];
+  const problems: SchemaProblem[] = [];
+  if (block.key === undefined) problems.push({ path: [...at, 'key'], message: API_KEY_NEEDS_KEY });
+  if (block.value === undefined) problems.push({ path: [...at, 'value'], message: 'apikey authentication needs "value" (the key, e.g. "{{API_KEY}}" bound in binds)' });
+  return problems;
+}
+
+function valueAt(document: unknown, path: YamlPath): unknown {
+  let value = document;
+  for (const segment of path) value = value && typeof value === 'object' ? (value as Record<string | number, unknown>)[segment] : undefined;
+  return value;
 }
 
 function pointerToPath(pointer: string, document: unknown): (string | number)[] {
