@@ -84,6 +84,29 @@ describe('Naftiko-served operations: defects found on real catalog files', () =>
     expect(emptyText).toMatch(/no body/);
   });
 
+  it('OpenAPI documents what is served: relayed 2xx statuses, 204, upstream 403/404 as their own bodies, examples of this operation', async () => {
+    const document = (await (await fetch(`${gateway.restUrl}/openapi.json`)).json()) as { paths: Record<string, Record<string, { responses: Record<string, any> }>> };
+    const archive = document.paths['/v1/workspaces/{workspaceId}/archive']?.post?.responses ?? {};
+    const remove = document.paths['/v1/workspaces/{workspaceId}']?.delete?.responses ?? {};
+    const list = document.paths['/v1/workspaces']?.get?.responses ?? {};
+    expect(Object.keys(archive)).toEqual(expect.arrayContaining(['200', '201', '403', '404', '4XX', '5XX']));
+    expect(Object.keys(remove)).toEqual(expect.arrayContaining(['200', '204', '403', '404']));
+    expect(remove['204']?.content).toBeUndefined();
+    for (const status of ['403', '404', '4XX', '5XX']) {
+      expect(Object.keys(remove[status]?.content ?? {}), status).toEqual(['application/json', 'text/plain']);
+    }
+    expect(Object.keys(remove['400']?.content ?? {})).toEqual(['application/problem+json', 'application/json', 'text/plain']);
+    const text = JSON.stringify([archive, remove, list]);
+    expect(text).not.toMatch(/eventName|upstream-rejected-input|upstream-refused-gateway|upstream-rate-limited/);
+    expect(list['400']?.content['application/problem+json'].examples['invalid-input'].value).toMatchObject({ errors: [{ pointer: '/limit' }] });
+
+    // What the document promises is what is served: a 200 to a POST and a 204 to a DELETE are relayed as they came.
+    admin.reply({ status: 200, body: '{"archived":true}' }, { status: 204 }, { status: 403, body: '{"error":"not yours"}' });
+    expect((await call('POST', '/v1/workspaces/w-1/archive')).status).toBe(200);
+    expect((await call('DELETE', '/v1/workspaces/w-1')).status).toBe(204);
+    expect(await call('DELETE', '/v1/workspaces/w-2')).toMatchObject({ status: 403, type: expect.stringMatching(/^application\/json/), body: { error: 'not yours' } });
+  });
+
   it("the MCP exposure's description is the server's instructions", () => {
     expect(mcp.getInstructions()).toContain('Archive before you delete; deletion cannot be undone.');
   });

@@ -47,8 +47,11 @@ export function buildOperation(entry: RestEntry, context: OperationContext): Ope
   const bodySchema = bodyName ? properties[bodyName] : undefined;
   const bodyExample = bodyName ? (example[bodyName] ?? firstExample(bodySchema)) : undefined;
   const upstreamTitle = plugin.descriptor.title;
-  // Undeclared, REST relays the upstream's own 2xx: the usual one for the method is documented.
+  // Undeclared, REST relays the upstream's own 2xx: the usual one for the method is documented, and, where the
+  // upstream's answers are relayed as they come (passthrough), the method's other usual 2xx too.
   const successStatus = operation.responses?.successStatus ?? (rest.method === 'POST' ? 201 : 200);
+  const relays = operation.upstream.errors === 'passthrough';
+  const otherSuccessStatuses = relays && operation.responses?.successStatus === undefined ? (RELAYED_SUCCESS[rest.method] ?? []) : [];
 
   return {
     operationId: context.operationId,
@@ -77,11 +80,32 @@ export function buildOperation(entry: RestEntry, context: OperationContext): Ope
       successDescription: `Success: ${upstreamTitle} accepted the call.${operation.output && successStatus !== 204 ? '' : ' No body.'}`,
       ...(operation.output && successStatus !== 204 ? { successSchema: ref('schemas', context.schemaRef(operation.output, `${pascal(operation.id)}Result`)) } : {}),
       ...(operation.responses?.notFound?.length ? { notFound: true } : {}),
+      ...(otherSuccessStatuses.length > 0 ? { otherSuccessStatuses } : {}),
+      ...(relays ? { relaysUpstreamErrors: true } : {}),
+      ...invalidInputExample(operation, sources),
       takesBody: bodyName !== undefined,
       secured: context.secured,
       ...(context.bodyLimitBytes !== undefined ? { bodyLimitBytes: context.bodyLimitBytes } : {}),
     }),
   };
+}
+
+/** The 2xx statuses, besides the documented one, an upstream usually answers to each method. */
+const RELAYED_SUCCESS: Readonly<Record<string, readonly number[]>> = { POST: [200], PUT: [204], PATCH: [204], DELETE: [204] };
+
+/** The 400 example names this operation's own input: its first required body field, else its first parameter. */
+function invalidInputExample(
+  operation: OperationDescriptor<any>,
+  sources: readonly [string, string][],
+): { invalidInputExample?: { pointer: string; detail: string } } {
+  const bodyName = sources.find(([, source]) => source === 'body')?.[0];
+  const body = bodyName ? inputProperties(operation)[bodyName] : undefined;
+  const requiredField = Array.isArray(body?.required) ? (body.required as string[])[0] : undefined;
+  if (requiredField !== undefined) return { invalidInputExample: { pointer: `/${requiredField}`, detail: 'is required' } };
+  const [name] = sources.find(([, source]) => source !== 'body') ?? [];
+  if (name === undefined) return {};
+  const type = inputProperties(operation)[name]?.type;
+  return { invalidInputExample: { pointer: `/${name}`, detail: `must be ${Array.isArray(type) ? type[0] : (type ?? 'string')}` } };
 }
 
 /** The route with its example's path values (`/v1/users/u-1`): a problem's `instance` is a URI reference, never a template. */

@@ -1,4 +1,4 @@
-import type { ExamplesObject, ResponseObject, ResponsesObject } from 'openapi3-ts/oas31';
+import type { ExamplesObject, ResponseObject, ResponsesObject, SchemaObject } from 'openapi3-ts/oas31';
 import {
   IDEMPOTENT_REPLAYED_HEADER,
   PROBLEM_SCHEMA,
@@ -27,6 +27,15 @@ export interface ResponseContext {
   readonly successSchema?: object;
   /** Whether the operation declares upstream statuses that mean "no such record" (then 404 `not-found` applies). */
   readonly notFound?: boolean;
+  /** Other 2xx statuses the route may relay from the upstream (its success status is undeclared), same body. */
+  readonly otherSuccessStatuses?: readonly number[];
+  /**
+   * The operation relays every upstream error status with the upstream's own body (`errors: 'passthrough'`):
+   * those answers are documented as the upstream's, and the gateway's examples of mapped upstream errors are left out.
+   */
+  readonly relaysUpstreamErrors?: boolean;
+  /** The 400 example's problem: a field of this operation's own input, or none. */
+  readonly invalidInputExample?: { readonly pointer: string; readonly detail: string };
   /** Whether the operation reads a JSON body (then 413 and 415 apply). */
   readonly takesBody: boolean;
   /** Whether the gateway authenticates callers (see `InboundSecurity`). */
@@ -52,22 +61,34 @@ export function operationResponses(context: ResponseContext): ResponsesObject {
   const example = (summary: string, value: ReturnType<typeof problem>) => ({ summary, value });
   const limit = context.bodyLimitBytes ? `${context.bodyLimitBytes} bytes` : 'the configured limit';
 
+  const relays = context.relaysUpstreamErrors === true;
+  const success = (status: number, description: string): ResponseObject => ({
+    description,
+    headers: { ...commonHeaders(), 'Idempotent-Replayed': ref('headers', IDEMPOTENT_REPLAYED_HEADER) },
+    ...(context.successSchema && status !== 204 ? { content: { 'application/json': { schema: context.successSchema as SchemaObject } } } : {}),
+  });
+  const invalid = context.invalidInputExample;
   const responses: ResponsesObject = {
-    [String(context.successStatus)]: {
-      description: context.successDescription,
-      headers: { ...commonHeaders(), 'Idempotent-Replayed': ref('headers', IDEMPOTENT_REPLAYED_HEADER) },
-      ...(context.successSchema ? { content: { 'application/json': { schema: context.successSchema } } } : {}),
-    },
+    [String(context.successStatus)]: success(context.successStatus, context.successDescription),
+    ...Object.fromEntries(
+      (context.otherSuccessStatuses ?? []).map((status) => [
+        String(status),
+        success(status, `Success: ${upstream} answered ${status}, relayed as it came.${context.successSchema && status !== 204 ? '' : ' No body.'}`),
+      ]),
+    ),
     '400': problemResponse(
-      'Bad request: the body is not valid JSON, does not match the schema (`errors` lists each problem with a JSON Pointer ' +
-        `into the body), the \`Idempotency-Key\` is not valid, or ${upstream} rejected it (\`upstreamStatus\`). Correct the request and send it again.`,
+      relays
+        ? 'Bad request: the body is not valid JSON, does not match the schema (`errors` lists each problem with a JSON Pointer into the body), ' +
+            `a query parameter or body is not declared, or the \`Idempotency-Key\` is not valid; or ${upstream} answered 400, relayed with its own body (not a Problem).`
+        : 'Bad request: the body is not valid JSON, does not match the schema (`errors` lists each problem with a JSON Pointer ' +
+            `into the body), the \`Idempotency-Key\` is not valid, or ${upstream} rejected it (\`upstreamStatus\`). Correct the request and send it again.`,
       {
-        'invalid-input': example(
-          'The body does not match the schema',
-          problem('invalid-input', 'Invalid input', 400, '/eventName is required', {
-            errors: [{ pointer: '/eventName', detail: 'is required' }],
-          }),
-        ),
+        'invalid-input': invalid
+          ? example(
+              'The input does not match the schema',
+              problem('invalid-input', 'Invalid input', 400, `${invalid.pointer} ${invalid.detail}`, { errors: [{ pointer: invalid.pointer, detail: invalid.detail }] }),
+            )
+          : example('An undeclared query parameter', problem('invalid-input', 'Invalid input', 400, 'undeclared query parameter "x" (this operation takes none).')),
         ...(context.takesBody
           ? {
               'malformed-json': example(
@@ -76,13 +97,18 @@ export function operationResponses(context: ResponseContext): ResponsesObject {
               ),
             }
           : {}),
-        'upstream-rejected-input': example(
-          `${upstream} rejected the request`,
-          problem('upstream-rejected-input', `${upstream} rejected the request`, 400, `${upstream} answered 400: Validation error. Correct the request and send it again.`, {
-            upstreamStatus: 400,
-          }),
-        ),
+        ...(relays
+          ? {}
+          : {
+              'upstream-rejected-input': example(
+                `${upstream} rejected the request`,
+                problem('upstream-rejected-input', `${upstream} rejected the request`, 400, `${upstream} answered 400: Validation error. Correct the request and send it again.`, {
+                  upstreamStatus: 400,
+                }),
+              ),
+            }),
       },
+      relays,
     ),
     '401': problemResponse(
       context.secured
@@ -96,6 +122,11 @@ export function operationResponses(context: ResponseContext): ResponsesObject {
       },
     ),
   };
+  if (relays) {
+    for (const status of ['403', '404']) {
+      responses[status] = relayedResponse(`${status === '403' ? 'Forbidden' : 'Not found'}: ${upstream} answered ${status}, relayed with its own body.`);
+    }
+  }
   if (context.notFound) {
     responses['404'] = problemResponse(`Not found: ${upstream} has no record with the identifier sent (\`upstreamStatus\` says what it answered).`, {
       'not-found': example(
@@ -158,13 +189,18 @@ export function operationResponses(context: ResponseContext): ResponsesObject {
         'This client is over the inbound limit',
         problem('rate-limited', 'Too many requests', 429, 'This client (its API key, or its address without a valid key) sent more than 600 requests in a minute (INBOUND_RATE_LIMIT). Retry after 42 s.'),
       ),
-      'upstream-rate-limited': example(
-        `${upstream} is rate limiting`,
-        problem('upstream-rate-limited', `${upstream} is rate limiting`, 429, `${upstream} answered 429 (too many requests). Wait and send it again.`, {
-          upstreamStatus: 429,
-        }),
-      ),
+      ...(relays
+        ? {}
+        : {
+            'upstream-rate-limited': example(
+              `${upstream} is rate limiting`,
+              problem('upstream-rate-limited', `${upstream} is rate limiting`, 429, `${upstream} answered 429 (too many requests). Wait and send it again.`, {
+                upstreamStatus: 429,
+              }),
+            ),
+          }),
       },
+      relays,
     ),
     headers: { 'Retry-After': ref('headers', RETRY_AFTER_HEADER), ...commonHeaders() },
   };
@@ -174,7 +210,20 @@ export function operationResponses(context: ResponseContext): ResponsesObject {
       problem('internal-error', 'Internal error', 500, 'The gateway failed to handle this request. It has been logged with the request id.'),
     ),
   });
-  responses['502'] = problemResponse(
+  if (relays) {
+    responses['502'] = problemResponse(
+      `Bad gateway: ${upstream} could not be reached after the gateway’s retries (a Problem); or ${upstream} answered 502, relayed with its own body.`,
+      {
+        'upstream-unreachable': example(
+          `${upstream} could not be reached`,
+          problem('upstream-unreachable', `${upstream} could not be reached`, 502, `${upstream} refused the connection. Try again later.`),
+        ),
+      },
+      true,
+    );
+    responses['4XX'] = relayedResponse(`Any other client error ${upstream} answers, relayed with its own status and body.`);
+    responses['5XX'] = relayedResponse(`Any other server error ${upstream} answers (after the gateway’s retries), relayed with its own status and body.`);
+  } else responses['502'] = problemResponse(
     `Bad gateway: ${upstream} failed, could not be reached, or refused the gateway’s own configuration (credentials, base URL), ` +
       'after the gateway’s retries. ' +
       'The request may not have been recorded; `upstreamStatus` says what the upstream answered.',
@@ -210,10 +259,24 @@ export function operationResponses(context: ResponseContext): ResponsesObject {
   return responses;
 }
 
-function problemResponse(description: string, examples?: ExamplesObject): ResponseObject {
+/** `orRelayed`: the same status may also be the upstream's own answer, relayed with its body. */
+function problemResponse(description: string, examples?: ExamplesObject, orRelayed = false): ResponseObject {
   return {
     description,
     headers: commonHeaders(),
-    content: { [PROBLEM_TYPE]: { schema: ref('schemas', PROBLEM_SCHEMA), ...(examples ? { examples } : {}) } },
+    content: {
+      [PROBLEM_TYPE]: { schema: ref('schemas', PROBLEM_SCHEMA), ...(examples ? { examples } : {}) },
+      ...(orRelayed ? RELAYED_CONTENT : {}),
+    },
   };
+}
+
+/** The upstream's own answer, whatever its shape: JSON, or text when it sent text. */
+const RELAYED_CONTENT = {
+  'application/json': { schema: { description: "The upstream's own answer, unchanged (credentials it echoes are redacted)." } },
+  'text/plain': { schema: { type: 'string' } },
+} as const;
+
+function relayedResponse(description: string): ResponseObject {
+  return { description, headers: commonHeaders(), content: { ...RELAYED_CONTENT } };
 }
