@@ -16,9 +16,14 @@ export function startupBanner(gateway: RunningGateway): string {
     `OpenAPI 3.1 document: ${gateway.restUrl}${OPENAPI_JSON_PATH} (YAML: ${gateway.restUrl}${OPENAPI_YAML_PATH})`,
   ];
   for (const plugin of gateway.plugins) {
-    const routes = plugin.descriptor.operations
-      .filter((op) => op.rest)
-      .map((op) => (op.rest ? `  ${op.rest.method} ${gateway.restUrl}${op.rest.path}` : ''));
+    const routes = plugin.descriptor.operations.flatMap((op) => {
+      if (!op.rest) return [];
+      const batch = op.delivery?.batch?.rest;
+      return [
+        `  ${op.rest.method} ${gateway.restUrl}${op.rest.path}${op.delivery ? ' (Prefer: respond-async queues it)' : ''}`,
+        ...(batch ? [`  POST ${gateway.restUrl}${batch.path} (queued)`] : []),
+      ];
+    });
     lines.push(`Plugin ${plugin.descriptor.id} (${plugin.mode}):`, ...routes);
     if (plugin.mode === 'sandbox') {
       const reads = plugin.sandbox?.readRoutes.map((route) => `${gateway.restUrl}/sandbox${route}`) ?? [];
@@ -35,6 +40,10 @@ export function startupBanner(gateway: RunningGateway): string {
     } else {
       lines.push(`  Live: calls go to ${plugin.baseUrl}`);
     }
+  }
+  if (gateway.plugins.some((plugin) => plugin.descriptor.operations.some((op) => op.delivery))) {
+    const queue = gateway.config.redisUrl ? 'Redis (REDIS_URL)' : `SQLite in ${gateway.config.delivery.dataDir}`;
+    lines.push(`Queued deliveries: GET ${gateway.restUrl}/v1/deliveries/{id} (queue: ${queue})`);
   }
   return `${lines.join('\n')}\n`;
 }
