@@ -223,6 +223,7 @@ function outboundLimited(upstream: string, ratePerSecond: number): OperationFail
 /** The upstream's own answer, relayed as it came (already without secrets). */
 function passthrough(response: UpstreamResponse, upstream: string): OperationFailure {
   const { status } = response;
-  const answered = response.body === undefined || response.body === '' ? 'It sent no body.' : 'Its answer is relayed as it came.';
-  return { kind: 'upstream-status', status, title: `${upstream} answered ${status}`, detail: answered, upstreamStatus: status, upstreamBody: response.body };
+  const title = `${upstream} answered ${status}`;
+  const detail = response.body === undefined || response.body === '' ? `${title} with no body.` : `${title} (its answer is relayed unchanged).`;
+  return { kind: 'upstream-status', status, title, detail, upstreamStatus: status, upstreamBody: response.body };
 }

@@ -59,13 +59,16 @@ describe('toToolResult', () => {
         kind: 'upstream-status',
         status: 429,
         title: 'PX answered 429',
-        detail: 'PX answered 429.',
+        detail: 'PX answered 429 (its answer is relayed unchanged).',
         upstreamStatus: 429,
         retryAfterSeconds: 3,
         upstreamBody: { error: 'slow down' },
       },
     });
     expect(result.isError).toBe(true);
-    expect(result.content[0]?.text).toBe('PX answered 429. PX answered 429.\n(upstream status 429; retry after 3 s; request id r-9)\nUpstream answer: {"error":"slow down"}');
+    // The detail restates the title: said once, not "PX answered 429. PX answered 429 …".
+    expect(result.content[0]?.text).toBe(
+      'PX answered 429 (its answer is relayed unchanged).\n(upstream status 429; retry after 3 s; request id r-9)\nUpstream answer: {"error":"slow down"}',
+    );
   });
 });

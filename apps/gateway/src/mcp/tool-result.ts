@@ -51,7 +51,9 @@ function failureText(tool: string, failure: OperationFailure, requestId: string)
     ...(failure.retryAfterSeconds !== undefined ? [`retry after ${failure.retryAfterSeconds} s`] : []),
     `request id ${requestId}`,
   ];
-  const lines = [`${failure.title}. ${failure.detail}`, `(${facts.join('; ')})`];
+  // A detail that restates its title (a relayed upstream status) is said once.
+  const headline = failure.detail.startsWith(failure.title) ? failure.detail : `${failure.title}. ${failure.detail}`;
+  const lines = [headline, `(${facts.join('; ')})`];
   if (failure.upstreamBody !== undefined) lines.push(`Upstream answer: ${abbreviate(failure.upstreamBody)}`);
   return lines.join('\n');
 }

@@ -81,7 +81,8 @@ export function operationResponses(context: ResponseContext): ResponsesObject {
         ? 'Bad request: the body is not valid JSON, does not match the schema (`errors` lists each problem with a JSON Pointer into the body), ' +
             `a query parameter or body is not declared, or the \`Idempotency-Key\` is not valid; or ${upstream} answered 400, relayed with its own body (not a Problem).`
         : 'Bad request: the body is not valid JSON, does not match the schema (`errors` lists each problem with a JSON Pointer ' +
-            `into the body), the \`Idempotency-Key\` is not valid, or ${upstream} rejected it (\`upstreamStatus\`). Correct the request and send it again.`,
+            `into the body), a query parameter or body is not declared, the \`Idempotency-Key\` is not valid, or ${upstream} rejected it (\`upstreamStatus\`). ` +
+            'Correct the request and send it again.',
       {
         'invalid-input': invalid
           ? example(
