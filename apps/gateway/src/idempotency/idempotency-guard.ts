@@ -3,10 +3,10 @@ import type { ExecutionRequest, OperationFailure, OperationResult } from '@gatew
 import { stringify } from 'safe-stable-stringify';
 import { inject, injectable } from 'tsyringe';
 import { IDEMPOTENCY_STORE } from '../tokens.ts';
+import { isValidIdempotencyKey } from './idempotency-key.ts';
 import type { IdempotencyStore } from './idempotency-store.ts';
 
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
-const VALID_KEY = /^[\x21-\x7e]{1,255}$/;
 /** Where a bad key is reported: the `idempotencyKey` argument of an MCP tool; REST reports its `Idempotency-Key` header instead. */
 export const IDEMPOTENCY_KEY_POINTER = '/idempotencyKey';
 
@@ -23,7 +23,7 @@ export class IdempotencyGuard {
     const { requestId } = request;
     const refuse = (failure: OperationFailure): OperationResult => ({ ok: false, failure, requestId, attempts: 0 });
     const idempotencyKey = request.idempotencyKey ?? '';
-    if (!VALID_KEY.test(idempotencyKey)) {
+    if (!isValidIdempotencyKey(idempotencyKey)) {
       return refuse({
         kind: 'invalid-input',
         status: 400,

@@ -1,5 +1,6 @@
 import type { JsonSchema, OperationDescriptor, PluginDescriptor, ToolHints } from '@gateway/core';
 import { BATCH_ACCEPTED_SCHEMA, DELIVERY_SCHEMA } from '../delivery/delivery-schemas.ts';
+import { IDEMPOTENCY_KEY_SCHEMA } from '../idempotency/idempotency-key.ts';
 
 /** What `tools/list` shows for one tool (the MCP `Tool` shape, kept as plain data so the SDK stays at the edge). */
 export interface ToolDefinition {
@@ -165,10 +166,7 @@ function withIdempotencyKey(input: JsonSchema): JsonSchema {
     properties: {
       ...(input.properties as Record<string, unknown>),
       [IDEMPOTENCY_KEY_ARGUMENT]: {
-        type: 'string',
-        minLength: 1,
-        maxLength: 255,
-        pattern: '^[\\x21-\\x7e]+$',
+        ...IDEMPOTENCY_KEY_SCHEMA,
         description:
           'Optional. A unique key for this request (e.g. a UUID). Retrying with the same key and the same arguments within 24 hours returns the first result instead of doing it again; the same key with other arguments is an error.',
       },

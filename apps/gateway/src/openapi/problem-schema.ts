@@ -1,5 +1,6 @@
 import { MAX_REPORTED_PROBLEMS } from '@gateway/core';
 import type { HeaderObject, ParameterObject, SchemaObject } from 'openapi3-ts/oas31';
+import { IDEMPOTENCY_KEY_SCHEMA } from '../idempotency/idempotency-key.ts';
 
 /** Names of the shared components every operation refers to. */
 export const PROBLEM_SCHEMA = 'Problem';
@@ -113,7 +114,7 @@ export const idempotencyKeyParameter: ParameterObject = {
     'Makes a retry safe: within 24 hours, the same key with the same body returns the first result (with `Idempotent-Replayed: true`) ' +
     'without calling the upstream again; the same key with another body is 422. 1-255 printable ASCII characters, no spaces.',
   // No example value: a prefilled key (Swagger UI, Postman) would make every later send a replay, or a 422 once the body is edited.
-  schema: { type: 'string', pattern: '^[\\x21-\\x7e]{1,255}$' },
+  schema: { ...IDEMPOTENCY_KEY_SCHEMA },
 };
 
 /** express-rate-limit's IETF draft-8 headers, on every answer while INBOUND_RATE_LIMIT is on. */
