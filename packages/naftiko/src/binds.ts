@@ -1,7 +1,9 @@
 import type { Alpha2Binding, Alpha2Document } from './alpha2.ts';
 import type { DiagnosticSink, YamlPath } from './diagnostics.ts';
 
-export type Environment = Readonly<Record<string, string | undefined>>;
+import type { Environment } from '@gateway/core';
+
+export type { Environment };
 
 /** One variable a `binds` entry declares: `{{variable}}` / `{{namespace.variable}}` read it. */
 export interface BoundVariable {
