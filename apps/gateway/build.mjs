@@ -17,6 +17,9 @@ await build({
   bundle: true,
   platform: 'node',
   format: 'esm',
+  // Dynamic imports become their own chunks, so the Redis libraries they import load only when REDIS_URL is set.
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
   target: 'node20',
   sourcemap: true,
   tsconfig: 'tsconfig.json',

@@ -11,14 +11,13 @@ import { Lifecycle } from './ops/lifecycle.ts';
 import { createInboundBudgetStore } from './limits/inbound-rate-limit.ts';
 import { CONFIG, EXECUTOR, IDEMPOTENCY_GUARD, IDEMPOTENCY_STORE, INBOUND_BUDGET, INBOUND_KEYS, LIFECYCLE, LOGGER, METRICS, PLUGIN_REGISTRY, UPSTREAM_CLIENT } from './tokens.ts';
 import { UpstreamClient } from './upstream/upstream-client.ts';
-import { LocalOutboundBudget, type OutboundBudget, RedisOutboundBudget, UNLIMITED_BUDGET } from './upstream/outbound-budget.ts';
+import { LocalOutboundBudget, type OutboundBudget, UNLIMITED_BUDGET } from './upstream/outbound-budget.ts';
 import { OUTBOUND_BUDGET } from './tokens.ts';
-import type { SharedRedis } from './redis/shared-redis.ts';
-import { RedisIdempotencyStore } from './redis/redis-idempotency-store.ts';
+import type { RedisState } from './redis/redis-state.ts';
 
 /** The composition root: one child container per gateway instance, so tests can run several side by side. */
-/** `redis`: the shared store when REDIS_URL is set; every piece of state shared by instances then lives there. */
-export function createContainer(config: GatewayConfig, logger: Logger, redis?: SharedRedis): DependencyContainer {
+/** `redis`: the shared state when REDIS_URL is set; every piece of state shared by instances then lives there. */
+export function createContainer(config: GatewayConfig, logger: Logger, redis?: RedisState): DependencyContainer {
   const container = rootContainer.createChildContainer();
   container.registerInstance(CONFIG, config);
   container.registerInstance(LOGGER, logger);
@@ -27,15 +26,15 @@ export function createContainer(config: GatewayConfig, logger: Logger, redis?: S
   container.registerInstance(METRICS, new Metrics());
   container.registerInstance(INBOUND_KEYS, new InboundKeys(config.inboundKeys));
   container.registerInstance(LIFECYCLE, new Lifecycle());
-  container.registerInstance(INBOUND_BUDGET, createInboundBudgetStore(redis));
-  container.registerInstance(IDEMPOTENCY_STORE, redis ? new RedisIdempotencyStore(redis, config.idempotency) : new MemoryIdempotencyStore(config.idempotency));
+  container.registerInstance(INBOUND_BUDGET, redis?.inboundStore ?? createInboundBudgetStore());
+  container.registerInstance(IDEMPOTENCY_STORE, redis?.idempotencyStore ?? new MemoryIdempotencyStore(config.idempotency));
   container.registerSingleton(IDEMPOTENCY_GUARD, IdempotencyGuard);
   container.registerInstance(OUTBOUND_BUDGET, outboundBudget(config.upstreamRateLimit, redis));
   container.registerSingleton(EXECUTOR, Executor);
   return container;
 }
 
-function outboundBudget(ratePerSecond: number, redis: SharedRedis | undefined): OutboundBudget {
+function outboundBudget(ratePerSecond: number, redis: RedisState | undefined): OutboundBudget {
   if (ratePerSecond <= 0) return UNLIMITED_BUDGET;
-  return redis ? new RedisOutboundBudget(redis.client, redis.prefix, ratePerSecond) : new LocalOutboundBudget(ratePerSecond);
+  return redis?.outboundBudget ?? new LocalOutboundBudget(ratePerSecond);
 }

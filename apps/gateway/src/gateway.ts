@@ -11,7 +11,6 @@ import type { LoadedPlugin } from './plugins/plugin-registry.ts';
 import { createRestApp } from './rest/rest-app.ts';
 import { drainServer } from './ops/drain.ts';
 import { listenExpress } from './ops/listen.ts';
-import { connectSharedRedis } from './redis/shared-redis.ts';
 import { type RunningDeliveries, startDeliveries } from './delivery/start-deliveries.ts';
 import { CONFIG, EXECUTOR, INBOUND_BUDGET, INBOUND_KEYS, LIFECYCLE, LOGGER, METRICS, PLUGIN_REGISTRY, UPSTREAM_CLIENT } from './tokens.ts';
 
@@ -38,8 +37,10 @@ export interface RunningGateway {
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const config = readConfig(options.environment);
   const logger = createLogger(config.logLevel, options.logDestination);
-  const redis = config.redisUrl ? await connectSharedRedis(config.redisUrl, config.redisPrefix, logger) : undefined;
-  const container = createContainer(config, logger, redis);
+  // Loaded only with REDIS_URL: without it the gateway does not carry the Redis libraries (about 30 MB).
+  const redisState = config.redisUrl ? await (await import('./redis/redis-state.ts')).openRedisState(config, logger) : undefined;
+  const redis = redisState?.shared;
+  const container = createContainer(config, logger, redisState);
   const registry = container.resolve(PLUGIN_REGISTRY);
   try {
     await registry.load(options.extraPlugins);
@@ -49,7 +50,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   }
   let deliveries: RunningDeliveries | undefined;
   try {
-    deliveries = await startDeliveries(container);
+    deliveries = await startDeliveries(container, redisState);
   } catch (error) {
     await registry.close();
     await redis?.close();

@@ -6,7 +6,7 @@ import type { DeliveryStore } from './delivery-store.ts';
 import { DeliveryService } from './delivery-service.ts';
 import { DeliveryWorker } from './delivery-worker.ts';
 import { SqliteDeliveryStore } from './sqlite-delivery-store.ts';
-import { openRedisDeliveryStore } from './redis-delivery-store.ts';
+import type { RedisState } from '../redis/redis-state.ts';
 import type { Logger } from 'pino';
 
 export interface RunningDeliveries {
@@ -19,13 +19,13 @@ export interface RunningDeliveries {
  * Opens the delivery queue and starts its worker when a loaded operation opts in to queued delivery;
  * undefined otherwise (no data file is created for a gateway that never queues).
  */
-export async function startDeliveries(container: DependencyContainer): Promise<RunningDeliveries | undefined> {
+export async function startDeliveries(container: DependencyContainer, redis?: RedisState): Promise<RunningDeliveries | undefined> {
   const config = container.resolve(CONFIG);
   const registry = container.resolve(PLUGIN_REGISTRY);
   if (!registry.operations.some((entry) => entry.operation.delivery)) return undefined;
   const logger = container.resolve(LOGGER).child({ component: 'delivery' });
   const metrics = container.resolve(METRICS);
-  const store = config.redisUrl ? await openSharedQueue(config.redisUrl, config.redisPrefix, config.delivery.lockMs, registry.plugins.map((p) => p.descriptor.id), logger) : openEmbeddedQueue(config.delivery);
+  const store = redis ? await openSharedQueue(redis, registry.plugins.map((p) => p.descriptor.id), logger) : openEmbeddedQueue(config.delivery);
   container.registerInstance(DELIVERY_STORE, store);
   const executor = container.resolve(EXECUTOR) as Executor;
   const worker = new DeliveryWorker({ store, executor, config: config.delivery, logger, metrics });
@@ -33,7 +33,7 @@ export async function startDeliveries(container: DependencyContainer): Promise<R
   metrics.observeDeliveryQueue(() => store.stats());
   await worker.start();
   const { pending } = await store.stats();
-  logger.info({ ...(config.redisUrl ? { queue: 'redis' } : { queue: 'sqlite', dataDir: config.delivery.dataDir }), pending, mode: config.delivery.mode }, 'delivery queue open');
+  logger.info({ ...(redis ? { queue: 'redis' } : { queue: 'sqlite', dataDir: config.delivery.dataDir }), pending, mode: config.delivery.mode }, 'delivery queue open');
   return {
     service,
     stop: async (timeoutMs) => {
@@ -53,9 +53,9 @@ function openEmbeddedQueue(config: DeliveryConfig): DeliveryStore {
 }
 
 /** The fleet's queue on REDIS_URL (BullMQ): any instance delivers what any instance accepted. */
-async function openSharedQueue(url: string, prefix: string, lockMs: number, pluginIds: string[], logger: Logger): Promise<DeliveryStore> {
+async function openSharedQueue(redis: RedisState, pluginIds: string[], logger: Logger): Promise<DeliveryStore> {
   try {
-    return await openRedisDeliveryStore({ connection: url, prefix, pluginIds, lockDurationMs: lockMs, stalledIntervalMs: Math.max(500, Math.round(lockMs / 2)), onError: (error) => logger.warn({ err: { message: error.message } }, 'delivery queue: Redis error') });
+    return await redis.openDeliveryStore(pluginIds, logger);
   } catch (error) {
     throw new ConfigError(`REDIS_URL: the delivery queue cannot be opened in Redis (${(error as Error).message})`);
   }

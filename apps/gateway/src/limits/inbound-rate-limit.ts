@@ -1,8 +1,6 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { MemoryStore, rateLimit, type Store } from 'express-rate-limit';
 import type { Logger } from 'pino';
-import { RedisStore } from 'rate-limit-redis';
-import type { SharedRedis } from '../redis/shared-redis.ts';
 import { clientOf } from '../auth/client-identity.ts';
 
 /**
@@ -10,10 +8,8 @@ import { clientOf } from '../auth/client-identity.ts';
  * one budget across both front doors. The seam for a shared store: any express-rate-limit `Store` (e.g. a Redis
  * one) can be returned here for several instances.
  */
-export function createInboundBudgetStore(redis?: SharedRedis): Store {
-  if (!redis) return new MemoryStore();
-  // One counter per client for the whole fleet (rate-limit-redis, from express-rate-limit's maintainers).
-  return new RedisStore({ prefix: `${redis.prefix}inbound:`, sendCommand: (command: string, ...args: string[]) => redis.client.call(command, ...args) as never });
+export function createInboundBudgetStore(): Store {
+  return new MemoryStore();
 }
 
 export interface InboundRateLimitOptions {
