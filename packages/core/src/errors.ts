@@ -28,3 +28,8 @@ export class DescriptorError extends Error {
     this.name = 'DescriptorError';
   }
 }
+
+/** A pointer into an operation input (`/body/eventName`) as a pointer into its JSON body (`/eventName`); others as they are. */
+export function bodyPointer(pointer: string): string {
+  return pointer === '/body' ? '' : pointer.startsWith('/body/') ? pointer.slice('/body'.length) : pointer;
+}

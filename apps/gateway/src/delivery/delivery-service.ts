@@ -1,5 +1,5 @@
 import { v7 as timeOrderedUuid } from 'uuid';
-import type { InputProblem, OperationFailure, OperationResult } from '@gateway/core';
+import { bodyPointer, type InputProblem, type OperationFailure, type OperationResult } from '@gateway/core';
 import type { Logger } from 'pino';
 import type { DeliveryConfig } from '../config.ts';
 import { type Executor, invalidInput } from '../executor.ts';
@@ -170,7 +170,7 @@ function unavailable(detail: string): OperationFailure {
 /** Problems of one batch item, as pointers into the item itself (`/eventName`, not `/body/eventName`). */
 function itemProblems(failure: OperationFailure): { pointer: string; detail: string }[] {
   const problems: readonly InputProblem[] = failure.problems ?? [{ pointer: '', message: failure.detail }];
-  return problems.map((p) => ({ pointer: p.pointer === '/body' ? '' : p.pointer.startsWith('/body/') ? p.pointer.slice(5) : p.pointer, detail: p.message }));
+  return problems.map((p) => ({ pointer: bodyPointer(p.pointer), detail: p.message }));
 }
 
 const iso = (epochMs: number): string => new Date(epochMs).toISOString();

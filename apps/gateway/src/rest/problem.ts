@@ -1,4 +1,4 @@
-import type { InputProblem, OperationFailure } from '@gateway/core';
+import { bodyPointer, type InputProblem, type OperationFailure } from '@gateway/core';
 import type { Response } from 'express';
 import { IDEMPOTENCY_KEY_POINTER } from '../idempotency/idempotency-guard.ts';
 
@@ -47,17 +47,13 @@ function omittedText(failure: OperationFailure): string {
 /** The idempotency key travels as a header on REST: its problem names the header, not a pointer into the body. */
 function restError(problem: InputProblem): { pointer: string; detail: string } | { header: string; detail: string } {
   if (problem.pointer === IDEMPOTENCY_KEY_POINTER) return { header: IDEMPOTENCY_KEY_HEADER, detail: problem.message };
-  return { pointer: restPointer(problem.pointer), detail: problem.message };
+  return { pointer: bodyPointer(problem.pointer), detail: problem.message };
 }
 
 function restPlace(pointer: string): string {
   if (pointer === IDEMPOTENCY_KEY_POINTER) return `${IDEMPOTENCY_KEY_HEADER} header`;
-  return restPointer(pointer) || '(body)';
+  return bodyPointer(pointer) || '(body)';
 }
 
 const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
 
-/** `/body/eventName` (a pointer into the operation input) -> `/eventName` (into the JSON body). */
-function restPointer(pointer: string): string {
-  return pointer === '/body' ? '' : pointer.startsWith('/body/') ? pointer.slice('/body'.length) : pointer;
-}
