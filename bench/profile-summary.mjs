@@ -32,14 +32,21 @@ profile.samples.forEach((id, i) => {
 /** Which package (or area) a script URL belongs to. */
 function area(url) {
   if (!url) return '(native / V8)';
-  if (url.startsWith('node:')) return url.replace(/^node:(internal\/)?/, 'node:').split('/')[0] === 'node:' ? url : `node:${url.replace(/^node:(internal\/)?/, '').split('/')[0]}`;
+  if (url.startsWith('node:'))
+    return url.replace(/^node:(internal\/)?/, 'node:').split('/')[0] === 'node:'
+      ? url
+      : `node:${url.replace(/^node:(internal\/)?/, '').split('/')[0]}`;
   const modules = url.lastIndexOf('node_modules/');
   if (modules >= 0) {
     const rest = url.slice(modules + 'node_modules/'.length).split('/');
     return rest[0].startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0];
   }
   if (url.includes('/apps/gateway/dist/')) return 'gateway (dist bundle)';
-  return url.replace(/^file:\/\//, '').split('/').slice(-2).join('/');
+  return url
+    .replace(/^file:\/\//, '')
+    .split('/')
+    .slice(-2)
+    .join('/');
 }
 
 const label = (node) => {
@@ -104,7 +111,10 @@ for (const node of profile.nodes) {
   }
   bucket ??= `(node runtime) ${node.callFrame.functionName || node.callFrame.url || '?'}`.replace(/^\(node runtime\) (\(.*\))$/, '$1');
   attributed.set(bucket, (attributed.get(bucket) ?? 0) + time);
-  const where = frame && !bucket.startsWith('(') ? `${bucket}  ${frame.callFrame.functionName || '(anonymous)'}:${frame.callFrame.lineNumber + 1}` : bucket;
+  const where =
+    frame && !bucket.startsWith('(')
+      ? `${bucket}  ${frame.callFrame.functionName || '(anonymous)'}:${frame.callFrame.lineNumber + 1}`
+      : bucket;
   attributedFunctions.set(where, (attributedFunctions.get(where) ?? 0) + time);
 }
 

@@ -101,7 +101,14 @@ async function startGatewayChild(name, upstreamUrl, extraEnv = {}, nodeFlags = [
   const logFd = openSync(logFile, 'w');
   const child = spawn(process.execPath, [...NODE_FLAGS, ...nodeFlags, ...cpuProfArgs(`gateway-${name}`), gatewayMain], {
     cwd: root,
-    env: { PATH: process.env.PATH, ...GATEWAY_ENV, GAINSIGHT_PX_BASE_URL: `${upstreamUrl}/v1`, DATA_DIR: join(DATA_ROOT, name), ...extraEnv, ...gatewayEnvOverride },
+    env: {
+      PATH: process.env.PATH,
+      ...GATEWAY_ENV,
+      GAINSIGHT_PX_BASE_URL: `${upstreamUrl}/v1`,
+      DATA_DIR: join(DATA_ROOT, name),
+      ...extraEnv,
+      ...gatewayEnvOverride,
+    },
     stdio: ['ignore', logFd, 'pipe'],
   });
   closeSync(logFd);
@@ -158,7 +165,9 @@ const CLOCK_TICKS = (() => {
 function cpuSecondsOf(pid) {
   if (!pid) return undefined;
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      .replace(/^.*\) /, '')
+      .split(' ');
     return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
   } catch {
     return undefined;
@@ -169,7 +178,11 @@ function cpuSecondsOf(pid) {
 async function heapOf(restUrl, headers) {
   const text = await (await fetch(`${restUrl}/metrics`, { headers })).text();
   const mb = (name) => round(Number(new RegExp(`^gateway_${name} (\\S+)`, 'm').exec(text)?.[1]) / 1048576, 1);
-  return { heapUsedMb: mb('nodejs_heap_size_used_bytes'), heapTotalMb: mb('nodejs_heap_size_total_bytes'), externalMb: mb('nodejs_external_memory_bytes') };
+  return {
+    heapUsedMb: mb('nodejs_heap_size_used_bytes'),
+    heapTotalMb: mb('nodejs_heap_size_total_bytes'),
+    externalMb: mb('nodejs_external_memory_bytes'),
+  };
 }
 
 /** The upstream's count of answers by status, to check that every 2xx really went through. */
@@ -261,18 +274,21 @@ async function pacedLoop({ url, headers, body }, rate, pid) {
   const send = (record) =>
     new Promise((resolve) => {
       const started = performance.now();
-      const request = http.request({ agent, host: target.hostname, port: target.port, path: target.pathname, method: 'POST', headers: requestHeaders }, (response) => {
-        response.resume();
-        response.on('end', () => {
-          served += 1;
-          const status = response.statusCode ?? 0;
-          if (record) {
-            if (status >= 200 && status < 300) latencies.push(performance.now() - started);
-            else non2xx += 1;
-          }
-          resolve();
-        });
-      });
+      const request = http.request(
+        { agent, host: target.hostname, port: target.port, path: target.pathname, method: 'POST', headers: requestHeaders },
+        (response) => {
+          response.resume();
+          response.on('end', () => {
+            served += 1;
+            const status = response.statusCode ?? 0;
+            if (record) {
+              if (status >= 200 && status < 300) latencies.push(performance.now() - started);
+              else non2xx += 1;
+            }
+            resolve();
+          });
+        },
+      );
       request.on('error', () => {
         if (record) errors += 1;
         resolve();
@@ -305,7 +321,17 @@ async function pacedLoop({ url, headers, body }, rate, pid) {
   const cpuBefore = cpuSecondsOf(pid);
   const elapsed = await runFor(DURATION, true);
   agent.destroy();
-  return { rps: round(latencies.length / elapsed, 0), ...cpuPerRequest(pid, cpuBefore, latencies.length), completed: latencies.length, served, ...percentiles(latencies), errors, non2xx, badAnswers: 0, rate };
+  return {
+    rps: round(latencies.length / elapsed, 0),
+    ...cpuPerRequest(pid, cpuBefore, latencies.length),
+    completed: latencies.length,
+    served,
+    ...percentiles(latencies),
+    errors,
+    non2xx,
+    badAnswers: 0,
+    rate,
+  };
 }
 
 /** The target's CPU time per answered request over the measured run (µs), and its CPU use (cores). */
@@ -329,10 +355,18 @@ function round(value, digits) {
 
 // ---------------------------------------------------------------- requests
 
-const restLoad = (base, headers = {}) => ({ url: `${base}/v1/custom-events`, headers: { 'content-type': 'application/json', ...headers }, body: EVENT_JSON });
+const restLoad = (base, headers = {}) => ({
+  url: `${base}/v1/custom-events`,
+  headers: { 'content-type': 'application/json', ...headers },
+  body: EVENT_JSON,
+});
 const BATCH_SIZE = 1000;
 const BATCH_JSON = JSON.stringify({ events: Array.from({ length: BATCH_SIZE }, (_, i) => ({ ...EVENT, identifyId: `u-${i}` })) });
-const batchLoad = (base, headers = {}) => ({ url: `${base}/v1/custom-events/batch`, headers: { 'content-type': 'application/json', ...headers }, body: BATCH_JSON });
+const batchLoad = (base, headers = {}) => ({
+  url: `${base}/v1/custom-events/batch`,
+  headers: { 'content-type': 'application/json', ...headers },
+  body: BATCH_JSON,
+});
 
 /** Queues `events` events in 1000-event batches, `connections` batches in flight; the accepted count. */
 async function queueEvents(base, headers, events, connections = 4) {
@@ -341,7 +375,11 @@ async function queueEvents(base, headers, events, connections = 4) {
   const worker = async () => {
     while (sent < events) {
       sent += BATCH_SIZE;
-      const response = await fetch(`${base}/v1/custom-events/batch`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: BATCH_JSON });
+      const response = await fetch(`${base}/v1/custom-events/batch`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: BATCH_JSON,
+      });
       const body = await response.json();
       if (response.status !== 202) throw new Error(`batch answered ${response.status}: ${JSON.stringify(body)}`);
       accepted += body.accepted;
@@ -420,7 +458,9 @@ async function main() {
   if (!existsSync(gatewayMain)) throw new Error(`${gatewayMain} is missing: build it with "npx turbo run build --filter=@gateway/app"`);
   const started = Date.now();
   const loadBefore = os.loadavg().map((v) => round(v, 2));
-  out(`bench: ${DURATION} s measured after ${WARMUP} s warm-up, ${CONNECTIONS} connections, on ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'} (load average ${loadBefore.join(' ')})`);
+  out(
+    `bench: ${DURATION} s measured after ${WARMUP} s warm-up, ${CONNECTIONS} connections, on ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'} (load average ${loadBefore.join(' ')})`,
+  );
   const upstream = await forkTarget('upstream.mjs');
   const results = {};
   const gatewayMemory = [];
@@ -442,7 +482,11 @@ async function main() {
   const pxHeader = { 'x-aptrinsic-api-key': PX_KEY };
 
   if (wanted('a')) {
-    const load = { url: `${upstream.url}/v1/events/custom`, headers: { 'content-type': 'application/json', ...pxHeader }, body: EVENT_JSON };
+    const load = {
+      url: `${upstream.url}/v1/events/custom`,
+      headers: { 'content-type': 'application/json', ...pxHeader },
+      body: EVENT_JSON,
+    };
     await record('a', () => closedLoop(load, upstream.child.pid));
   }
 
@@ -496,7 +540,11 @@ async function main() {
 
   if (wanted('d-mem')) {
     const gateway = await startGatewayChild('memory-capped', upstream.url, {}, MEMORY_FLAGS);
-    await record('d-mem', () => closedLoop(restLoad(gateway.rest, { 'x-api-key': CLIENT_KEY }), gateway.child.pid, 2 * DURATION), gateway.child.pid);
+    await record(
+      'd-mem',
+      () => closedLoop(restLoad(gateway.rest, { 'x-api-key': CLIENT_KEY }), gateway.child.pid, 2 * DURATION),
+      gateway.child.pid,
+    );
     await stop(gateway.child);
     rmSync(gateway.logFile, { force: true });
   }
@@ -505,9 +553,18 @@ async function main() {
     // Default UPSTREAM_RATE_LIMIT (150/s): the worker delivers at PX's pace while the routes accept.
     const gateway = await startGatewayChild('queue', upstream.url, { UPSTREAM_RATE_LIMIT: '150', DELIVERY_MAX_QUEUED: '100000000' });
     const auth = { 'x-api-key': CLIENT_KEY };
-    if (wanted('q')) await record('q', () => closedLoop(restLoad(gateway.rest, { ...auth, prefer: 'respond-async' }), gateway.child.pid), gateway.child.pid);
+    if (wanted('q'))
+      await record(
+        'q',
+        () => closedLoop(restLoad(gateway.rest, { ...auth, prefer: 'respond-async' }), gateway.child.pid),
+        gateway.child.pid,
+      );
     if (wanted('q-batch')) {
-      await record('q-batch', async () => ({ ...(await closedLoopWith(batchLoad(gateway.rest, auth), gateway.child.pid, 4)), eventsPerBatch: BATCH_SIZE }), gateway.child.pid);
+      await record(
+        'q-batch',
+        async () => ({ ...(await closedLoopWith(batchLoad(gateway.rest, auth), gateway.child.pid, 4)), eventsPerBatch: BATCH_SIZE }),
+        gateway.child.pid,
+      );
     }
     await stop(gateway.child);
     rmSync(gateway.logFile, { force: true });
@@ -546,7 +603,11 @@ async function main() {
 
   if (wanted('q-mem')) {
     // An address nothing listens on: every delivery attempt is refused and retried later, so the queue only grows.
-    const gateway = await startGatewayChild('deep-queue', 'http://127.0.0.1:9', { UPSTREAM_RATE_LIMIT: '150', LOG_LEVEL: 'warn', DELIVERY_MAX_QUEUED: '100000000' });
+    const gateway = await startGatewayChild('deep-queue', 'http://127.0.0.1:9', {
+      UPSTREAM_RATE_LIMIT: '150',
+      LOG_LEVEL: 'warn',
+      DELIVERY_MAX_QUEUED: '100000000',
+    });
     out(`  ${'q-mem'.padEnd(8)} ${SCENARIOS['q-mem']} ...`);
     const started = performance.now();
     const accepted = await queueEvents(gateway.rest, { 'x-api-key': CLIENT_KEY }, QUEUE_EVENTS);
@@ -583,16 +644,36 @@ async function main() {
       if (wanted('r', 'r-q')) {
         const gateway = await startGatewayChild('redis', upstream.url, env);
         if (wanted('r')) await record('r', () => closedLoop(restLoad(gateway.rest, auth), gateway.child.pid), gateway.child.pid);
-        if (wanted('r-q')) await record('r-q', () => closedLoop(restLoad(gateway.rest, { ...auth, prefer: 'respond-async' }), gateway.child.pid), gateway.child.pid);
+        if (wanted('r-q'))
+          await record(
+            'r-q',
+            () => closedLoop(restLoad(gateway.rest, { ...auth, prefer: 'respond-async' }), gateway.child.pid),
+            gateway.child.pid,
+          );
         await stop(gateway.child);
         rmSync(gateway.logFile, { force: true });
       }
       if (wanted('r2')) {
-        const [one, two] = await Promise.all([startGatewayChild('redis-a', upstream.url, env), startGatewayChild('redis-b', upstream.url, env)]);
+        const [one, two] = await Promise.all([
+          startGatewayChild('redis-a', upstream.url, env),
+          startGatewayChild('redis-b', upstream.url, env),
+        ]);
         await record('r2', async () => {
           const half = Math.max(1, Math.floor(CONNECTIONS / 2));
-          const [x, y] = await Promise.all([closedLoopWith(restLoad(one.rest, auth), one.child.pid, half), closedLoopWith(restLoad(two.rest, auth), two.child.pid, half)]);
-          return { ...x, rps: x.rps + y.rps, completed: x.completed + y.completed, served: x.served + y.served, errors: x.errors + y.errors, non2xx: x.non2xx + y.non2xx, badAnswers: x.badAnswers + y.badAnswers, cpuUsPerRequest: undefined };
+          const [x, y] = await Promise.all([
+            closedLoopWith(restLoad(one.rest, auth), one.child.pid, half),
+            closedLoopWith(restLoad(two.rest, auth), two.child.pid, half),
+          ]);
+          return {
+            ...x,
+            rps: x.rps + y.rps,
+            completed: x.completed + y.completed,
+            served: x.served + y.served,
+            errors: x.errors + y.errors,
+            non2xx: x.non2xx + y.non2xx,
+            badAnswers: x.badAnswers + y.badAnswers,
+            cpuUsPerRequest: undefined,
+          };
         });
         await Promise.all([stop(one.child), stop(two.child)]);
         rmSync(one.logFile, { force: true });
@@ -613,7 +694,11 @@ async function main() {
     const gateway = await startGatewayChild('sessions', upstream.url, { MCP_SESSIONS: 'true' });
     const auth = { 'x-api-key': CLIENT_KEY };
     const sessionId = await openSession(gateway.mcp, auth);
-    await record('f', () => closedLoop(mcpLoad(gateway.mcp, { ...auth, 'mcp-session-id': sessionId }), gateway.child.pid), gateway.child.pid);
+    await record(
+      'f',
+      () => closedLoop(mcpLoad(gateway.mcp, { ...auth, 'mcp-session-id': sessionId }), gateway.child.pid),
+      gateway.child.pid,
+    );
     await stop(gateway.child);
     if (KEEP_LOGS) out(`  gateway log kept: ${gateway.logFile}`);
     else rmSync(gateway.logFile, { force: true });
@@ -625,7 +710,11 @@ async function main() {
     await stop(sdk.child);
   }
   if (wanted('g+')) {
-    const sdk = await forkTarget('reference/sdk-mcp.mjs', { UPSTREAM_URL: upstream.url, SHARED_VALIDATOR: 'true', PROTOTYPE_BOUND: 'true' });
+    const sdk = await forkTarget('reference/sdk-mcp.mjs', {
+      UPSTREAM_URL: upstream.url,
+      SHARED_VALIDATOR: 'true',
+      PROTOTYPE_BOUND: 'true',
+    });
     await record('g+', () => closedLoop(mcpLoad(sdk.url), sdk.child.pid), sdk.child.pid);
     await stop(sdk.child);
   }
@@ -664,53 +753,104 @@ function report(results, gatewayMemory, halfRate, elapsedMs, loadAverage) {
   const { b, c, d, e, f, g, 'g+': gShared, 'c+': cBound } = scenarios;
   const { q, 'q-batch': qBatch, 'q-drain': qDrain, 'q-mem': qMem } = scenarios;
   const { r, 'r-q': rq, r2 } = scenarios;
-  const ratios = { 'r/d': ratio(r, d), 'r-q/q': ratio(rq, q), 'r2/r': ratio(r2, r), 'q/d': ratio(q, d), 'd/c': ratio(d, c), 'd/c+': ratio(d, cBound), 'd/b': ratio(d, b), 'e/g': ratio(e, g), 'f/g': ratio(f, g), 'e/g+': ratio(e, gShared), 'c/b': ratio(c, b) };
+  const ratios = {
+    'r/d': ratio(r, d),
+    'r-q/q': ratio(rq, q),
+    'r2/r': ratio(r2, r),
+    'q/d': ratio(q, d),
+    'd/c': ratio(d, c),
+    'd/c+': ratio(d, cBound),
+    'd/b': ratio(d, b),
+    'e/g': ratio(e, g),
+    'f/g': ratio(f, g),
+    'e/g+': ratio(e, gShared),
+    'c/b': ratio(c, b),
+  };
   out();
-  out(`ratios: ${Object.entries(ratios).filter(([, v]) => v !== undefined).map(([k, v]) => `${k} = ${v.toFixed(2)}`).join(', ')}`);
+  out(
+    `ratios: ${Object.entries(ratios)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => `${k} = ${v.toFixed(2)}`)
+      .join(', ')}`,
+  );
   if (halfRate) out(`c½ and d½ paced at ${halfRate} req/s (half of c's peak)`);
   if (scenarios['d-low'] && scenarios['c-low']) {
     const [dl, cl] = [scenarios['d-low'], scenarios['c-low']];
-    out(`at ${dl.rate} req/s (half of d's peak) the gateway adds p50 ${fmt(dl.p50 - cl.p50)} ms, p99 ${fmt(dl.p99 - cl.p99)} ms over the Express proxy`);
+    out(
+      `at ${dl.rate} req/s (half of d's peak) the gateway adds p50 ${fmt(dl.p50 - cl.p50)} ms, p99 ${fmt(dl.p99 - cl.p99)} ms over the Express proxy`,
+    );
   }
   if (gatewayMemory.length) {
-    out(`gateway RSS: ${gatewayMemory.map((m) => `${m.rssMb} MB after ${m.after} (${m.requestsServed} requests)`).join(', ')}; peak ${Math.max(...gatewayMemory.map((m) => m.peakRssMb))} MB`);
+    out(
+      `gateway RSS: ${gatewayMemory.map((m) => `${m.rssMb} MB after ${m.after} (${m.requestsServed} requests)`).join(', ')}; peak ${Math.max(...gatewayMemory.map((m) => m.peakRssMb))} MB`,
+    );
     out(`gateway V8 heap used / total: ${gatewayMemory.map((m) => `${m.heapUsedMb} / ${m.heapTotalMb} MB after ${m.after}`).join(', ')}`);
   }
   const capped = scenarios['d-mem'];
   if (capped) {
     const of = d ?? scenarios['d-again'];
-    out(`heap capped (${MEMORY_FLAGS.join(' ')}): RSS ${capped.rssMb} MB after ${capped.served} requests at ${fmt(capped.rps, 0)} req/s${of ? ` (${fmt(capped.rps / of.rps, 2)} × d)` : ''}`);
+    out(
+      `heap capped (${MEMORY_FLAGS.join(' ')}): RSS ${capped.rssMb} MB after ${capped.served} requests at ${fmt(capped.rps, 0)} req/s${of ? ` (${fmt(capped.rps / of.rps, 2)} × d)` : ''}`,
+    );
   }
   if (qBatch) out(`batch accept: ${fmt(qBatch.rps * BATCH_SIZE, 0)} events/s in ${BATCH_SIZE}-event batches`);
-  if (qDrain) out(`drain: ${qDrain.delivered} of ${qDrain.accepted} delivered in ${qDrain.drainSeconds} s = ${qDrain.rps}/s, ${qDrain.upstream429} upstream 429`);
-  if (qMem) out(`deep queue: ${qMem.queued} queued (accepted at ${qMem.rps} events/s), RSS ${qMem.rssMb} MB (peak ${qMem.peakRssMb} MB), heap used ${qMem.heapUsedMb} MB`);
+  if (qDrain)
+    out(
+      `drain: ${qDrain.delivered} of ${qDrain.accepted} delivered in ${qDrain.drainSeconds} s = ${qDrain.rps}/s, ${qDrain.upstream429} upstream 429`,
+    );
+  if (qMem)
+    out(
+      `deep queue: ${qMem.queued} queued (accepted at ${qMem.rps} events/s), RSS ${qMem.rssMb} MB (peak ${qMem.peakRssMb} MB), heap used ${qMem.heapUsedMb} MB`,
+    );
   if (gatewayLog) out(`gateway access log (info, to a file): ${gatewayLog.lines} lines, ${round(gatewayLog.bytes / 1048576, 1)} MB`);
 
   const first = gatewayMemory[0];
   const last = gatewayMemory.at(-1);
   const checks = {
     'REST ≥ 0.9 × Express proxy (d/c)': ratios['d/c'] === undefined ? undefined : ratios['d/c'] >= 0.9,
-    'REST p99 ≤ Express p99 + 1 ms at half rate (d½ vs c½)': scenarios['d½'] && scenarios['c½'] ? scenarios['d½'].p99 <= scenarios['c½'].p99 + 1 : undefined,
+    'REST p99 ≤ Express p99 + 1 ms at half rate (d½ vs c½)':
+      scenarios['d½'] && scenarios['c½'] ? scenarios['d½'].p99 <= scenarios['c½'].p99 + 1 : undefined,
     'MCP stateless ≥ 0.9 × SDK minimal (e/g)': ratios['e/g'] === undefined ? undefined : ratios['e/g'] >= 0.9,
     [`gateway RSS < 150 MB at the end (${last?.requestsServed ?? 0} requests served)`]: last ? last.rssMb < 150 : undefined,
     // No growth: a leak would push the last sample above every earlier one (each lands somewhere in a GC cycle).
-    'gateway RSS flat: last sample ≤ 110 % of the highest before it': last && first !== last ? last.rssMb <= 1.1 * Math.max(...gatewayMemory.slice(0, -1).map((m) => m.rssMb)) : undefined,
-    'zero errors and non-2xx': Object.values(scenarios).every((r) => r.errors === 0 && r.non2xx === 0 && !r.badAnswers && (r.upstreamOther ?? 0) === 0),
+    'gateway RSS flat: last sample ≤ 110 % of the highest before it':
+      last && first !== last ? last.rssMb <= 1.1 * Math.max(...gatewayMemory.slice(0, -1).map((m) => m.rssMb)) : undefined,
+    'zero errors and non-2xx': Object.values(scenarios).every(
+      (r) => r.errors === 0 && r.non2xx === 0 && !r.badAnswers && (r.upstreamOther ?? 0) === 0,
+    ),
     'REST with REDIS_URL ≥ 0.8 × in memory (r/d)': ratios['r/d'] === undefined ? undefined : ratios['r/d'] >= 0.8,
     'async accept ≥ 0.9 × synchronous REST (q/d)': ratios['q/d'] === undefined ? undefined : ratios['q/d'] >= 0.9,
     'batch accept ≥ 20,000 events/s (q-batch)': qBatch ? qBatch.rps * BATCH_SIZE >= 20_000 : undefined,
-    'drain within ±5 % of 150/s with 0 upstream 429 (q-drain)': qDrain ? Math.abs(qDrain.rps - 150) <= 7.5 && qDrain.upstream429 === 0 && qDrain.delivered === qDrain.accepted : undefined,
+    'drain within ±5 % of 150/s with 0 upstream 429 (q-drain)': qDrain
+      ? Math.abs(qDrain.rps - 150) <= 7.5 && qDrain.upstream429 === 0 && qDrain.delivered === qDrain.accepted
+      : undefined,
     [`RSS < 200 MB with ${QUEUE_EVENTS} events queued (q-mem)`]: qMem ? qMem.rssMb < 200 && qMem.queued === qMem.accepted : undefined,
   };
   out();
   for (const [name, ok] of Object.entries(checks)) out(`${ok === undefined ? 'n/a ' : ok ? 'PASS' : 'FAIL'}  ${name}`);
-  out(`(${round(elapsedMs / 1000, 0)} s in all; load average before ${loadAverage.before.join(' ')}, after ${loadAverage.after.join(' ')})`);
+  out(
+    `(${round(elapsedMs / 1000, 0)} s in all; load average before ${loadAverage.before.join(' ')}, after ${loadAverage.after.join(' ')})`,
+  );
 
   const cpus = os.cpus();
   const document = {
     date: new Date().toISOString(),
-    machine: { cpus: cpus.length, cpuModel: cpus[0]?.model, memoryGb: round(os.totalmem() / 2 ** 30, 1), os: `${os.type()} ${os.release()}`, node: process.version, loadAverage },
-    settings: { durationSeconds: DURATION, warmupSeconds: WARMUP, connections: CONNECTIONS, halfRate, lowRate: scenarios['d-low']?.rate, gatewayEnv: { ...GATEWAY_ENV, GAINSIGHT_API_KEY: '[bench key]' } },
+    machine: {
+      cpus: cpus.length,
+      cpuModel: cpus[0]?.model,
+      memoryGb: round(os.totalmem() / 2 ** 30, 1),
+      os: `${os.type()} ${os.release()}`,
+      node: process.version,
+      loadAverage,
+    },
+    settings: {
+      durationSeconds: DURATION,
+      warmupSeconds: WARMUP,
+      connections: CONNECTIONS,
+      halfRate,
+      lowRate: scenarios['d-low']?.rate,
+      gatewayEnv: { ...GATEWAY_ENV, GAINSIGHT_API_KEY: '[bench key]' },
+    },
     scenarios,
     ratios,
     gatewayMemory,

@@ -54,8 +54,23 @@ function run(command: string, args: readonly string[]): { status: number | null;
 }
 
 function spectral(file: string): Finding[] {
-  const { status, stdout, stderr } = run('spectral', ['lint', file, '--ruleset', join(root, '.spectral.yaml'), '--format', 'json', '--quiet', '--fail-severity', 'hint']);
-  const results = parseJson<{ code: string; message: string; severity: number; path: string[]; range: { start: { line: number } } }[]>(stdout, 'spectral', status, stderr);
+  const { status, stdout, stderr } = run('spectral', [
+    'lint',
+    file,
+    '--ruleset',
+    join(root, '.spectral.yaml'),
+    '--format',
+    'json',
+    '--quiet',
+    '--fail-severity',
+    'hint',
+  ]);
+  const results = parseJson<{ code: string; message: string; severity: number; path: string[]; range: { start: { line: number } } }[]>(
+    stdout,
+    'spectral',
+    status,
+    stderr,
+  );
   return results.map((r) => ({
     severity: SEVERITIES[r.severity] ?? String(r.severity),
     rule: r.code,
@@ -66,7 +81,12 @@ function spectral(file: string): Finding[] {
 
 function redocly(file: string): Finding[] {
   const { status, stdout, stderr } = run('redocly', ['lint', file, '--config', join(root, 'redocly.yaml'), '--format', 'json']);
-  const report = parseJson<{ problems: { ruleId: string; message: string; severity: string; location: { pointer: string }[] }[] }>(stdout, 'redocly', status, stderr);
+  const report = parseJson<{ problems: { ruleId: string; message: string; severity: string; location: { pointer: string }[] }[] }>(
+    stdout,
+    'redocly',
+    status,
+    stderr,
+  );
   return report.problems.map((p) => ({
     severity: p.severity === 'warn' ? 'warning' : p.severity,
     rule: p.ruleId,
@@ -86,7 +106,9 @@ function parseJson<T>(stdout: string, tool: string, status: number | null, stder
 
 function report(tool: string, findings: readonly Finding[]): void {
   const count = (severity: string) => findings.filter((f) => f.severity === severity).length;
-  say(`${tool}: ${count('error')} errors, ${count('warning')} warnings, ${findings.length - count('error') - count('warning')} other findings`);
+  say(
+    `${tool}: ${count('error')} errors, ${count('warning')} warnings, ${findings.length - count('error') - count('warning')} other findings`,
+  );
   for (const f of findings) say(`  ${f.severity.padEnd(7)} ${f.rule}  ${f.message}  at ${f.where}`);
 }
 

@@ -71,7 +71,12 @@ function run(command: string, args: readonly string[], environment: NodeJS.Proce
 }
 
 /** Like `run`, with stdout saved to a file and stderr captured (and shown). */
-function runCapturing(command: string, args: readonly string[], environment: NodeJS.ProcessEnv, stdoutFile: string): Promise<{ code: number; stderr: string }> {
+function runCapturing(
+  command: string,
+  args: readonly string[],
+  environment: NodeJS.ProcessEnv,
+  stdoutFile: string,
+): Promise<{ code: number; stderr: string }> {
   const out = openSync(stdoutFile, 'w');
   return new Promise((resolveExit, reject) => {
     const child = spawn(command, args, { stdio: ['ignore', out, 'pipe'], env: environment, cwd: toolsDir });
@@ -144,7 +149,12 @@ async function runMode(mode: Mode, outRoot: string): Promise<string[]> {
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
   const modeBaseline = join(outDir, 'baseline.yml');
-  writeFileSync(modeBaseline, `# ${mode.name} mode, generated from tools/mcp-conformance/baseline.yml\nserver:\n${baselineFor(mode).map((s) => `  - ${s}\n`).join('')}`);
+  writeFileSync(
+    modeBaseline,
+    `# ${mode.name} mode, generated from tools/mcp-conformance/baseline.yml\nserver:\n${baselineFor(mode)
+      .map((s) => `  - ${s}\n`)
+      .join('')}`,
+  );
 
   const log = createWriteStream(join(outDir, 'gateway.log'));
   // Not the caller's environment: no GAINSIGHT_API_KEY (sandbox), no GATEWAY_API_KEYS (no inbound auth), loopback only.
@@ -156,7 +166,8 @@ async function runMode(mode: Mode, outRoot: string): Promise<string[]> {
   const failures: string[] = [];
   try {
     const suite = await run(node22, [conformance, 'server', '--url', gateway.mcpUrl, '--expected-failures', modeBaseline, '-o', outDir]);
-    if (suite !== 0) failures.push(`${mode.name}: conformance suite exited ${suite} (unexpected failure or stale baseline entry; see above)`);
+    if (suite !== 0)
+      failures.push(`${mode.name}: conformance suite exited ${suite} (unexpected failure or stale baseline entry; see above)`);
     failures.push(...mustPassProblems(outDir, mode).map((problem) => `${mode.name}: ${problem}`));
 
     const inspectorEnv = { ...process.env, MCP_CATALOG_PATH: join(outDir, 'inspector-catalog.json') };
@@ -172,7 +183,17 @@ async function runMode(mode: Mode, outRoot: string): Promise<string[]> {
     say(`\n--- MCP Inspector: tools/call gainsight-send-custom-event (${mode.name}) ---`);
     const call = await run(
       node22,
-      [inspector, '--cli', gateway.mcpUrl, '--method', 'tools/call', '--tool-name', 'gainsight-send-custom-event', '--tool-args-json', JSON.stringify(SAMPLE_ARGUMENTS)],
+      [
+        inspector,
+        '--cli',
+        gateway.mcpUrl,
+        '--method',
+        'tools/call',
+        '--tool-name',
+        'gainsight-send-custom-event',
+        '--tool-args-json',
+        JSON.stringify(SAMPLE_ARGUMENTS),
+      ],
       inspectorEnv,
     );
     if (call !== 0) failures.push(`${mode.name}: mcp-inspector tools/call exited ${call}`);

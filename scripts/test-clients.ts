@@ -76,7 +76,10 @@ const CHECKS: readonly Check[] = [
     run: async (environment) => {
       const out = join(generated, 'openapi-typescript');
       mkdirSync(out, { recursive: true });
-      const generate = await node([bin('openapi-typescript/bin/cli.js'), `${environment.GATEWAY_REST_URL}/openapi.json`, '-o', join(out, 'schema.ts')], environment);
+      const generate = await node(
+        [bin('openapi-typescript/bin/cli.js'), `${environment.GATEWAY_REST_URL}/openapi.json`, '-o', join(out, 'schema.ts')],
+        environment,
+      );
       if (generate.code !== 0) return `openapi-typescript exited ${generate.code}`;
       if (/warn/i.test(generate.output)) return 'openapi-typescript printed a warning';
       const typecheck = await node([bin('typescript/bin/tsc'), '-p', 'checks/tsconfig.json'], environment);
@@ -90,7 +93,10 @@ const CHECKS: readonly Check[] = [
     modes: ['stateless'],
     run: async (environment) => {
       const out = join(generated, 'hey-api');
-      const result = await node([bin('@hey-api/openapi-ts/bin/run.js'), '-i', `${environment.GATEWAY_REST_URL}/openapi.json`, '-o', out], environment);
+      const result = await node(
+        [bin('@hey-api/openapi-ts/bin/run.js'), '-i', `${environment.GATEWAY_REST_URL}/openapi.json`, '-o', out],
+        environment,
+      );
       if (result.code !== 0) return `@hey-api/openapi-ts exited ${result.code}`;
       return /warn|error/i.test(result.output) ? '@hey-api/openapi-ts printed a warning' : undefined;
     },
@@ -111,7 +117,13 @@ async function main(): Promise<number> {
     const log = createWriteStream(join(outDir, `gateway-${mode}.log`));
     // Not the caller's environment: no GAINSIGHT_API_KEY (sandbox), no GATEWAY_API_KEYS, loopback only.
     const gateway = await startGateway({
-      environment: { HOST: '127.0.0.1', PORT: '0', MCP_PORT: '0', LOG_LEVEL: 'info', ...(mode === 'sessions' ? { MCP_SESSIONS: 'true' } : {}) },
+      environment: {
+        HOST: '127.0.0.1',
+        PORT: '0',
+        MCP_PORT: '0',
+        LOG_LEVEL: 'info',
+        ...(mode === 'sessions' ? { MCP_SESSIONS: 'true' } : {}),
+      },
       logDestination: log,
     });
     const environment = { GATEWAY_REST_URL: gateway.restUrl, GATEWAY_MCP_URL: gateway.mcpUrl };

@@ -20,7 +20,10 @@ const tool = {
 };
 
 function newServer() {
-  const server = new Server({ name: 'sdk-minimal', version: '0.0.0' }, { capabilities: { tools: {} }, ...(jsonSchemaValidator ? { jsonSchemaValidator } : {}) });
+  const server = new Server(
+    { name: 'sdk-minimal', version: '0.0.0' },
+    { capabilities: { tools: {} }, ...(jsonSchemaValidator ? { jsonSchemaValidator } : {}) },
+  );
   server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: [tool] }));
   server.setRequestHandler(CallToolRequestSchema, async (request) => {
     const status = await forward(upstream, request.params.arguments?.body);

@@ -106,15 +106,25 @@ export function readConfig(environment: Environment): GatewayConfig {
     const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match?.[2] ?? 'ms'] ?? 1;
     const value = match ? Math.round(Number(match[1]) * unit) : Number.NaN;
     if (!Number.isFinite(value) || value < minMs || value > 366 * 86_400_000) {
-      throw new ConfigError(`${name} must be a duration such as 90s, 30m, 24h or 7d (a bare number is milliseconds), at least ${minMs} ms (got "${raw}")`);
+      throw new ConfigError(
+        `${name} must be a duration such as 90s, 30m, 24h or 7d (a bare number is milliseconds), at least ${minMs} ms (got "${raw}")`,
+      );
     }
     return value;
   };
   const deliveryMode = (environment.DELIVERY_MODE || 'sync').trim().toLowerCase();
-  if (deliveryMode !== 'sync' && deliveryMode !== 'queue') throw new ConfigError(`DELIVERY_MODE must be sync or queue (got "${environment.DELIVERY_MODE}")`);
-  const list = (name: string) => (environment[name] ?? '').split(',').map((v) => v.trim()).filter(Boolean);
+  if (deliveryMode !== 'sync' && deliveryMode !== 'queue')
+    throw new ConfigError(`DELIVERY_MODE must be sync or queue (got "${environment.DELIVERY_MODE}")`);
+  const list = (name: string) =>
+    (environment[name] ?? '')
+      .split(',')
+      .map((v) => v.trim())
+      .filter(Boolean);
   // PLUGINS=none loads no configured plugin (e.g. only the Naftiko capabilities given with --capability).
-  const plugins = (environment.PLUGINS || 'gainsight-px').split(',').map((name) => name.trim()).filter((name) => name !== '' && name !== 'none');
+  const plugins = (environment.PLUGINS || 'gainsight-px')
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '' && name !== 'none');
   return {
     host,
     inboundKeys,

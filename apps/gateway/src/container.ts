@@ -9,7 +9,19 @@ import { Metrics } from './observability/metrics.ts';
 import { InboundKeys } from './auth/inbound-keys.ts';
 import { Lifecycle } from './ops/lifecycle.ts';
 import { createInboundBudgetStore } from './limits/inbound-rate-limit.ts';
-import { CONFIG, EXECUTOR, IDEMPOTENCY_GUARD, IDEMPOTENCY_STORE, INBOUND_BUDGET, INBOUND_KEYS, LIFECYCLE, LOGGER, METRICS, PLUGIN_REGISTRY, UPSTREAM_CLIENT } from './tokens.ts';
+import {
+  CONFIG,
+  EXECUTOR,
+  IDEMPOTENCY_GUARD,
+  IDEMPOTENCY_STORE,
+  INBOUND_BUDGET,
+  INBOUND_KEYS,
+  LIFECYCLE,
+  LOGGER,
+  METRICS,
+  PLUGIN_REGISTRY,
+  UPSTREAM_CLIENT,
+} from './tokens.ts';
 import { UpstreamClient } from './upstream/upstream-client.ts';
 import { LocalOutboundBudget, type OutboundBudget, UNLIMITED_BUDGET } from './upstream/outbound-budget.ts';
 import { OUTBOUND_BUDGET } from './tokens.ts';

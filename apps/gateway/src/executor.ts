@@ -52,7 +52,15 @@ export class Executor implements OperationExecutor {
   prepare(request: Pick<ExecutionRequest, 'pluginId' | 'operationId' | 'input' | 'requestId'>): PreparedRequest {
     const entry = this.registry.find(request.pluginId, request.operationId);
     if (!entry) {
-      return { ok: false, failure: { kind: 'unknown-operation', status: 404, title: 'Unknown operation', detail: `No operation ${request.pluginId}/${request.operationId}.` } };
+      return {
+        ok: false,
+        failure: {
+          kind: 'unknown-operation',
+          status: 404,
+          title: 'Unknown operation',
+          detail: `No operation ${request.pluginId}/${request.operationId}.`,
+        },
+      };
     }
     const problems = entry.validateInput(request.input);
     if (problems.length > 0) return { ok: false, failure: invalidInput(problems) };
@@ -71,17 +79,29 @@ export class Executor implements OperationExecutor {
    * One attempt at a queued delivery, paced by the same outbound budget as synchronous calls (waiting for its
    * slot as long as it takes), classified for the delivery worker: no retries here, the worker schedules them.
    */
-  async deliverOnce(delivery: { readonly pluginId: string; readonly operationId: string; readonly requestId: string; readonly request: UpstreamRequest }, signal?: AbortSignal): Promise<DeliveryAttempt> {
+  async deliverOnce(
+    delivery: { readonly pluginId: string; readonly operationId: string; readonly requestId: string; readonly request: UpstreamRequest },
+    signal?: AbortSignal,
+  ): Promise<DeliveryAttempt> {
     const entry = this.registry.find(delivery.pluginId, delivery.operationId);
-    if (!entry) return { outcome: 'rejected', error: { type: 'unknown-operation', detail: `No operation ${delivery.pluginId}/${delivery.operationId} is loaded.` } };
+    if (!entry)
+      return {
+        outcome: 'rejected',
+        error: { type: 'unknown-operation', detail: `No operation ${delivery.pluginId}/${delivery.operationId} is loaded.` },
+      };
     if (!(await this.budget.acquire(delivery.pluginId, Number.POSITIVE_INFINITY, signal))) return { outcome: 'interrupted' };
     const deadline = performance.now() + this.config.upstreamTimeoutMs;
     const request = { pluginId: delivery.pluginId, operationId: delivery.operationId, input: undefined, requestId: delivery.requestId };
     const attempt = await this.attempt(entry, delivery.request, request, deadline, 1);
-    if ('response' in attempt && attempt.response.status >= 200 && attempt.response.status < 300) return { outcome: 'delivered', status: attempt.response.status };
+    if ('response' in attempt && attempt.response.status >= 200 && attempt.response.status < 300)
+      return { outcome: 'delivered', status: attempt.response.status };
     const upstreamTitle = entry.loaded.mode === 'sandbox' ? `${entry.loaded.descriptor.title} (sandbox)` : entry.loaded.descriptor.title;
     const failure = this.failure(entry, attempt, upstreamTitle);
-    const error = { ...(failure.upstreamStatus !== undefined ? { status: failure.upstreamStatus } : {}), type: failure.kind, detail: failure.detail };
+    const error = {
+      ...(failure.upstreamStatus !== undefined ? { status: failure.upstreamStatus } : {}),
+      type: failure.kind,
+      detail: failure.detail,
+    };
     if ('error' in attempt || isRetryableStatus(attempt.response.status)) {
       const retryAfter = 'response' in attempt ? retryAfterMs(attempt.response.headers['retry-after']) : undefined;
       return { outcome: 'retry', error, ...(retryAfter !== undefined ? { retryAfterMs: retryAfter } : {}) };
@@ -101,7 +121,11 @@ export class Executor implements OperationExecutor {
 
     for (;;) {
       // A slot so late that the call would have too little time left to run is refused at once instead.
-      const granted = await this.budget.acquire(loaded.descriptor.id, Math.max(0, deadline - performance.now() - this.config.upstreamTimeoutMs / 2), request.signal);
+      const granted = await this.budget.acquire(
+        loaded.descriptor.id,
+        Math.max(0, deadline - performance.now() - this.config.upstreamTimeoutMs / 2),
+        request.signal,
+      );
       if (!granted) {
         const failure = outboundLimited(upstreamTitle, this.config.upstreamRateLimit);
         return { ok: false, failure, requestId, attempts };
@@ -114,7 +138,10 @@ export class Executor implements OperationExecutor {
         return { ok: true, status: attempt.response.status, body, requestId, attempts };
       }
       const retryable = 'error' in attempt ? attempt.error.failure !== 'timeout' : isRetryableStatus(attempt.response.status);
-      const delay = 'response' in attempt ? retryDelayMs(attempt.response, attempts, this.config.upstreamRetryBaseMs) : backoffMs(attempts, this.config.upstreamRetryBaseMs);
+      const delay =
+        'response' in attempt
+          ? retryDelayMs(attempt.response, attempts, this.config.upstreamRetryBaseMs)
+          : backoffMs(attempts, this.config.upstreamRetryBaseMs);
       const hasTime = performance.now() + delay < deadline - 1;
       if (!retryable || attempts > this.config.upstreamRetries || !hasTime) {
         return { ok: false, failure: this.failure(entry, attempt, upstreamTitle), requestId, attempts };
@@ -124,7 +151,13 @@ export class Executor implements OperationExecutor {
     }
   }
 
-  private async attempt(entry: LoadedOperation, upstreamRequest: UpstreamRequest, request: ExecutionRequest, deadline: number, attempt: number): Promise<Attempt> {
+  private async attempt(
+    entry: LoadedOperation,
+    upstreamRequest: UpstreamRequest,
+    request: ExecutionRequest,
+    deadline: number,
+    attempt: number,
+  ): Promise<Attempt> {
     const { loaded, operation } = entry;
     const started = performance.now();
     const log = { requestId: request.requestId, plugin: loaded.descriptor.id, operation: operation.id, attempt };
@@ -166,7 +199,6 @@ export class Executor implements OperationExecutor {
       notFoundStatuses: entry.operation.responses?.notFound ?? [],
     });
   }
-
 }
 
 export type PreparedRequest =
@@ -224,6 +256,7 @@ function outboundLimited(upstream: string, ratePerSecond: number): OperationFail
 function passthrough(response: UpstreamResponse, upstream: string): OperationFailure {
   const { status } = response;
   const title = `${upstream} answered ${status}`;
-  const detail = response.body === undefined || response.body === '' ? `${title} with no body.` : `${title} (its answer is relayed unchanged).`;
+  const detail =
+    response.body === undefined || response.body === '' ? `${title} with no body.` : `${title} (its answer is relayed unchanged).`;
   return { kind: 'upstream-status', status, title, detail, upstreamStatus: status, upstreamBody: response.body };
 }

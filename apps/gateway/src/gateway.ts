@@ -101,7 +101,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     plugins: registry.plugins,
     close: async () => {
       lifecycle.startDraining();
-      const [restFinished, mcpFinished] = await Promise.all([drainServer(server, config.shutdownTimeoutMs), mcp.close(config.shutdownTimeoutMs)]);
+      const [restFinished, mcpFinished] = await Promise.all([
+        drainServer(server, config.shutdownTimeoutMs),
+        mcp.close(config.shutdownTimeoutMs),
+      ]);
       const finished = restFinished && mcpFinished;
       if (!finished) logger.warn({ timeoutMs: config.shutdownTimeoutMs }, 'in-flight requests cut at SHUTDOWN_TIMEOUT_MS');
       // Queued deliveries not yet sent stay queued for the next start; attempts already sent get to finish.

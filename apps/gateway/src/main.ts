@@ -26,7 +26,12 @@ try {
   process.once('SIGINT', stop);
   process.stderr.write(startupBanner(gateway));
 } catch (error) {
-  if (error instanceof ConfigError || error instanceof DescriptorError || error instanceof CapabilityLoadError || error instanceof UsageError) {
+  if (
+    error instanceof ConfigError ||
+    error instanceof DescriptorError ||
+    error instanceof CapabilityLoadError ||
+    error instanceof UsageError
+  ) {
     process.stderr.write(`gateway: cannot start: ${error.message}\n`);
   } else if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
     process.stderr.write(`gateway: cannot start: ${(error as Error).message} (set PORT / MCP_PORT to free ports)\n`);

@@ -46,11 +46,19 @@ afterEach(async () => {
 });
 
 describe('durable delivery across a crash', () => {
-  it('2,000 events queued, the gateway killed with SIGKILL mid-delivery, restarted on the same DATA_DIR: all 2,000 delivered, none lost', { timeout: 120_000 }, async () => {
+  it('2,000 events queued, the gateway killed with SIGKILL mid-delivery, restarted on the same DATA_DIR: all 2,000 delivered, none lost', {
+    timeout: 120_000,
+  }, async () => {
     upstream = await startProgrammableUpstream(() => ({ status: 201, delayMs: 50 }));
     const dataDir = mkdtempSync(join(tmpdir(), 'gateway-crash-'));
     dirs.push(dataDir);
-    const environment = { GAINSIGHT_API_KEY: TEST_PX_KEY, GAINSIGHT_PX_BASE_URL: `${upstream.url}/v1`, DATA_DIR: dataDir, INBOUND_RATE_LIMIT: '0', LOG_LEVEL: 'info' };
+    const environment = {
+      GAINSIGHT_API_KEY: TEST_PX_KEY,
+      GAINSIGHT_PX_BASE_URL: `${upstream.url}/v1`,
+      DATA_DIR: dataDir,
+      INBOUND_RATE_LIMIT: '0',
+      LOG_LEVEL: 'info',
+    };
     const first = await startProcess(environment);
     children.push(first.child);
     const ids = await sendBatches(first.restUrl, 2000, 500);
@@ -64,7 +72,11 @@ describe('durable delivery across a crash', () => {
 
     const second = await startProcess(environment);
     children.push(second.child);
-    await waitUntil(() => recordedEvents(upstream as ProgrammableUpstream).distinct.size === 2000, 'all 2,000 events recorded after the restart', 60_000);
+    await waitUntil(
+      () => recordedEvents(upstream as ProgrammableUpstream).distinct.size === 2000,
+      'all 2,000 events recorded after the restart',
+      60_000,
+    );
     // Every accepted id is delivered according to the restarted gateway's own records.
     await waitUntil(
       async () => {

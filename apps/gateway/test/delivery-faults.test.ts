@@ -30,10 +30,13 @@ async function start(decide: (n: number) => UpstreamReply, environment: Record<s
   return { gateway, upstream };
 }
 
-const deadCount = async (restUrl: string) => ((await (await fetch(`${restUrl}/v1/deliveries?status=dead&limit=1000`)).json()) as { items: unknown[] }).items.length;
+const deadCount = async (restUrl: string) =>
+  ((await (await fetch(`${restUrl}/v1/deliveries?status=dead&limit=1000`)).json()) as { items: unknown[] }).items.length;
 
 describe('durable delivery under faults', () => {
-  it('PX unreachable for 20 s while 1,000 events arrive: all 1,000 delivered after it returns, none lost', { timeout: 120_000 }, async () => {
+  it('PX unreachable for 20 s while 1,000 events arrive: all 1,000 delivered after it returns, none lost', {
+    timeout: 120_000,
+  }, async () => {
     const { gateway, upstream } = await start(() => ({ status: 201 }));
     await upstream.suspend();
     const statuses = await sendAsyncPaced(gateway.restUrl, 1000, 50);
@@ -45,11 +48,17 @@ describe('durable delivery under faults', () => {
   });
 
   it('5% of PX answers lost after recording: none lost, duplicates no more than the lost answers', { timeout: 120_000 }, async () => {
-    const { gateway, upstream } = await start((n) => (n % 20 === 0 ? { recordThenDrop: true } : { status: 201 }), { UPSTREAM_RATE_LIMIT: '0' });
+    const { gateway, upstream } = await start((n) => (n % 20 === 0 ? { recordThenDrop: true } : { status: 201 }), {
+      UPSTREAM_RATE_LIMIT: '0',
+    });
     await sendBatches(gateway.restUrl, 1000, 250);
     await waitUntil(() => recordedEvents(upstream).distinct.size === 1000, 'all 1,000 events recorded', 60_000);
     // Every delivery settles (the lost answers are retried) before duplicates are counted.
-    await waitUntil(async () => ((await (await fetch(`${gateway.restUrl}/metrics`)).text()).match(/^gateway_delivery_queued (\d+)$/m)?.[1] ?? '') === '0', 'queue empty', 30_000);
+    await waitUntil(
+      async () => ((await (await fetch(`${gateway.restUrl}/metrics`)).text()).match(/^gateway_delivery_queued (\d+)$/m)?.[1] ?? '') === '0',
+      'queue empty',
+      30_000,
+    );
     const lostAnswers = upstream.received.filter((_, i) => (i + 1) % 20 === 0).length;
     const { duplicates } = recordedEvents(upstream);
     expect(lostAnswers).toBeGreaterThan(0);
@@ -57,11 +66,21 @@ describe('durable delivery under faults', () => {
     expect(await deadCount(gateway.restUrl)).toBe(0);
   });
 
-  it('PX 401 for 30 s: nothing is dead, deliveries pause (readyz and metrics say so), probe gently, then resume by themselves', { timeout: 120_000 }, async () => {
+  it('PX 401 for 30 s: nothing is dead, deliveries pause (readyz and metrics say so), probe gently, then resume by themselves', {
+    timeout: 120_000,
+  }, async () => {
     let refusing = true;
-    const { gateway, upstream } = await start(() => (refusing ? { status: 401, body: JSON.stringify({ externalapierror: { status: 'UNAUTHORIZED', message: 'Missing or invalid API key' } }) } : { status: 201 }));
+    const { gateway, upstream } = await start(() =>
+      refusing
+        ? { status: 401, body: JSON.stringify({ externalapierror: { status: 'UNAUTHORIZED', message: 'Missing or invalid API key' } }) }
+        : { status: 201 },
+    );
     await sendBatches(gateway.restUrl, 200, 100);
-    await waitUntil(async () => (await (await fetch(`${gateway.restUrl}/metrics`)).text()).includes('gateway_delivery_paused{plugin="gainsight-px"} 1'), 'the pause', 10_000);
+    await waitUntil(
+      async () => (await (await fetch(`${gateway.restUrl}/metrics`)).text()).includes('gateway_delivery_paused{plugin="gainsight-px"} 1'),
+      'the pause',
+      10_000,
+    );
     const ready = (await (await fetch(`${gateway.restUrl}/readyz`)).json()) as { deliveryPaused?: string[] };
     expect(ready.deliveryPaused).toEqual(['gainsight-px']);
     const refusedAt = Date.now();

@@ -12,7 +12,9 @@ afterEach(async () => {
 });
 
 describe('durable delivery at the upstream pace', () => {
-  it('400 events/s for 10 s against an upstream enforcing 200/s: none lost, no upstream 429 at the default UPSTREAM_RATE_LIMIT', { timeout: 120_000 }, async () => {
+  it('400 events/s for 10 s against an upstream enforcing 200/s: none lost, no upstream 429 at the default UPSTREAM_RATE_LIMIT', {
+    timeout: 120_000,
+  }, async () => {
     // PX allows about 200 requests a second per key: a fixed one-second window, 429 beyond it.
     let window = { second: 0, count: 0 };
     let refused = 0;
@@ -26,7 +28,12 @@ describe('durable delivery at the upstream pace', () => {
       }
       return { status: 201 };
     });
-    gateway = await startTestGateway({ GAINSIGHT_API_KEY: TEST_PX_KEY, GAINSIGHT_PX_BASE_URL: `${upstream.url}/v1`, INBOUND_RATE_LIMIT: '0', LOG_LEVEL: 'warn' });
+    gateway = await startTestGateway({
+      GAINSIGHT_API_KEY: TEST_PX_KEY,
+      GAINSIGHT_PX_BASE_URL: `${upstream.url}/v1`,
+      INBOUND_RATE_LIMIT: '0',
+      LOG_LEVEL: 'warn',
+    });
     const statuses = await sendAsyncPaced(gateway.restUrl, 4000, 400);
     expect(statuses.filter((status) => status !== 202)).toEqual([]);
     const current = upstream;

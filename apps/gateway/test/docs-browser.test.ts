@@ -108,7 +108,9 @@ describe.skipIf(skip)('Swagger UI trial calls of queued delivery (sandbox mode)'
     if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
   });
 
-  it('queues with Prefer: respond-async and through the batch route: 202 each, and the sandbox receives both events', { timeout: 90_000 }, async () => {
+  it('queues with Prefer: respond-async and through the batch route: 202 each, and the sandbox receives both events', {
+    timeout: 90_000,
+  }, async () => {
     if (!installed) throw new Error(`chromium not installed at ${CHROMIUM}: CI must install it (apt-get install -y chromium)`);
     const context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, headless: true, args: ARGS });
     try {
@@ -131,10 +133,14 @@ describe.skipIf(skip)('Swagger UI trial calls of queued delivery (sandbox mode)'
       await batch.locator('button.execute').click();
       const batchStatus = batch.locator('.live-responses-table tbody .response-col_status').first();
       await expect.poll(async () => (await batchStatus.textContent())?.trim(), { timeout: 20_000 }).toBe('202');
-      await expect.poll(async () => await batch.locator('.live-responses-table').first().textContent(), { timeout: 5_000 }).toMatch(/"accepted":\s*1/);
+      await expect
+        .poll(async () => await batch.locator('.live-responses-table').first().textContent(), { timeout: 5_000 })
+        .toMatch(/"accepted":\s*1/);
 
       await expect
-        .poll(async () => ((await (await fetch(`${gateway.restUrl}/sandbox/v1/events/custom`)).json()) as SandboxPage).totalHits, { timeout: 20_000 })
+        .poll(async () => ((await (await fetch(`${gateway.restUrl}/sandbox/v1/events/custom`)).json()) as SandboxPage).totalHits, {
+          timeout: 20_000,
+        })
         .toBe(2);
     } finally {
       await context.close();

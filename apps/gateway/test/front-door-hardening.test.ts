@@ -4,7 +4,14 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CaptureServer, startCaptureServer } from './support/capture-server.ts';
-import { liveEnvironment, postJson, startTestGateway, TEST_CLIENT_KEY, TEST_OTHER_CLIENT_KEY, type TestGateway } from './support/test-gateway.ts';
+import {
+  liveEnvironment,
+  postJson,
+  startTestGateway,
+  TEST_CLIENT_KEY,
+  TEST_OTHER_CLIENT_KEY,
+  type TestGateway,
+} from './support/test-gateway.ts';
 
 // Issue 11, defects 1, 4, 5 and 6: the front doors (labels, rate limits, Host check, MCP sessions).
 
@@ -12,7 +19,12 @@ const EVENT = { eventName: 'Signup', identifyId: 'u-1', propertyKey: 'AP-TEST-1'
 const TOOL = 'gainsight-send-custom-event';
 const ACCEPT = 'application/json, text/event-stream';
 const PROTOCOL = '2025-11-25';
-const INITIALIZE = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: PROTOCOL, capabilities: {}, clientInfo: { name: 'hardening-test', version: '1.0.0' } } };
+const INITIALIZE = {
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: { protocolVersion: PROTOCOL, capabilities: {}, clientInfo: { name: 'hardening-test', version: '1.0.0' } },
+};
 const toolCall = (id: number) => ({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: TOOL, arguments: { body: EVENT } } });
 
 interface Raw {
@@ -83,7 +95,11 @@ describe('metric labels stay bounded, and requests without a valid key are rate-
     const after = await metricsText();
     // Only the counts change; a label per path would add kilobytes per request. Only the request metrics are
     // compared: Node's own process metrics gain series as the process runs (by how much depends on the Node version).
-    const requestMetrics = (text: string) => text.split('\n').filter((line) => line.startsWith('gateway_http_')).join('\n');
+    const requestMetrics = (text: string) =>
+      text
+        .split('\n')
+        .filter((line) => line.startsWith('gateway_http_'))
+        .join('\n');
     expect(Math.abs(requestMetrics(after).length - requestMetrics(before).length)).toBeLessThan(2000);
     expect(after).not.toMatch(/route="\/[0-9a-f]{64}/);
     expect(after).toMatch(/gateway_http_requests_total\{route="unmatched",method="GET",status="401"\}/);
@@ -144,7 +160,11 @@ describe('the REST port checks Host and Origin like the MCP port (defect 4)', ()
   });
 
   const post = (headers: Record<string, string>) =>
-    raw(`${gateway.restUrl}/v1/custom-events`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(EVENT) });
+    raw(`${gateway.restUrl}/v1/custom-events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(EVENT),
+    });
 
   it('refuses a rebinding Host with problem+json 403 and sends nothing upstream', async () => {
     const rebound = `rebind.attacker.test:${port}`;
@@ -214,7 +234,10 @@ describe('one inbound budget per client across REST and MCP, counting each JSON-
     await upstream.close();
   });
 
-  const keyedGateway = () => startTestGateway(liveEnvironment(upstream.url, { GATEWAY_API_KEYS: `${TEST_CLIENT_KEY},${TEST_OTHER_CLIENT_KEY}`, INBOUND_RATE_LIMIT: '3' }));
+  const keyedGateway = () =>
+    startTestGateway(
+      liveEnvironment(upstream.url, { GATEWAY_API_KEYS: `${TEST_CLIENT_KEY},${TEST_OTHER_CLIENT_KEY}`, INBOUND_RATE_LIMIT: '3' }),
+    );
 
   it('sends at most INBOUND_RATE_LIMIT tool calls upstream from JSON-RPC batches of 100', async () => {
     upstream.requests.length = 0;
@@ -225,7 +248,8 @@ describe('one inbound budget per client across REST and MCP, counting each JSON-
       for (let post = 0; post < 3; post += 1) {
         const response = await mcpPost(gateway.mcpUrl, batch, bearer(TEST_CLIENT_KEY));
         statuses.push(response.status);
-        if (response.status === 429) expect(((await response.json()) as { error: { message: string } }).error.message).toContain('INBOUND_RATE_LIMIT');
+        if (response.status === 429)
+          expect(((await response.json()) as { error: { message: string } }).error.message).toContain('INBOUND_RATE_LIMIT');
         else await response.body?.cancel();
       }
       expect(statuses).toEqual([429, 429, 429]);
@@ -278,7 +302,11 @@ describe('MCP sessions: a cap per client and sessions bound to their client (def
   const clients: Client[] = [];
 
   beforeAll(async () => {
-    gateway = await startTestGateway({ MCP_SESSIONS: 'true', MCP_SESSIONS_PER_CLIENT: '3', GATEWAY_API_KEYS: `${TEST_CLIENT_KEY},${TEST_OTHER_CLIENT_KEY}` });
+    gateway = await startTestGateway({
+      MCP_SESSIONS: 'true',
+      MCP_SESSIONS_PER_CLIENT: '3',
+      GATEWAY_API_KEYS: `${TEST_CLIENT_KEY},${TEST_OTHER_CLIENT_KEY}`,
+    });
   });
   afterAll(async () => {
     await Promise.all(clients.map((client) => client.close().catch(() => {})));
@@ -293,7 +321,11 @@ describe('MCP sessions: a cap per client and sessions bound to their client (def
     clients.push(client);
     return { client, transport };
   };
-  const sessionHeaders = (sessionId: string, key: string) => ({ 'mcp-session-id': sessionId, 'mcp-protocol-version': PROTOCOL, ...bearer(key) });
+  const sessionHeaders = (sessionId: string, key: string) => ({
+    'mcp-session-id': sessionId,
+    'mcp-protocol-version': PROTOCOL,
+    ...bearer(key),
+  });
 
   it('answers another key that uses a session id exactly as an unknown id (404), and never logs session ids', async () => {
     const { client, transport } = await connect(TEST_CLIENT_KEY);
@@ -303,7 +335,9 @@ describe('MCP sessions: a cap per client and sessions bound to their client (def
     const unknown = await mcpPost(gateway.mcpUrl, list, sessionHeaders('00000000-0000-4000-8000-000000000000', TEST_OTHER_CLIENT_KEY));
     expect(stolen.status).toBe(404);
     expect(await stolen.text()).toBe(await unknown.text());
-    const stream = await fetch(gateway.mcpUrl, { headers: { ...sessionHeaders(sessionId, TEST_OTHER_CLIENT_KEY), accept: 'text/event-stream' } });
+    const stream = await fetch(gateway.mcpUrl, {
+      headers: { ...sessionHeaders(sessionId, TEST_OTHER_CLIENT_KEY), accept: 'text/event-stream' },
+    });
     expect(stream.status).toBe(404);
     await stream.body?.cancel();
     const ended = await fetch(gateway.mcpUrl, { method: 'DELETE', headers: sessionHeaders(sessionId, TEST_OTHER_CLIENT_KEY) });

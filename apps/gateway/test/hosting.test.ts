@@ -3,7 +3,15 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readConfig } from '../src/config.ts';
 import { type CaptureServer, startCaptureServer } from './support/capture-server.ts';
-import { liveEnvironment, postJson, startTestGateway, TEST_CLIENT_KEY, TEST_OTHER_CLIENT_KEY, TEST_PX_KEY, type TestGateway } from './support/test-gateway.ts';
+import {
+  liveEnvironment,
+  postJson,
+  startTestGateway,
+  TEST_CLIENT_KEY,
+  TEST_OTHER_CLIENT_KEY,
+  TEST_PX_KEY,
+  type TestGateway,
+} from './support/test-gateway.ts';
 
 const EVENT = { eventName: 'Signup', identifyId: 'u-1', propertyKey: 'AP-TEST-1' };
 const CLIENT_KEY = TEST_CLIENT_KEY;
@@ -16,7 +24,9 @@ describe('inbound auth, limits, health, metrics', () => {
 
   beforeAll(async () => {
     upstream = await startCaptureServer();
-    gateway = await startTestGateway(liveEnvironment(upstream.url, { GATEWAY_API_KEYS: `${CLIENT_KEY},${OTHER_KEY}`, INBOUND_RATE_LIMIT: '5' }));
+    gateway = await startTestGateway(
+      liveEnvironment(upstream.url, { GATEWAY_API_KEYS: `${CLIENT_KEY},${OTHER_KEY}`, INBOUND_RATE_LIMIT: '5' }),
+    );
   });
   afterAll(async () => {
     await gateway.close();
@@ -32,7 +42,12 @@ describe('inbound auth, limits, health, metrics', () => {
   const send = (headers: Record<string, string>) => postJson(`${gateway.restUrl}/v1/custom-events`, EVENT, headers).then(record);
 
   it('answers 401 problem+json with WWW-Authenticate without a key or with a wrong one, and calls nothing upstream', async () => {
-    const attempts: Record<string, string>[] = [{}, { 'x-api-key': 'wrong-key-wrong-key-wrong' }, { authorization: 'Bearer nope' }, { authorization: `Basic ${CLIENT_KEY}` }];
+    const attempts: Record<string, string>[] = [
+      {},
+      { 'x-api-key': 'wrong-key-wrong-key-wrong' },
+      { authorization: 'Bearer nope' },
+      { authorization: `Basic ${CLIENT_KEY}` },
+    ];
     for (const headers of attempts) {
       const response = await send(headers);
       expect(response.status).toBe(401);
@@ -67,7 +82,9 @@ describe('inbound auth, limits, health, metrics', () => {
   it('logs one JSON line per request with id, route, status, duration, upstream status and attempts', async () => {
     const response = await send({ 'x-api-key': CLIENT_KEY, 'x-request-id': 'log-line-check' });
     expect(response.status).toBe(201);
-    const line = gateway.logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'request' && l.requestId === 'log-line-check');
+    const line = gateway.logs
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((l) => l.msg === 'request' && l.requestId === 'log-line-check');
     expect(line).toMatchObject({ route: '/v1/custom-events', status: 201, upstreamStatus: 201, attempts: 1, method: 'POST' });
     expect(typeof line?.durationMs).toBe('number');
     expect(String(line?.clientId)).toMatch(/^key:[0-9a-f]{12}$/);

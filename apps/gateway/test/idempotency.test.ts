@@ -1,6 +1,13 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type CaptureServer, startCaptureServer } from './support/capture-server.ts';
-import { liveEnvironment, postJson, startTestGateway, TEST_CLIENT_KEY, TEST_OTHER_CLIENT_KEY, type TestGateway } from './support/test-gateway.ts';
+import {
+  liveEnvironment,
+  postJson,
+  startTestGateway,
+  TEST_CLIENT_KEY,
+  TEST_OTHER_CLIENT_KEY,
+  type TestGateway,
+} from './support/test-gateway.ts';
 
 const EVENT = { eventName: 'Signup', identifyId: 'u-1', propertyKey: 'AP-TEST-1' };
 
@@ -102,7 +109,11 @@ describe('idempotency records per client', () => {
   let upstream: CaptureServer;
   let gateway: TestGateway;
   const send = (clientKey: string, idempotencyKey: string) =>
-    postJson(`${gateway.restUrl}/v1/custom-events`, { ...EVENT, identifyId: idempotencyKey }, { 'x-api-key': clientKey, 'idempotency-key': idempotencyKey });
+    postJson(
+      `${gateway.restUrl}/v1/custom-events`,
+      { ...EVENT, identifyId: idempotencyKey },
+      { 'x-api-key': clientKey, 'idempotency-key': idempotencyKey },
+    );
   /** Sends the same request again: true when the gateway replayed the first result instead of calling upstream. */
   const replayed = async (clientKey: string, idempotencyKey: string) => {
     const sent = upstream.requests.length;
@@ -139,10 +150,21 @@ describe('idempotency records per client', () => {
   });
 
   it('all clients together stay under the overall cap, the oldest record going first', async () => {
-    for (const [client, k] of [[TEST_CLIENT_KEY, 'a-1'], [TEST_CLIENT_KEY, 'a-2'], [TEST_OTHER_CLIENT_KEY, 'b-1'], [TEST_OTHER_CLIENT_KEY, 'b-2'], [THIRD_CLIENT_KEY, 'c-1']] as const) {
+    for (const [client, k] of [
+      [TEST_CLIENT_KEY, 'a-1'],
+      [TEST_CLIENT_KEY, 'a-2'],
+      [TEST_OTHER_CLIENT_KEY, 'b-1'],
+      [TEST_OTHER_CLIENT_KEY, 'b-2'],
+      [THIRD_CLIENT_KEY, 'c-1'],
+    ] as const) {
       expect((await send(client, k)).status).toBe(201);
     }
-    for (const [client, k] of [[TEST_CLIENT_KEY, 'a-2'], [TEST_OTHER_CLIENT_KEY, 'b-1'], [TEST_OTHER_CLIENT_KEY, 'b-2'], [THIRD_CLIENT_KEY, 'c-1']] as const) {
+    for (const [client, k] of [
+      [TEST_CLIENT_KEY, 'a-2'],
+      [TEST_OTHER_CLIENT_KEY, 'b-1'],
+      [TEST_OTHER_CLIENT_KEY, 'b-2'],
+      [THIRD_CLIENT_KEY, 'c-1'],
+    ] as const) {
       expect(await replayed(client, k)).toBe(true);
     }
     expect(await replayed(TEST_CLIENT_KEY, 'a-1')).toBe(false);

@@ -20,7 +20,8 @@ function nestedJson(levels: number, open: string, innermost: string, close: stri
   return open.repeat(levels - 1) + innermost + close.repeat(levels - 1);
 }
 
-const eventWithAttribute = (name: string, json: string) => `{"eventName":"Signup","identifyId":"u-1","propertyKey":"AP-TEST-1","attributes":{"${name}":${json}}}`;
+const eventWithAttribute = (name: string, json: string) =>
+  `{"eventName":"Signup","identifyId":"u-1","propertyKey":"AP-TEST-1","attributes":{"${name}":${json}}}`;
 
 /** Input the gateway must refuse before anything recursive or unbounded runs: deep nesting, huge error lists, lossy keys, corrupt encodings, implausible dates. */
 describe('input hardening (issue 11: 7, 8, 10), REST and MCP, live against a loopback upstream', () => {
@@ -53,7 +54,12 @@ describe('input hardening (issue 11: 7, 8, 10), REST and MCP, live against a loo
     });
     const text = await response.text();
     printed.push(text);
-    return { status: response.status, type: response.headers.get('content-type'), text, json: text ? (JSON.parse(text) as Record<string, any>) : undefined };
+    return {
+      status: response.status,
+      type: response.headers.get('content-type'),
+      text,
+      json: text ? (JSON.parse(text) as Record<string, any>) : undefined,
+    };
   };
   const send = (body: unknown) => post(JSON.stringify(body));
   const call = async (args: Record<string, unknown>) => {
@@ -70,7 +76,9 @@ describe('input hardening (issue 11: 7, 8, 10), REST and MCP, live against a loo
       expect(type).toMatch(/^application\/problem\+json/);
       expect(json?.type).toBe('urn:gateway:problem:invalid-input');
       // The body is level 1, attributes 2, deep 3: the 33rd level is deep plus 30 "a" keys.
-      expect(json?.errors).toEqual([{ pointer: `/attributes/deep${'/a'.repeat(30)}`, detail: 'nests objects and arrays more than 32 levels deep' }]);
+      expect(json?.errors).toEqual([
+        { pointer: `/attributes/deep${'/a'.repeat(30)}`, detail: 'nests objects and arrays more than 32 levels deep' },
+      ]);
       expect(upstream.requests).toHaveLength(0);
     });
 
@@ -93,7 +101,11 @@ describe('input hardening (issue 11: 7, 8, 10), REST and MCP, live against a loo
       const arguments_ = `{"body":${eventWithAttribute('deep', nestedJson(10_000, '{"a":', '{}', '}'))}}`;
       const response = await fetch(gateway.mcpUrl, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-06-18' },
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          'mcp-protocol-version': '2025-06-18',
+        },
         body: `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"${TOOL}","arguments":${arguments_}}}`,
       });
       const answer = await response.text();
@@ -133,7 +145,10 @@ describe('input hardening (issue 11: 7, 8, 10), REST and MCP, live against a loo
       expect(status).toBe(400);
       expect(text.length).toBeLessThan(4_000);
       expect(json?.errors).toEqual([
-        { pointer: '/unknownField0', detail: 'is not a known field (only the first problem is reported: the input holds more than 10000 values)' },
+        {
+          pointer: '/unknownField0',
+          detail: 'is not a known field (only the first problem is reported: the input holds more than 10000 values)',
+        },
       ]);
     });
 
@@ -158,21 +173,30 @@ describe('input hardening (issue 11: 7, 8, 10), REST and MCP, live against a loo
   });
 
   describe('10: keys JavaScript cannot keep', () => {
-    it.each(['attributes', 'globalContext'])('REST: a "__proto__" key in %s is a 400 naming it, not a silently lighter event', async (bag) => {
-      const { status, json } = await post(`{"eventName":"Signup","identifyId":"u-1","propertyKey":"AP-TEST-1","${bag}":{"__proto__":{"x":1},"plan":"pro"}}`);
-      expect(status).toBe(400);
-      expect(json?.errors).toEqual([{ pointer: `/${bag}/__proto__`, detail: 'key must not be "__proto__"' }]);
-      expect(upstream.requests).toHaveLength(0);
-    });
+    it.each(['attributes', 'globalContext'])(
+      'REST: a "__proto__" key in %s is a 400 naming it, not a silently lighter event',
+      async (bag) => {
+        const { status, json } = await post(
+          `{"eventName":"Signup","identifyId":"u-1","propertyKey":"AP-TEST-1","${bag}":{"__proto__":{"x":1},"plan":"pro"}}`,
+        );
+        expect(status).toBe(400);
+        expect(json?.errors).toEqual([{ pointer: `/${bag}/__proto__`, detail: 'key must not be "__proto__"' }]);
+        expect(upstream.requests).toHaveLength(0);
+      },
+    );
 
     it('REST: "constructor" and "prototype" keys are kept, as are "__proto__" keys inside a nested value', async () => {
-      const { status } = await post('{"eventName":"Signup","identifyId":"u-1","propertyKey":"AP-TEST-1","attributes":{"constructor":"c","prototype":"p","n":{"__proto__":1}}}');
+      const { status } = await post(
+        '{"eventName":"Signup","identifyId":"u-1","propertyKey":"AP-TEST-1","attributes":{"constructor":"c","prototype":"p","n":{"__proto__":1}}}',
+      );
       expect(status).toBe(201);
       expect(JSON.parse(upstream.requests[0]?.body ?? '{}').attributes).toEqual({ constructor: 'c', prototype: 'p', n: '{"__proto__":1}' });
     });
 
     it('MCP: a "__proto__" key is a tool error naming it', async () => {
-      const { isError, text } = await call(JSON.parse('{"body":{"eventName":"Signup","identifyId":"u-1","propertyKey":"AP-TEST-1","attributes":{"__proto__":"x"}}}'));
+      const { isError, text } = await call(
+        JSON.parse('{"body":{"eventName":"Signup","identifyId":"u-1","propertyKey":"AP-TEST-1","attributes":{"__proto__":"x"}}}'),
+      );
       expect(isError).toBe(true);
       expect(text).toContain('- body.attributes.__proto__: key must not be "__proto__"');
       expect(upstream.requests).toHaveLength(0);
@@ -209,7 +233,10 @@ describe('input hardening (issue 11: 7, 8, 10), REST and MCP, live against a loo
       const text = await response.text();
       printed.push(text);
       expect(response.status).toBe(400);
-      expect(JSON.parse(text)).toMatchObject({ jsonrpc: '2.0', error: { code: -32700, message: expect.stringContaining('Content-Encoding') } });
+      expect(JSON.parse(text)).toMatchObject({
+        jsonrpc: '2.0',
+        error: { code: -32700, message: expect.stringContaining('Content-Encoding') },
+      });
     });
   });
 
@@ -222,10 +249,14 @@ describe('input hardening (issue 11: 7, 8, 10), REST and MCP, live against a loo
       ['an ISO date in 1999', '1999-12-31T23:59:59Z', '1999-12-31T23:59:59Z is outside it'],
       ['an ISO date in 2099', '2099-01-01T00:00:00Z', '2099-01-01T00:00:00Z is outside it'],
     ])('REST: %s is a 400 explaining the range and the unit; nothing is sent', async (_label, date, explanation) => {
-      const { status, json } = await post(`{"eventName":"Signup","identifyId":"u-1","propertyKey":"AP-TEST-1","date":${JSON.stringify(date)}}`);
+      const { status, json } = await post(
+        `{"eventName":"Signup","identifyId":"u-1","propertyKey":"AP-TEST-1","date":${JSON.stringify(date)}}`,
+      );
       expect(status).toBe(400);
       expect(json?.errors?.[0]?.pointer).toBe('/date');
-      expect(json?.errors?.[0]?.detail).toMatch(/^must be from 2000-01-01T00:00:00Z to 24 hours from now: epoch milliseconds 946684800000 to \d+, or an ISO-8601 date-time/);
+      expect(json?.errors?.[0]?.detail).toMatch(
+        /^must be from 2000-01-01T00:00:00Z to 24 hours from now: epoch milliseconds 946684800000 to \d+, or an ISO-8601 date-time/,
+      );
       expect(json?.errors?.[0]?.detail).toContain(explanation);
       expect(upstream.requests).toHaveLength(0);
     });

@@ -18,11 +18,14 @@ describe('MCP with inbound keys: idempotency keys, metrics', () => {
   let upstream: CaptureServer;
   let gateway: TestGateway;
   let agent: Client;
-  const call = async (args: Record<string, unknown>, client = agent) => (await client.callTool({ name: TOOL, arguments: args })) as ToolResult;
+  const call = async (args: Record<string, unknown>, client = agent) =>
+    (await client.callTool({ name: TOOL, arguments: args })) as ToolResult;
 
   beforeAll(async () => {
     upstream = await startCaptureServer();
-    gateway = await startTestGateway(liveEnvironment(upstream.url, { GATEWAY_API_KEYS: `${TEST_CLIENT_KEY},${TEST_OTHER_CLIENT_KEY}`, UPSTREAM_RETRIES: '0' }));
+    gateway = await startTestGateway(
+      liveEnvironment(upstream.url, { GATEWAY_API_KEYS: `${TEST_CLIENT_KEY},${TEST_OTHER_CLIENT_KEY}`, UPSTREAM_RETRIES: '0' }),
+    );
     agent = await connect(gateway.mcpUrl, TEST_CLIENT_KEY);
   });
   afterEach(() => {
@@ -94,7 +97,11 @@ describe('MCP inbound rate limit', () => {
       const ping = () =>
         fetch(gateway.mcpUrl, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-06-18' },
+          headers: {
+            'content-type': 'application/json',
+            accept: 'application/json, text/event-stream',
+            'mcp-protocol-version': '2025-06-18',
+          },
           body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
         });
       expect((await ping()).status).toBe(200);

@@ -162,7 +162,12 @@ describe.each(MODES)('MCP tools in $mode mode, live against a loopback upstream'
     upstream.reply({
       status: 400,
       body: JSON.stringify({
-        externalapierror: { status: 'BAD_REQUEST', message: 'Validation error', debugMessage: null, subErrors: [{ field: 'propertyKey', message: 'unknown product' }] },
+        externalapierror: {
+          status: 'BAD_REQUEST',
+          message: 'Validation error',
+          debugMessage: null,
+          subErrors: [{ field: 'propertyKey', message: 'unknown product' }],
+        },
       }),
     });
     const result = await call({ body: EVENT });

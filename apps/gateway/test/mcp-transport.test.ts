@@ -40,7 +40,10 @@ function raw(url: string, options: { method?: string; headers?: Record<string, s
 }
 
 const postRaw = (url: string, body: unknown, headers: Record<string, string> = {}) =>
-  raw(url, { headers: { 'content-type': 'application/json', accept: ACCEPT, ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  raw(url, {
+    headers: { 'content-type': 'application/json', accept: ACCEPT, ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
 
 /** A clean JSON-RPC error: JSON, no HTML page, no stack trace. */
 function expectJsonRpcError(answer: Raw, status: number, code: number, says: string): void {
@@ -190,7 +193,12 @@ describe('MCP HTTP layer, sessions (MCP_SESSIONS=true)', () => {
   it('answers an unknown session id with 404 on POST, GET and DELETE', async () => {
     const headers = { 'mcp-session-id': 'no-such-session', 'mcp-protocol-version': '2025-11-25' };
     expectJsonRpcError(await postRaw(url, { jsonrpc: '2.0', id: 1, method: 'tools/list' }, headers), 404, -32001, 'Session not found');
-    expectJsonRpcError(await raw(url, { method: 'GET', headers: { ...headers, accept: 'text/event-stream' } }), 404, -32001, 'Session not found');
+    expectJsonRpcError(
+      await raw(url, { method: 'GET', headers: { ...headers, accept: 'text/event-stream' } }),
+      404,
+      -32001,
+      'Session not found',
+    );
     expectJsonRpcError(await raw(url, { method: 'DELETE', headers }), 404, -32001, 'Session not found');
   });
 
@@ -204,7 +212,12 @@ describe('MCP HTTP layer, sessions (MCP_SESSIONS=true)', () => {
     await client.connect(transport);
     const sessionId = transport.sessionId;
     expect(sessionId).toMatch(/^[0-9a-f-]{36}$/);
-    expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['gainsight-send-custom-event', 'gainsight-send-custom-events', ...PX_RECORD_TOOLS, 'gateway-get-delivery']);
+    expect((await client.listTools()).tools.map((t) => t.name)).toEqual([
+      'gainsight-send-custom-event',
+      'gainsight-send-custom-events',
+      ...PX_RECORD_TOOLS,
+      'gateway-get-delivery',
+    ]);
     // The client opened the session's GET stream after initialize; a session has at most one.
     const second = await raw(url, {
       method: 'GET',
@@ -214,7 +227,11 @@ describe('MCP HTTP layer, sessions (MCP_SESSIONS=true)', () => {
     await transport.terminateSession();
     expect(transport.sessionId).toBeUndefined();
     await client.close();
-    const after = await postRaw(url, { jsonrpc: '2.0', id: 9, method: 'tools/list' }, { 'mcp-session-id': String(sessionId), 'mcp-protocol-version': '2025-11-25' });
+    const after = await postRaw(
+      url,
+      { jsonrpc: '2.0', id: 9, method: 'tools/list' },
+      { 'mcp-session-id': String(sessionId), 'mcp-protocol-version': '2025-11-25' },
+    );
     expect(after.status).toBe(404);
   });
 
@@ -245,7 +262,9 @@ describe('MCP HTTP layer, configuration', () => {
     const gateway = await startTestGateway({ MCP_ALLOWED_HOSTS: 'mcp.example.com, Other.Example.org:443' });
     try {
       expect((await postRaw(gateway.mcpUrl, INITIALIZE, { host: 'mcp.example.com' })).status).toBe(200);
-      expect((await postRaw(gateway.mcpUrl, INITIALIZE, { host: 'other.example.org:9090', origin: 'https://mcp.example.com' })).status).toBe(200);
+      expect(
+        (await postRaw(gateway.mcpUrl, INITIALIZE, { host: 'other.example.org:9090', origin: 'https://mcp.example.com' })).status,
+      ).toBe(200);
       expect((await postRaw(gateway.mcpUrl, INITIALIZE, { host: 'localhost' })).status).toBe(200);
       expectJsonRpcError(await postRaw(gateway.mcpUrl, INITIALIZE, { host: 'evil.example.com' }), 403, -32000, 'ALLOWED_HOSTS');
     } finally {
@@ -269,12 +288,24 @@ describe('MCP HTTP layer, configuration', () => {
       const anonymous = await postRaw(gateway.mcpUrl, INITIALIZE);
       expectJsonRpcError(anonymous, 401, -32000, 'API key');
       expect(anonymous.headers['www-authenticate']).toContain('Bearer');
-      expectJsonRpcError(await postRaw(gateway.mcpUrl, INITIALIZE, { authorization: 'Bearer wrong-key-0123456789' }), 401, -32000, 'not valid');
+      expectJsonRpcError(
+        await postRaw(gateway.mcpUrl, INITIALIZE, { authorization: 'Bearer wrong-key-0123456789' }),
+        401,
+        -32000,
+        'not valid',
+      );
       const client = new Client({ name: 'keyed', version: '1.0.0' });
       await client.connect(
-        new StreamableHTTPClientTransport(new URL(gateway.mcpUrl), { requestInit: { headers: { authorization: `Bearer ${TEST_CLIENT_KEY}` } } }),
+        new StreamableHTTPClientTransport(new URL(gateway.mcpUrl), {
+          requestInit: { headers: { authorization: `Bearer ${TEST_CLIENT_KEY}` } },
+        }),
       );
-      expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['gainsight-send-custom-event', 'gainsight-send-custom-events', ...PX_RECORD_TOOLS, 'gateway-get-delivery']);
+      expect((await client.listTools()).tools.map((t) => t.name)).toEqual([
+        'gainsight-send-custom-event',
+        'gainsight-send-custom-events',
+        ...PX_RECORD_TOOLS,
+        'gateway-get-delivery',
+      ]);
       await client.close();
     } finally {
       await gateway.close();

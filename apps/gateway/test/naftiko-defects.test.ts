@@ -31,7 +31,11 @@ describe('Naftiko-served operations: defects found on real catalog files', () =>
   });
 
   const call = async (method: string, path: string, init: { body?: string; headers?: Record<string, string> } = {}) => {
-    const response = await fetch(`${gateway.restUrl}${path}`, { method, headers: init.headers ?? {}, ...(init.body !== undefined ? { body: init.body } : {}) });
+    const response = await fetch(`${gateway.restUrl}${path}`, {
+      method,
+      headers: init.headers ?? {},
+      ...(init.body !== undefined ? { body: init.body } : {}),
+    });
     const text = await response.text();
     return { status: response.status, type: response.headers.get('content-type'), body: json(text) as any };
   };
@@ -65,7 +69,10 @@ describe('Naftiko-served operations: defects found on real catalog files', () =>
   });
 
   it('REST refuses a body sent to an operation that takes none with 400, instead of dropping it', async () => {
-    const rest = await call('POST', '/v1/workspaces/w-1/archive', { body: '{"reason":"old"}', headers: { 'content-type': 'application/json' } });
+    const rest = await call('POST', '/v1/workspaces/w-1/archive', {
+      body: '{"reason":"old"}',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(rest.status).toBe(400);
     expect(rest.body.detail).toMatch(/takes no request body/);
     expect(admin.requests).toHaveLength(0);
@@ -85,7 +92,9 @@ describe('Naftiko-served operations: defects found on real catalog files', () =>
   });
 
   it('OpenAPI documents what is served: relayed 2xx statuses, 204, upstream 403/404 as their own bodies, examples of this operation', async () => {
-    const document = (await (await fetch(`${gateway.restUrl}/openapi.json`)).json()) as { paths: Record<string, Record<string, { responses: Record<string, any> }>> };
+    const document = (await (await fetch(`${gateway.restUrl}/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, { responses: Record<string, any> }>>;
+    };
     const archive = document.paths['/v1/workspaces/{workspaceId}/archive']?.post?.responses ?? {};
     const remove = document.paths['/v1/workspaces/{workspaceId}']?.delete?.responses ?? {};
     const list = document.paths['/v1/workspaces']?.get?.responses ?? {};
@@ -98,13 +107,19 @@ describe('Naftiko-served operations: defects found on real catalog files', () =>
     expect(Object.keys(remove['400']?.content ?? {})).toEqual(['application/problem+json', 'application/json', 'text/plain']);
     const text = JSON.stringify([archive, remove, list]);
     expect(text).not.toMatch(/eventName|upstream-rejected-input|upstream-refused-gateway|upstream-rate-limited/);
-    expect(list['400']?.content['application/problem+json'].examples['invalid-input'].value).toMatchObject({ errors: [{ pointer: '/limit' }] });
+    expect(list['400']?.content['application/problem+json'].examples['invalid-input'].value).toMatchObject({
+      errors: [{ pointer: '/limit' }],
+    });
 
     // What the document promises is what is served: a 200 to a POST and a 204 to a DELETE are relayed as they came.
     admin.reply({ status: 200, body: '{"archived":true}' }, { status: 204 }, { status: 403, body: '{"error":"not yours"}' });
     expect((await call('POST', '/v1/workspaces/w-1/archive')).status).toBe(200);
     expect((await call('DELETE', '/v1/workspaces/w-1')).status).toBe(204);
-    expect(await call('DELETE', '/v1/workspaces/w-2')).toMatchObject({ status: 403, type: expect.stringMatching(/^application\/json/), body: { error: 'not yours' } });
+    expect(await call('DELETE', '/v1/workspaces/w-2')).toMatchObject({
+      status: 403,
+      type: expect.stringMatching(/^application\/json/),
+      body: { error: 'not yours' },
+    });
   });
 
   it("the MCP exposure's description is the server's instructions", () => {

@@ -65,7 +65,9 @@ describe('capability fixtures: GET/DELETE, path/query/header parameters, bearer/
   });
 
   describe('user-directory.yaml (bearer auth)', () => {
-    const user = { data: { id: 'u-42', profile: { displayName: 'Ann' }, relations: { manager: { id: 'u-1', secretNote: 'x' } }, internal: true } };
+    const user = {
+      data: { id: 'u-42', profile: { displayName: 'Ann' }, relations: { manager: { id: 'u-1', secretNote: 'x' } }, internal: true },
+    };
 
     it('GET with a REST path {userid} fills the upstream {userId}, passes the header parameter and maps nested output', async () => {
       directory.reply({ status: 200, body: JSON.stringify(user) });

@@ -52,8 +52,15 @@ describe('gateway migrate: the seed as Ikanos 1.0.0-beta3 is served exactly like
     printed.push(result.stdout, result.stderr);
     expect(result.code, result.stderr).toBe(0);
     upstream = await startCaptureServer({ status: 201, body: '{"id":"evt-1","status":"accepted"}' });
-    const environment = { GAINSIGHT_API_KEY: TEST_PX_KEY, CAPABILITY_BASE_URI_PX_CUSTOM_EVENTS: `${upstream.url}/v1`, UPSTREAM_RETRIES: '0' };
-    [original, beta3] = await Promise.all([startCapabilityGateway([seedFile()], environment), startCapabilityGateway([migrated], environment)]);
+    const environment = {
+      GAINSIGHT_API_KEY: TEST_PX_KEY,
+      CAPABILITY_BASE_URI_PX_CUSTOM_EVENTS: `${upstream.url}/v1`,
+      UPSTREAM_RETRIES: '0',
+    };
+    [original, beta3] = await Promise.all([
+      startCapabilityGateway([seedFile()], environment),
+      startCapabilityGateway([migrated], environment),
+    ]);
     [originalMcp, beta3Mcp] = await Promise.all([connectMcp(original.mcpUrl), connectMcp(beta3.mcpUrl)]);
   });
   afterEach(() => {
@@ -70,22 +77,35 @@ describe('gateway migrate: the seed as Ikanos 1.0.0-beta3 is served exactly like
   it('writes an ikanos: 1.0.0-beta3 file that passes the published beta3 schema with no problem', () => {
     const document = parse(readFileSync(migrated, 'utf8'));
     expect(document.ikanos).toBe('1.0.0-beta3');
-    expect(document.capability.consumes[0].resources['custom-events'].operations.sendcustomevent.inputParameters).toEqual({ body: { in: 'body' } });
+    expect(document.capability.consumes[0].resources['custom-events'].operations.sendcustomevent.inputParameters).toEqual({
+      body: { in: 'body' },
+    });
     expect(validateAgainstSchema(document, { family: 'ikanos', version: '1.0.0-beta3' })).toEqual([]);
     const validated = command(runValidate, [migrated]);
     expect(validated.stdout).toMatch(/ok, can be served \(1 warning\) — read as ikanos 1\.0\.0-beta3/);
   });
 
   const post = async (gateway: CapabilityGateway, body: unknown) => {
-    const response = await fetch(`${gateway.restUrl}/v1/custom-events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const response = await fetch(`${gateway.restUrl}/v1/custom-events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     const text = await response.text();
     printed.push(text);
     return { status: response.status, body: json(text) };
   };
-  const received = () => upstream.requests.splice(0).map((r) => ({ method: r.method, url: r.url, key: r.headers['x-aptrinsic-api-key'], type: r.headers['content-type'], body: r.body }));
+  const received = () =>
+    upstream.requests
+      .splice(0)
+      .map((r) => ({ method: r.method, url: r.url, key: r.headers['x-aptrinsic-api-key'], type: r.headers['content-type'], body: r.body }));
 
   it('REST: the same upstream request and the same answer, for a success, an upstream 422 and a 400 of our own', async () => {
-    for (const [reply, body] of [[{ status: 201, body: '{"id":"evt-1"}' }, EVENT], [{ status: 422, body: '{"message":"eventName is missing"}' }, { identifyId: 'u-1' }], [undefined, ['not', 'an', 'object']]] as const) {
+    for (const [reply, body] of [
+      [{ status: 201, body: '{"id":"evt-1"}' }, EVENT],
+      [{ status: 422, body: '{"message":"eventName is missing"}' }, { identifyId: 'u-1' }],
+      [undefined, ['not', 'an', 'object']],
+    ] as const) {
       if (reply) upstream.reply(reply);
       const before = await post(original, body);
       const sentBefore = received();
@@ -99,7 +119,10 @@ describe('gateway migrate: the seed as Ikanos 1.0.0-beta3 is served exactly like
   it('MCP: the same tool list (names, titles, input and output schemas, annotations) and the same call', async () => {
     const [before, after] = await Promise.all([originalMcp.listTools(), beta3Mcp.listTools()]);
     expect(after.tools).toEqual(before.tools);
-    expect(after.tools.find((t) => t.name === 'gainsight-send-custom-event')?.inputSchema).toMatchObject({ properties: { body: { type: 'object' } }, required: ['body'] });
+    expect(after.tools.find((t) => t.name === 'gainsight-send-custom-event')?.inputSchema).toMatchObject({
+      properties: { body: { type: 'object' } },
+      required: ['body'],
+    });
     const resultBefore = await originalMcp.callTool({ name: 'gainsight-send-custom-event', arguments: { body: EVENT } });
     const sentBefore = received();
     const resultAfter = await beta3Mcp.callTool({ name: 'gainsight-send-custom-event', arguments: { body: EVENT } });
@@ -110,7 +133,9 @@ describe('gateway migrate: the seed as Ikanos 1.0.0-beta3 is served exactly like
   });
 
   it('the same OpenAPI document apart from the version it names', async () => {
-    const [before, after] = await Promise.all([original, beta3].map(async (g) => (await fetch(`${g.restUrl}/openapi.json`)).json() as Promise<{ paths: unknown }>));
+    const [before, after] = await Promise.all(
+      [original, beta3].map(async (g) => (await fetch(`${g.restUrl}/openapi.json`)).json() as Promise<{ paths: unknown }>),
+    );
     expect(JSON.stringify(after?.paths)).toBe(JSON.stringify(before?.paths));
   });
 });
@@ -193,7 +218,10 @@ describe('an Ikanos 1.0.0-beta3 capability with imports, served over REST and MC
     const { tools } = await mcp.listTools();
     const tool = tools.find((t) => t.name === 'directory-get-user');
     expect(tool?.title ?? tool?.annotations?.title).toBe('Get a directory user');
-    expect(tool?.inputSchema).toMatchObject({ properties: { userId: { type: 'string', description: "The user's id." } }, required: ['userId'] });
+    expect(tool?.inputSchema).toMatchObject({
+      properties: { userId: { type: 'string', description: "The user's id." } },
+      required: ['userId'],
+    });
     expect(tool?.annotations).toMatchObject({ readOnlyHint: true, openWorldHint: false });
     upstream.reply({ status: 200, body: JSON.stringify({ data: { id: 'u1', profile: { displayName: 'Ada' } } }) });
     const result = await mcp.callTool({ name: 'directory-get-user', arguments: { userId: 'u1' } });
@@ -215,19 +243,35 @@ describe('gateway validate on Ikanos files', () => {
   it('names the fix for each alpha2 leftover in a beta3 file: label, location import, underscore key, name:, a list for a map', () => {
     const { code, stdout } = command(runValidate, [fixture('ikanos/bad/alpha2-leftovers.yaml')]);
     expect(code).toBe(1);
-    expect(stdout).toMatch(/alpha2-leftovers\.yaml:4:3: error: info\.label: renamed since Ikanos 1\.0\.0-alpha3: write "display: Leftovers" instead of "label"/);
-    expect(stdout).toMatch(/:8:7: error: capability\.consumes\[0\]\.location: imports are \{from, import, as\} .*rename "location" to "from"/);
-    expect(stdout).toMatch(/:14:9: error: capability\.consumes\[1\]\.resources\.custom_events: "custom_events" has an underscore: .*write "custom-events"/);
-    expect(stdout).toMatch(/:18:15: error: .*operations\.send-event\.name: an alpha2 leftover: .*the map key is the name; remove "name: send-event"/);
-    expect(stdout).toMatch(/:24:7: error: capability\.exposes\[0\]\.tools: an alpha2 list: .*"tools" is a map keyed by name; turn each "- name: x" item into a key "x:" \("send-event:"\)/);
+    expect(stdout).toMatch(
+      /alpha2-leftovers\.yaml:4:3: error: info\.label: renamed since Ikanos 1\.0\.0-alpha3: write "display: Leftovers" instead of "label"/,
+    );
+    expect(stdout).toMatch(
+      /:8:7: error: capability\.consumes\[0\]\.location: imports are \{from, import, as\} .*rename "location" to "from"/,
+    );
+    expect(stdout).toMatch(
+      /:14:9: error: capability\.consumes\[1\]\.resources\.custom_events: "custom_events" has an underscore: .*write "custom-events"/,
+    );
+    expect(stdout).toMatch(
+      /:18:15: error: .*operations\.send-event\.name: an alpha2 leftover: .*the map key is the name; remove "name: send-event"/,
+    );
+    expect(stdout).toMatch(
+      /:24:7: error: capability\.exposes\[0\]\.tools: an alpha2 list: .*"tools" is a map keyed by name; turn each "- name: x" item into a key "x:" \("send-event:"\)/,
+    );
     expect(stdout).toMatch(/cannot be served \(5 errors\) — read as ikanos 1\.0\.0-beta3/);
   });
 
   it('a missing import and an import cycle are errors naming both files', () => {
     const missing = command(runValidate, [fixture('ikanos/bad/missing-import.yaml')]).stdout;
-    expect(missing).toMatch(/missing-import\.yaml:5:7: error: capability\.consumes\[0\]\.from: cannot import "\.\/no-such-file\.yaml" into .*missing-import\.yaml: .*no-such-file\.yaml: no such file/);
+    expect(missing).toMatch(
+      /missing-import\.yaml:5:7: error: capability\.consumes\[0\]\.from: cannot import "\.\/no-such-file\.yaml" into .*missing-import\.yaml: .*no-such-file\.yaml: no such file/,
+    );
     const cycle = command(runValidate, [fixture('ikanos/bad/import-cycle.yaml')]).stdout;
-    expect(cycle).toMatch(/import-cycle-b\.yaml:3:5: error: consumes\[0\]\.from: import cycle: .*import-cycle-b\.yaml imports .*import-cycle-a\.yaml/);
-    expect(cycle).toMatch(/import-cycle\.yaml:5:7: error: capability\.consumes\[0\]\.from: cannot import "loop" from .*import-cycle-a\.yaml/);
+    expect(cycle).toMatch(
+      /import-cycle-b\.yaml:3:5: error: consumes\[0\]\.from: import cycle: .*import-cycle-b\.yaml imports .*import-cycle-a\.yaml/,
+    );
+    expect(cycle).toMatch(
+      /import-cycle\.yaml:5:7: error: capability\.consumes\[0\]\.from: cannot import "loop" from .*import-cycle-a\.yaml/,
+    );
   });
 });

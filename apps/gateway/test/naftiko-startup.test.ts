@@ -41,12 +41,22 @@ describe('start-up with capabilities', () => {
 
   it('refuses capabilities that declare different ports unless PORT is set', () => {
     const environment = { ...seedEnvironment, TEST_DIRECTORY_TOKEN: 't' };
-    expect(() => capabilityStartup([seedFile(), fixture('user-directory.yaml')], environment)).toThrow(/different REST ports \(8080 at .*8081 at .*\); .*set PORT/);
-    expect(capabilityStartup([seedFile(), fixture('user-directory.yaml')], { ...environment, PORT: '0', MCP_PORT: '0' }).plugins).toHaveLength(2);
+    expect(() => capabilityStartup([seedFile(), fixture('user-directory.yaml')], environment)).toThrow(
+      /different REST ports \(8080 at .*8081 at .*\); .*set PORT/,
+    );
+    expect(
+      capabilityStartup([seedFile(), fixture('user-directory.yaml')], { ...environment, PORT: '0', MCP_PORT: '0' }).plugins,
+    ).toHaveLength(2);
   });
 
   it('with PLUGINS=gainsight-px the seed collides with the built-in plugin, and start-up says so', async () => {
-    const startup = capabilityStartup([seedFile()], { ...seedEnvironment, PORT: '0', MCP_PORT: '0', PLUGINS: 'gainsight-px', LOG_LEVEL: 'silent' });
+    const startup = capabilityStartup([seedFile()], {
+      ...seedEnvironment,
+      PORT: '0',
+      MCP_PORT: '0',
+      PLUGINS: 'gainsight-px',
+      LOG_LEVEL: 'silent',
+    });
     await expect(startGateway({ environment: startup.environment, extraPlugins: startup.plugins })).rejects.toThrow(
       /duplicate (REST route "POST \/v1\/custom-events"|MCP tool name "gainsight-send-custom-event")/,
     );
@@ -57,8 +67,14 @@ describe('start-up with capabilities', () => {
     ['ikanos.yaml', /ikanos\.yaml:1:1: error: ikanos: .*root key "ikanos:"/],
     ['other-version.yaml', /error: naftiko: version "1\.0\.0-alpha1" is not supported/],
     ['unknown-call.yaml', /unknown-call\.yaml:23:11: error: capability\.exposes\[0\]\.tools\[0\]\.call: unknown call target "echo\.shout"/],
-    ['missing-bind.yaml', /missing-bind\.yaml:8:7: error: binds\[0\]\.keys\.ECHO_TOKEN: NAFTIKO_TEST_UNSET_ECHO_TOKEN is not set in the environment \(bound as ECHO_TOKEN\)/],
-    ['duplicate-tools.yaml', /duplicate-tools\.yaml:26:11: error: capability\.exposes\[0\]\.tools\[1\]\.name: duplicate tool name "echo-tool"/],
+    [
+      'missing-bind.yaml',
+      /missing-bind\.yaml:8:7: error: binds\[0\]\.keys\.ECHO_TOKEN: NAFTIKO_TEST_UNSET_ECHO_TOKEN is not set in the environment \(bound as ECHO_TOKEN\)/,
+    ],
+    [
+      'duplicate-tools.yaml',
+      /duplicate-tools\.yaml:26:11: error: capability\.exposes\[0\]\.tools\[1\]\.name: duplicate tool name "echo-tool"/,
+    ],
     [
       'unfilled-base-uri.yaml',
       /unfilled-base-uri\.yaml:10:7: error: capability\.consumes\[0\]\.baseUri: .*placeholder \{domain\} that nothing fills.*bind it .*or set CAPABILITY_BASE_URI_HELP_DESK/,
@@ -112,7 +128,10 @@ describe('the gateway process (src/main.ts) with --capability', () => {
   });
 
   it('serves the seed given with --capability, with the warnings and the chosen ports on stderr', async () => {
-    child = run(['--capability', seedFile()], { GAINSIGHT_API_KEY: TEST_PX_KEY, CAPABILITY_BASE_URI_PX_CUSTOM_EVENTS: `${upstream.url}/v1` });
+    child = run(['--capability', seedFile()], {
+      GAINSIGHT_API_KEY: TEST_PX_KEY,
+      CAPABILITY_BASE_URI_PX_CUSTOM_EVENTS: `${upstream.url}/v1`,
+    });
     const restUrl = await new Promise<string>((resolve, reject) => {
       child?.stderr?.on('data', (chunk: Buffer) => {
         stderr += chunk.toString('utf8');
@@ -132,7 +151,9 @@ describe('the gateway process (src/main.ts) with --capability', () => {
     });
     expect(response.status).toBe(202);
     expect(await response.json()).toEqual({ queued: true });
-    expect(upstream.requests.map((r) => `${r.method} ${r.url} ${r.headers['x-aptrinsic-api-key'] === TEST_PX_KEY}`)).toEqual(['POST /v1/custom_events true']);
+    expect(upstream.requests.map((r) => `${r.method} ${r.url} ${r.headers['x-aptrinsic-api-key'] === TEST_PX_KEY}`)).toEqual([
+      'POST /v1/custom_events true',
+    ]);
     expect(stderr).not.toContain(TEST_PX_KEY);
   });
 });
@@ -161,7 +182,9 @@ describe('gateway validate', () => {
     expect(stdout).toMatch(/px-custom-events\.yaml:22:7: warning: capability\.consumes\[0\]\.resources\[0\]\.name:/);
     expect(stdout).toMatch(/px-custom-events\.yaml:81:9: warning: capability\.exposes\[1\]\.tools\[0\]\.outputParameters\[0\]:/);
     expect(stdout).toMatch(/px-custom-events\.yaml: ok, can be served \(6 warnings\) — read as naftiko 1\.0\.0-alpha2/);
-    expect(stdout).toMatch(/REST POST \/v1\/custom-events \+ MCP tool gainsight-send-custom-event -> POST https:\/\/api\.aptrinsic\.com\/v1\/custom_events/);
+    expect(stdout).toMatch(
+      /REST POST \/v1\/custom-events \+ MCP tool gainsight-send-custom-event -> POST https:\/\/api\.aptrinsic\.com\/v1\/custom_events/,
+    );
   });
 
   it('--require-env makes a missing bound variable an error', () => {
@@ -185,10 +208,18 @@ describe('gateway validate', () => {
   });
 
   it('runs as the `gateway` bin (bin/gateway.js -> dist/cli.js)', () => {
-    const result = spawnSync(process.execPath, ['bin/gateway.js', 'validate', seedFile()], { cwd: APP, encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
+    const result = spawnSync(process.execPath, ['bin/gateway.js', 'validate', seedFile()], {
+      cwd: APP,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '' },
+    });
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/ok, can be served/);
-    const bad = spawnSync(process.execPath, ['bin/gateway.js', 'validate', fixture('bad/ikanos.yaml')], { cwd: APP, encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
+    const bad = spawnSync(process.execPath, ['bin/gateway.js', 'validate', fixture('bad/ikanos.yaml')], {
+      cwd: APP,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '' },
+    });
     expect(bad.status).toBe(1);
     expect(bad.stdout).toMatch(/root key "ikanos:"/);
   });

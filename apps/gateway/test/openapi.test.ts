@@ -17,7 +17,8 @@ async function fetchDocument(gateway: TestGateway, headers: Record<string, strin
 
 const sendCustomEvent = (doc: OpenAPIObject) => doc.paths?.['/v1/custom-events']?.post as OperationObject;
 const requestBody = (doc: OpenAPIObject) =>
-  (sendCustomEvent(doc).requestBody as { required: boolean; content: Record<string, { schema: { $ref: string }; example: unknown }> }).content['application/json'];
+  (sendCustomEvent(doc).requestBody as { required: boolean; content: Record<string, { schema: { $ref: string }; example: unknown }> })
+    .content['application/json'];
 
 describe('GET /openapi.json and /openapi.yaml (sandbox mode)', () => {
   let gateway: TestGateway;
@@ -53,7 +54,9 @@ describe('GET /openapi.json and /openapi.yaml (sandbox mode)', () => {
   });
 
   it('ignores X-Forwarded-Proto/-Host without TRUST_PROXY: any caller could send them', async () => {
-    expect((await fetchDocument(gateway, { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'evil.example' })).servers?.[0]?.url).toBe(gateway.restUrl);
+    expect((await fetchDocument(gateway, { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'evil.example' })).servers?.[0]?.url).toBe(
+      gateway.restUrl,
+    );
   });
 
   it('serves the same document as YAML', async () => {
@@ -110,7 +113,9 @@ describe('GET /openapi.json and /openapi.yaml (sandbox mode)', () => {
 
     const response = await postJson(`${gateway.restUrl}/v1/custom-events`, example);
     expect(response.status).toBe(201);
-    const read = await fetch(`${gateway.restUrl}/sandbox/v1/events/custom?filter=identifyId==${(example as { identifyId: string }).identifyId}`);
+    const read = await fetch(
+      `${gateway.restUrl}/sandbox/v1/events/custom?filter=identifyId==${(example as { identifyId: string }).identifyId}`,
+    );
     expect(((await read.json()) as { totalHits: number }).totalHits).toBeGreaterThanOrEqual(1);
   });
 

@@ -32,7 +32,11 @@ function libraryPlugin(baseUrl: string): PluginDescriptor {
         description: 'Searches one shelf.',
         input: searchInput,
         responses: { notFound: [404] },
-        upstream: { method: 'GET', path: '/shelves/{shelf}/books', inputs: { q: 'query', limit: 'query', fresh: 'query', tag: 'query', 'X-Tenant': 'header' } },
+        upstream: {
+          method: 'GET',
+          path: '/shelves/{shelf}/books',
+          inputs: { q: 'query', limit: 'query', fresh: 'query', tag: 'query', 'X-Tenant': 'header' },
+        },
         rest: { method: 'GET', path: '/v1/shelves/{shelf}/books' },
         mcp: false,
       }),
@@ -56,7 +60,9 @@ describe('the operation contract over real sockets (a declaration-only plugin)',
   beforeEach(() => void upstream.requests.splice(0));
 
   it('sends query and header inputs upstream (they were dropped without toRequest), typed from REST text', async () => {
-    const response = await fetch(`${gateway.restUrl}/v1/shelves/7/books?q=abc&limit=5&fresh=true&tag=a&tag=b`, { headers: { 'X-Tenant': 't-1' } });
+    const response = await fetch(`${gateway.restUrl}/v1/shelves/7/books?q=abc&limit=5&fresh=true&tag=a&tag=b`, {
+      headers: { 'X-Tenant': 't-1' },
+    });
     expect(response.status).toBe(200);
     const [request] = upstream.requests;
     expect(request?.url).toBe('/api/shelves/7/books?q=abc&limit=5&fresh=true&tag=a&tag=b');
@@ -76,6 +82,10 @@ describe('the operation contract over real sockets (a declaration-only plugin)',
     upstream.reply({ status: 404, body: JSON.stringify({ message: 'no such shelf' }) });
     const response = await fetch(`${gateway.restUrl}/v1/shelves/9/books`);
     expect(response.status).toBe(404);
-    expect(await response.json()).toMatchObject({ type: 'urn:gateway:problem:not-found', upstreamStatus: 404, detail: expect.stringContaining('no such shelf') });
+    expect(await response.json()).toMatchObject({
+      type: 'urn:gateway:problem:not-found',
+      upstreamStatus: 404,
+      detail: expect.stringContaining('no such shelf'),
+    });
   });
 });

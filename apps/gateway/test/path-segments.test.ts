@@ -15,7 +15,9 @@ function rawRequest(base: string, method: string, path: string): Promise<{ statu
     const outgoing = httpRequest({ host: hostname, port, method, path }, (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, type: response.headers['content-type'], body: Buffer.concat(chunks).toString('utf8') }));
+      response.on('end', () =>
+        resolve({ status: response.statusCode ?? 0, type: response.headers['content-type'], body: Buffer.concat(chunks).toString('utf8') }),
+      );
     });
     outgoing.on('error', reject);
     outgoing.end();
@@ -62,7 +64,9 @@ const DOT_SEGMENTS = ['.', '..', '%2e', '%2E', '%2e%2e', '%2E%2E', '.%2e', '%2e.
 
 /** Values that must reach the upstream as one path segment holding exactly that text. */
 const ONE_SEGMENT = [
-  ...['/', '?', '#', '%', '\\', ';', ':', '@', '&', '=', '+', '$', ',', '[', ']', ' ', '"', '<', '>', '{', '}', '|', '^', '`', "'"].flatMap((c) => [`a${c}b`, c]),
+  ...['/', '?', '#', '%', '\\', ';', ':', '@', '&', '=', '+', '$', ',', '[', ']', ' ', '"', '<', '>', '{', '}', '|', '^', '`', "'"].flatMap(
+    (c) => [`a${c}b`, c],
+  ),
   'ü',
   '😀 ok',
   '\r\nX-Injected: 1',
@@ -100,7 +104,9 @@ describe('path parameters stay in their upstream path segment (REST and MCP, Naf
       UPSTREAM_RETRIES: '0',
       INBOUND_RATE_LIMIT: '0',
     });
-    gatewayWithItems = await startTestGateway({ PLUGINS: 'none', UPSTREAM_RETRIES: '0', INBOUND_RATE_LIMIT: '0' }, [itemsPlugin(`${items.url}/base`)]);
+    gatewayWithItems = await startTestGateway({ PLUGINS: 'none', UPSTREAM_RETRIES: '0', INBOUND_RATE_LIMIT: '0' }, [
+      itemsPlugin(`${items.url}/base`),
+    ]);
     mcp = await connectMcp(gateway.mcpUrl);
     itemsMcp = await connectMcp(gatewayWithItems.mcpUrl);
   });
@@ -123,10 +129,12 @@ describe('path parameters stay in their upstream path segment (REST and MCP, Naf
   };
 
   describe('a dot segment, in any encoding, is refused and nothing is sent', () => {
-    it.each(DOT_SEGMENTS.flatMap((value) => [
-      ['DELETE', value],
-      ['GET', value],
-    ]))('REST %s /v1/users/%s: 400 problem naming userid', async (method, value) => {
+    it.each(
+      DOT_SEGMENTS.flatMap((value) => [
+        ['DELETE', value],
+        ['GET', value],
+      ]),
+    )('REST %s /v1/users/%s: 400 problem naming userid', async (method, value) => {
       const answer = await rawRequest(gateway.restUrl, method, `/v1/users/${value}`);
       printed.push(answer.body);
       expect(answer.status).toBe(400);
@@ -139,29 +147,33 @@ describe('path parameters stay in their upstream path segment (REST and MCP, Naf
 
     it('REST: the problem says why', async () => {
       const problem = JSON.parse((await rawRequest(gateway.restUrl, 'DELETE', '/v1/users/%2E%2E')).body);
-      expect(problem.detail).toBe('/userid must not be "." or ".." (nor a percent-encoding of them): the upstream path {userId} takes exactly one path segment');
+      expect(problem.detail).toBe(
+        '/userid must not be "." or ".." (nor a percent-encoding of them): the upstream path {userId} takes exactly one path segment',
+      );
     });
 
-    it.each(DOT_SEGMENTS)(
-      'MCP directory-delete-user {userId: %j}: tool error, nothing sent',
+    it.each(DOT_SEGMENTS)('MCP directory-delete-user {userId: %j}: tool error, nothing sent', async (value) => {
+      const { isError, text } = await tool(mcp, 'directory-delete-user', { userId: value });
+      expect(isError).toBe(true);
+      expect(text).toContain('- userId: must not be "." or ".."');
+      expect(directory.requests).toHaveLength(0);
+    });
+
+    it.each(['..', '%2e', '%252e%252e'])(
+      'default request (no toRequest): REST /v1/items/%s and MCP items-get are refused',
       async (value) => {
-        const { isError, text } = await tool(mcp, 'directory-delete-user', { userId: value });
+        const answer = await rawRequest(gatewayWithItems.restUrl, 'GET', `/v1/items/${value}`);
+        printed.push(answer.body);
+        expect(answer.status).toBe(400);
+        expect(JSON.parse(answer.body).errors).toEqual([
+          { pointer: '/itemId', detail: expect.stringContaining('must not be "." or ".."') },
+        ]);
+        const { isError, text } = await tool(itemsMcp, 'items-get', { itemId: decodeURIComponent(value) });
         expect(isError).toBe(true);
-        expect(text).toContain('- userId: must not be "." or ".."');
-        expect(directory.requests).toHaveLength(0);
+        expect(text).toContain('- itemId: must not be "." or ".."');
+        expect(items.requests).toHaveLength(0);
       },
     );
-
-    it.each(['..', '%2e', '%252e%252e'])('default request (no toRequest): REST /v1/items/%s and MCP items-get are refused', async (value) => {
-      const answer = await rawRequest(gatewayWithItems.restUrl, 'GET', `/v1/items/${value}`);
-      printed.push(answer.body);
-      expect(answer.status).toBe(400);
-      expect(JSON.parse(answer.body).errors).toEqual([{ pointer: '/itemId', detail: expect.stringContaining('must not be "." or ".."') }]);
-      const { isError, text } = await tool(itemsMcp, 'items-get', { itemId: decodeURIComponent(value) });
-      expect(isError).toBe(true);
-      expect(text).toContain('- itemId: must not be "." or ".."');
-      expect(items.requests).toHaveLength(0);
-    });
   });
 
   describe('any other value reaches the upstream as exactly one segment holding that text', () => {
@@ -214,14 +226,20 @@ describe('path parameters stay in their upstream path segment (REST and MCP, Naf
   });
 
   describe('values that cannot be a segment at all', () => {
-    it.each(['%zz', '%', 'a%2', '%E0%A4%A', '%C0%AE'])('REST DELETE /v1/users/%s (a percent-encoding that does not decode): 400 problem, not 500', async (raw) => {
-      const answer = await rawRequest(gateway.restUrl, 'DELETE', `/v1/users/${raw}`);
-      printed.push(answer.body);
-      expect(answer.status).toBe(400);
-      expect(answer.type).toMatch(/^application\/problem\+json/);
-      expect(JSON.parse(answer.body)).toMatchObject({ type: 'urn:gateway:problem:bad-request', detail: expect.stringContaining('malformed percent-encoding') });
-      expect(directory.requests).toHaveLength(0);
-    });
+    it.each(['%zz', '%', 'a%2', '%E0%A4%A', '%C0%AE'])(
+      'REST DELETE /v1/users/%s (a percent-encoding that does not decode): 400 problem, not 500',
+      async (raw) => {
+        const answer = await rawRequest(gateway.restUrl, 'DELETE', `/v1/users/${raw}`);
+        printed.push(answer.body);
+        expect(answer.status).toBe(400);
+        expect(answer.type).toMatch(/^application\/problem\+json/);
+        expect(JSON.parse(answer.body)).toMatchObject({
+          type: 'urn:gateway:problem:bad-request',
+          detail: expect.stringContaining('malformed percent-encoding'),
+        });
+        expect(directory.requests).toHaveLength(0);
+      },
+    );
 
     it('MCP: a lone surrogate is a tool error (it has no UTF-8 form), not "gateway failed"', async () => {
       const { isError, text } = await tool(mcp, 'directory-delete-user', { userId: 'a\ud800b' });

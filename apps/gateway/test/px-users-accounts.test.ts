@@ -51,7 +51,7 @@ describe('PX users and accounts against the sandbox (REST)', () => {
     expect(JSON.stringify(problem)).not.toContain('GAINSIGHT_API_KEY');
   });
 
-  it('answers 404 for an update or delete of an unknown user, and 400 with PX\'s message for a duplicate create', async () => {
+  it("answers 404 for an update or delete of an unknown user, and 400 with PX's message for a duplicate create", async () => {
     expect((await send(`${gateway.restUrl}/v1/users/nobody`, 'PUT', { title: 'x' })).status).toBe(404);
     expect((await send(`${gateway.restUrl}/v1/users/nobody`, 'DELETE')).status).toBe(404);
     expect((await postJson(`${gateway.restUrl}/v1/users`, { identifyId: 'u-2' })).status).toBe(201);
@@ -80,11 +80,15 @@ describe('PX users and accounts against the sandbox (REST)', () => {
     const page = (await first.json()) as { users: { identifyId: string }[]; totalHits: number; scrollId: string };
     expect(page.users.map((u) => u.identifyId)).toEqual(['a', 'b']);
     expect(page.totalHits).toBe(3);
-    const next = (await (await fetch(`${gateway.restUrl}/v1/users?filter=role==admin&filter=identifyId==c&pageSize=2&scrollId=${page.scrollId}`)).json()) as {
+    const next = (await (
+      await fetch(`${gateway.restUrl}/v1/users?filter=role==admin&filter=identifyId==c&pageSize=2&scrollId=${page.scrollId}`)
+    ).json()) as {
       users: { identifyId: string }[];
     };
     expect(next.users).toEqual([]);
-    const both = (await (await fetch(`${gateway.restUrl}/v1/users?filter=role==admin&filter=identifyId==c`)).json()) as { users: { identifyId: string }[] };
+    const both = (await (await fetch(`${gateway.restUrl}/v1/users?filter=role==admin&filter=identifyId==c`)).json()) as {
+      users: { identifyId: string }[];
+    };
     expect(both.users.map((u) => u.identifyId)).toEqual(['c']);
     const wrong = await fetch(`${gateway.restUrl}/v1/users?pageSize=lots`);
     expect(wrong.status).toBe(400);
@@ -96,7 +100,10 @@ describe('PX users and accounts against the sandbox (REST)', () => {
     expect((await send(`${gateway.restUrl}/v1/accounts/acme`, 'PUT', { plan: 'enterprise' })).status).toBe(204);
     const read = await fetch(`${gateway.restUrl}/v1/accounts/acme`);
     expect(await read.json()).toMatchObject({ id: 'acme', name: 'Acme Corp', plan: 'enterprise', propertyKeys: ['AP-TEST-1'] });
-    const list = (await (await fetch(`${gateway.restUrl}/v1/accounts?filter=name==acme%20corp`)).json()) as { accounts: unknown[]; totalHits: number };
+    const list = (await (await fetch(`${gateway.restUrl}/v1/accounts?filter=name==acme%20corp`)).json()) as {
+      accounts: unknown[];
+      totalHits: number;
+    };
     expect(list.totalHits).toBe(1);
     expect((await fetch(`${gateway.restUrl}/v1/accounts/nope`)).status).toBe(404);
     expect((await send(`${gateway.restUrl}/v1/accounts/nope`, 'PUT', { plan: 'x' })).status).toBe(404);
@@ -111,7 +118,9 @@ describe('PX users and accounts against the sandbox (REST)', () => {
       customEvents: { identifyId: string; accountId: string }[];
     };
     const [sent] = listed.customEvents;
-    const user = (await (await fetch(`${gateway.restUrl}/v1/users/${encodeURIComponent(sent?.identifyId ?? '')}`)).json()) as { accountId: string };
+    const user = (await (await fetch(`${gateway.restUrl}/v1/users/${encodeURIComponent(sent?.identifyId ?? '')}`)).json()) as {
+      accountId: string;
+    };
     expect(user.accountId).toBe('acme');
     const account = await fetch(`${gateway.restUrl}/v1/accounts/${encodeURIComponent(user.accountId)}`);
     expect(await account.json()).toMatchObject({ id: sent?.accountId, name: 'Acme Corp' });
@@ -119,7 +128,10 @@ describe('PX users and accounts against the sandbox (REST)', () => {
 
   it('documents in OpenAPI what is declared: 201 create, 204 update and delete, 404 on lookups, list inputs as query parameters', async () => {
     const document = (await (await fetch(`${gateway.restUrl}/openapi.json`)).json()) as {
-      paths: Record<string, Record<string, { responses: Record<string, unknown>; parameters: { name?: string; in?: string; schema?: unknown }[] }>>;
+      paths: Record<
+        string,
+        Record<string, { responses: Record<string, unknown>; parameters: { name?: string; in?: string; schema?: unknown }[] }>
+      >;
     };
     const user = document.paths['/v1/users/{identifyId}'];
     expect(Object.keys(user?.get?.responses ?? {})).toEqual(expect.arrayContaining(['200', '404']));
@@ -170,7 +182,7 @@ describe('PX users and accounts: what the upstream receives (capture upstream)',
     expect(request?.headers['x-aptrinsic-api-key']).toBe(TEST_PX_KEY);
   });
 
-  it('puts the id of an update or delete in the body (PX\'s /users/update and /users/delete), hardDelete in the query', async () => {
+  it("puts the id of an update or delete in the body (PX's /users/update and /users/delete), hardDelete in the query", async () => {
     expect((await send(`${gateway.restUrl}/v1/users/${encodeURIComponent(ODD_ID)}`, 'PUT', { title: 'CTO' })).status).toBe(204);
     expect((await send(`${gateway.restUrl}/v1/users/${encodeURIComponent(ODD_ID)}?hardDelete=true`, 'DELETE')).status).toBe(204);
     expect((await send(`${gateway.restUrl}/v1/accounts/acme`, 'PUT', { plan: 'x' })).status).toBe(204);
@@ -192,7 +204,10 @@ describe('PX users and accounts: what the upstream receives (capture upstream)',
   });
 
   it('keeps "the gateway was refused" for 401 and 403 on a user lookup, and 404 as not found', async () => {
-    upstream.reply({ status: 401, body: '{}' }, { status: 404, body: JSON.stringify({ externalapierror: { status: 'NOT_FOUND', message: 'User was not found' } }) });
+    upstream.reply(
+      { status: 401, body: '{}' },
+      { status: 404, body: JSON.stringify({ externalapierror: { status: 'NOT_FOUND', message: 'User was not found' } }) },
+    );
     const refused = await fetch(`${gateway.restUrl}/v1/users/u-1`);
     expect(refused.status).toBe(502);
     expect(((await refused.json()) as { type: string }).type).toBe('urn:gateway:problem:upstream-refused-gateway');
@@ -238,7 +253,10 @@ describe('PX users and accounts over MCP (sandbox)', () => {
   });
 
   it('creates a user, reads it back as structured content, and reports an unknown one as not found', async () => {
-    const created = await client.callTool({ name: 'gainsight-create-user', arguments: { body: { identifyId: 'm-1', email: 'm@example.com' } } });
+    const created = await client.callTool({
+      name: 'gainsight-create-user',
+      arguments: { body: { identifyId: 'm-1', email: 'm@example.com' } },
+    });
     expect(created.isError).toBeFalsy();
     const read = await client.callTool({ name: 'gainsight-get-user', arguments: { identifyId: 'm-1' } });
     expect(read.isError).toBeFalsy();

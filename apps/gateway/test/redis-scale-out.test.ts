@@ -85,7 +85,9 @@ describe.skipIf(skipRedis)('several instances on one Redis (REDIS_URL)', () => {
     expect(over.headers.get('retry-after')).toBeTruthy();
   });
 
-  it('UPSTREAM_RATE_LIMIT is one budget for the fleet: A and B both driven at 2× the limit for 10 s, the upstream sees no more than the limit', { timeout: 60_000 }, async () => {
+  it('UPSTREAM_RATE_LIMIT is one budget for the fleet: A and B both driven at 2× the limit for 10 s, the upstream sees no more than the limit', {
+    timeout: 60_000,
+  }, async () => {
     upstream = await startProgrammableUpstream();
     const limit = 20;
     const { a, b } = await twoInstances({ UPSTREAM_RATE_LIMIT: String(limit), UPSTREAM_TIMEOUT_MS: '2000', INBOUND_RATE_LIMIT: '0' });
@@ -93,7 +95,8 @@ describe.skipIf(skipRedis)('several instances on one Redis (REDIS_URL)', () => {
     const answers: Promise<number>[] = [];
     // Each instance gets 2 × limit requests a second, in ticks of 100 ms.
     for (let tick = 0; tick < 100; tick += 1) {
-      for (const gateway of [a, b]) for (let i = 0; i < (2 * limit) / 10; i += 1) answers.push(post(gateway, event(tick)).then((r) => r.status));
+      for (const gateway of [a, b])
+        for (let i = 0; i < (2 * limit) / 10; i += 1) answers.push(post(gateway, event(tick)).then((r) => r.status));
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, started + (tick + 1) * 100 - Date.now())));
     }
     const statuses = await Promise.all(answers);
@@ -106,7 +109,9 @@ describe.skipIf(skipRedis)('several instances on one Redis (REDIS_URL)', () => {
     expect(sent).toBeGreaterThanOrEqual(limit * 8);
   });
 
-  it('Redis lost at runtime: /readyz 503, idempotent requests 503 with Retry-After, plain calls keep working; all recovers when it is back', { timeout: 60_000 }, async () => {
+  it('Redis lost at runtime: /readyz 503, idempotent requests 503 with Retry-After, plain calls keep working; all recovers when it is back', {
+    timeout: 60_000,
+  }, async () => {
     upstream = await startProgrammableUpstream();
     const { a } = await twoInstances();
     expect((await fetch(`${a.restUrl}/readyz`)).status).toBe(200);
@@ -159,7 +164,19 @@ describe.skipIf(skipRedis)('several instances on one Redis (REDIS_URL)', () => {
     await waitFor(async () => (await fetch(`${a.restUrl}/readyz`)).status === 200, 'readiness back');
     await waitFor(async () => (await send()).status === 202, 'accepting again');
     await waitFor(async () => upstream.received.length >= 2, 'the queued events delivered').catch((error) => {
-      process.stdout.write(`\nA:\n${a.output().split('\n').filter((l) => /delivery|Redis|error/i.test(l)).slice(-30).join('\n')}\nB:\n${b.output().split('\n').filter((l) => /delivery|Redis|error/i.test(l)).slice(-30).join('\n')}\n`);
+      process.stdout.write(
+        `\nA:\n${a
+          .output()
+          .split('\n')
+          .filter((l) => /delivery|Redis|error/i.test(l))
+          .slice(-30)
+          .join('\n')}\nB:\n${b
+          .output()
+          .split('\n')
+          .filter((l) => /delivery|Redis|error/i.test(l))
+          .slice(-30)
+          .join('\n')}\n`,
+      );
       throw error;
     });
   });

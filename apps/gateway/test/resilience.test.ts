@@ -29,7 +29,9 @@ describe('upstream retries', () => {
     expect(upstream.requests).toHaveLength(3);
     expect(new Set(upstream.requests.map((r) => r.body)).size).toBe(1);
     const requestId = response.headers.get('x-request-id');
-    const attempts = gateway.logs.filter((line) => line.includes(`"requestId":"${requestId}"`) && line.includes('"msg":"upstream answered"'));
+    const attempts = gateway.logs.filter(
+      (line) => line.includes(`"requestId":"${requestId}"`) && line.includes('"msg":"upstream answered"'),
+    );
     expect(attempts.map((line) => (JSON.parse(line) as { upstreamStatus: number }).upstreamStatus)).toEqual([503, 503, 201]);
   });
 
@@ -69,7 +71,6 @@ describe('upstream retries', () => {
     expect(response.headers.get('retry-after')).toBe('3600');
     expect(upstream.requests).toHaveLength(1);
   });
-
 });
 
 describe('the outbound limiter', () => {
@@ -77,7 +78,9 @@ describe('the outbound limiter', () => {
     const upstream = await startCaptureServer();
     const gateway = await startTestGateway(liveEnvironment(upstream.url, { UPSTREAM_RATE_LIMIT: '20' }));
     try {
-      const statuses = await Promise.all(Array.from({ length: 8 }, () => postJson(`${gateway.restUrl}/v1/custom-events`, EVENT).then((r) => r.status)));
+      const statuses = await Promise.all(
+        Array.from({ length: 8 }, () => postJson(`${gateway.restUrl}/v1/custom-events`, EVENT).then((r) => r.status)),
+      );
       expect(statuses).toEqual(Array(8).fill(201));
       expect(upstream.requests).toHaveLength(8);
     } finally {

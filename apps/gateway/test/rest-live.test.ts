@@ -87,7 +87,11 @@ describe('REST in live mode, against a loopback upstream', () => {
     const malformed = await send('{"eventName":', {});
     expect(malformed.response.status).toBe(400);
     expect(malformed.json?.type).toBe('urn:gateway:problem:malformed-json');
-    const form = await fetch(`${gateway.restUrl}/v1/custom-events`, { method: 'POST', body: 'eventName=x', headers: { 'content-type': 'text/plain' } });
+    const form = await fetch(`${gateway.restUrl}/v1/custom-events`, {
+      method: 'POST',
+      body: 'eventName=x',
+      headers: { 'content-type': 'text/plain' },
+    });
     expect(form.status).toBe(415);
     expect(form.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     expect(((await form.json()) as { detail: string }).detail).toContain('application/json');
@@ -109,7 +113,12 @@ describe('REST in live mode, against a loopback upstream', () => {
     upstream.reply({
       status: 400,
       body: JSON.stringify({
-        externalapierror: { status: 'BAD_REQUEST', message: 'Validation error', debugMessage: null, subErrors: [{ field: 'propertyKey', message: 'unknown product' }] },
+        externalapierror: {
+          status: 'BAD_REQUEST',
+          message: 'Validation error',
+          debugMessage: null,
+          subErrors: [{ field: 'propertyKey', message: 'unknown product' }],
+        },
       }),
     });
     const { response, json } = await send(EVENT);
@@ -121,7 +130,11 @@ describe('REST in live mode, against a loopback upstream', () => {
   });
 
   it.each([401, 403, 404])('maps upstream %i to 502 about the gateway configuration, never echoing the key', async (status) => {
-    upstream.reply({ status, body: status === 403 ? `<html><title>Forbidden ${TEST_PX_KEY}</title></html>` : '' , headers: { 'content-type': 'text/html' } });
+    upstream.reply({
+      status,
+      body: status === 403 ? `<html><title>Forbidden ${TEST_PX_KEY}</title></html>` : '',
+      headers: { 'content-type': 'text/html' },
+    });
     const { response, json, text } = await send(EVENT);
     expect(response.status).toBe(502);
     expect(json?.type).toBe('urn:gateway:problem:upstream-refused-gateway');
@@ -139,7 +152,11 @@ describe('REST in live mode, against a loopback upstream', () => {
   });
 
   it.each([500, 503])('maps upstream %i to 502, reading an HTML body leniently', async (status) => {
-    upstream.reply({ status, body: '<html><head><title>Service Unavailable</title></head><body>down</body></html>', headers: { 'content-type': 'text/html' } });
+    upstream.reply({
+      status,
+      body: '<html><head><title>Service Unavailable</title></head><body>down</body></html>',
+      headers: { 'content-type': 'text/html' },
+    });
     const { response, json } = await send(EVENT);
     expect(response.status).toBe(502);
     expect(json?.type).toBe('urn:gateway:problem:upstream-failed');

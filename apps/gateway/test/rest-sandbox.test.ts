@@ -17,7 +17,11 @@ describe('REST in sandbox mode (no GAINSIGHT_API_KEY)', () => {
   });
 
   it('accepts the README curl event with 201 and lists it at /sandbox/v1/events/custom', async () => {
-    const response = await postJson(`${gateway.restUrl}/v1/custom-events`, { eventName: 'Signup', identifyId: 'u-1', propertyKey: 'AP-TEST-1' });
+    const response = await postJson(`${gateway.restUrl}/v1/custom-events`, {
+      eventName: 'Signup',
+      identifyId: 'u-1',
+      propertyKey: 'AP-TEST-1',
+    });
     expect(response.status).toBe(201);
     const read = await fetch(`${gateway.restUrl}/sandbox/v1/events/custom?filter=identifyId==u-1`);
     expect(read.status).toBe(200);
@@ -37,7 +41,12 @@ describe('REST in sandbox mode (no GAINSIGHT_API_KEY)', () => {
     // The gateway schema accepts this, but the sandbox (like PX) wants a non-empty propertyKey after shaping:
     // use a valid event and check that an upstream 400 is reported with its message by scripting the sandbox.
     const sandbox = gateway.plugins[0]?.sandbox as unknown as { script: (...f: unknown[]) => void };
-    sandbox.script({ status: 400, body: JSON.stringify({ externalapierror: { status: 'BAD_REQUEST', message: 'Validation error', subErrors: [{ field: 'eventName', message: 'too odd' }] } }) });
+    sandbox.script({
+      status: 400,
+      body: JSON.stringify({
+        externalapierror: { status: 'BAD_REQUEST', message: 'Validation error', subErrors: [{ field: 'eventName', message: 'too odd' }] },
+      }),
+    });
     const response = await postJson(`${gateway.restUrl}/v1/custom-events`, { eventName: 'x', identifyId: 'u-2', propertyKey: 'AP-TEST-1' });
     expect(response.status).toBe(400);
     const problem = (await response.json()) as { detail: string };

@@ -62,7 +62,13 @@ describe('start-up', () => {
   });
 
   it('reads PORT, HOST and UPSTREAM_TIMEOUT_MS with defaults, naming a bad variable', () => {
-    expect(readConfig({})).toMatchObject({ port: 8080, host: '127.0.0.1', mcpPort: 9090, upstreamTimeoutMs: 10_000, plugins: ['gainsight-px'] });
+    expect(readConfig({})).toMatchObject({
+      port: 8080,
+      host: '127.0.0.1',
+      mcpPort: 9090,
+      upstreamTimeoutMs: 10_000,
+      plugins: ['gainsight-px'],
+    });
     expect(() => readConfig({ PORT: 'eighty' })).toThrow(/PORT must be an integer/);
     expect(() => readConfig({ UPSTREAM_TIMEOUT_MS: '0' })).toThrow(/UPSTREAM_TIMEOUT_MS/);
   });
@@ -78,7 +84,9 @@ describe('start-up', () => {
   });
 
   it('rejects an unknown plugin name, listing the built-in ones', async () => {
-    await expect(startTestGateway({ PLUGINS: 'no-such-plugin' })).rejects.toThrow(/PLUGINS: cannot load "no-such-plugin" \(built-in plugins: gainsight-px\)/);
+    await expect(startTestGateway({ PLUGINS: 'no-such-plugin' })).rejects.toThrow(
+      /PLUGINS: cannot load "no-such-plugin" \(built-in plugins: gainsight-px\)/,
+    );
   });
 });
 
@@ -87,7 +95,13 @@ describe('SIGTERM on the running process', () => {
     const { startCaptureServer } = await import('./support/capture-server.ts');
     const upstream = await startCaptureServer({ status: 201, delayMs: 800 });
     const child = spawn(process.execPath, [MAIN], {
-      env: { PATH: process.env.PATH ?? '', PORT: '0', MCP_PORT: '0', GAINSIGHT_API_KEY: TEST_PX_KEY, GAINSIGHT_PX_BASE_URL: `${upstream.url}/v1` },
+      env: {
+        PATH: process.env.PATH ?? '',
+        PORT: '0',
+        MCP_PORT: '0',
+        GAINSIGHT_API_KEY: TEST_PX_KEY,
+        GAINSIGHT_PX_BASE_URL: `${upstream.url}/v1`,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     try {

@@ -23,7 +23,12 @@ async function startUpstream() {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
-      seen.push({ method: request.method ?? '', url: request.url ?? '', headers: request.headers, body: Buffer.concat(chunks).toString('utf8') });
+      seen.push({
+        method: request.method ?? '',
+        url: request.url ?? '',
+        headers: request.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      });
       answer(request, response);
     });
   });
@@ -105,7 +110,10 @@ describe('upstream client (axios over the undici adapter)', () => {
   });
 
   it('answers every status (non-2xx included) with its headers and leniently parsed body', async () => {
-    upstream.answer((_request, response) => void response.writeHead(422, { 'content-type': 'application/json', 'retry-after': '3' }).end('{"message":"bad"}'));
+    upstream.answer(
+      (_request, response) =>
+        void response.writeHead(422, { 'content-type': 'application/json', 'retry-after': '3' }).end('{"message":"bad"}'),
+    );
     const answer = await client.send(call());
     expect(answer).toMatchObject({ status: 422, body: { message: 'bad' } });
     expect(answer.headers['retry-after']).toBe('3');
@@ -118,7 +126,9 @@ describe('upstream client (axios over the undici adapter)', () => {
     ['br', brotliCompressSync],
   ] as const)('decodes a %s body and drops Content-Encoding', async (encoding, compress) => {
     const body = compress(Buffer.from('{"ok":true}'));
-    upstream.answer((_request, response) => void response.writeHead(200, { 'content-type': 'application/json', 'content-encoding': encoding }).end(body));
+    upstream.answer(
+      (_request, response) => void response.writeHead(200, { 'content-type': 'application/json', 'content-encoding': encoding }).end(body),
+    );
     const answer = await client.send(call());
     expect(answer.body).toEqual({ ok: true });
     expect(answer.headers['content-encoding']).toBeUndefined();

@@ -55,7 +55,11 @@ describe('upstream answers that echo a secret', () => {
 
     it.each([
       { shape: 'a text message', body: `${'x'.repeat(290)}${TEST_PX_KEY} is not allowed here`, type: 'text/plain' },
-      { shape: 'JSON without a message field', body: JSON.stringify({ code: `${'x'.repeat(280)}${TEST_PX_KEY}` }), type: 'application/json' },
+      {
+        shape: 'JSON without a message field',
+        body: JSON.stringify({ code: `${'x'.repeat(280)}${TEST_PX_KEY}` }),
+        type: 'application/json',
+      },
     ])('an error message cut at 300 characters with the key across the cut keeps no piece of it ($shape)', async ({ body, type }) => {
       const reply = { status: 400, body, headers: { 'content-type': type } };
       upstream.reply(reply, reply);

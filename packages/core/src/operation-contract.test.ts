@@ -86,10 +86,18 @@ describe('the operation contract', () => {
   });
 
   it('detects REST routes that differ only in parameter names', () => {
-    const error = loadError([getUser('/v1/users/:id', { input: { type: 'object', properties: { id: { type: 'string' } } }, upstream: { method: 'GET', path: '/users/{id}' } }), getUser('/v1/users/:identifyId')]);
+    const error = loadError([
+      getUser('/v1/users/:id', {
+        input: { type: 'object', properties: { id: { type: 'string' } } },
+        upstream: { method: 'GET', path: '/users/{id}' },
+      }),
+      getUser('/v1/users/:identifyId'),
+    ]);
     expect(error.message).toContain('duplicate REST route "GET /v1/users/:identifyId"');
     expect(error.message).toContain('parameter names do not tell routes apart');
-    expect(loadError([getUser('/v1/users/:identifyId'), getUser('/v1/users/{identifyId}', { id: 'other' })]).field).toBe('operations[1].rest');
+    expect(loadError([getUser('/v1/users/:identifyId'), getUser('/v1/users/{identifyId}', { id: 'other' })]).field).toBe(
+      'operations[1].rest',
+    );
   });
 
   it('refuses a REST path parameter that is not an input read from the path', () => {
@@ -98,7 +106,9 @@ describe('the operation contract', () => {
   });
 
   it('checks declared responses', () => {
-    expect(loadError([getUser('/v1/users/:identifyId', { responses: { successStatus: 404 } })]).field).toBe('operations[0].responses.successStatus');
+    expect(loadError([getUser('/v1/users/:identifyId', { responses: { successStatus: 404 } })]).field).toBe(
+      'operations[0].responses.successStatus',
+    );
     expect(loadError([getUser('/v1/users/:identifyId', { responses: { notFound: [500] } })]).message).toContain('500 is not a 4xx status');
   });
 });

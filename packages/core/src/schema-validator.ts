@@ -60,14 +60,18 @@ function inspectShape(input: unknown): { readonly values: number; readonly tooDe
     if (value === null || typeof value !== 'object') continue;
     if (level > MAX_INPUT_DEPTH) return { values, tooDeepAt: pointerOf(visit) };
     // Pointers are built only for the one visit reported.
-    for (const key of Object.keys(value)) pending.push({ value: (value as Record<string, unknown>)[key], level: level + 1, parent: visit, key });
+    for (const key of Object.keys(value))
+      pending.push({ value: (value as Record<string, unknown>)[key], level: level + 1, parent: visit, key });
   }
   return { values };
 
   function pointerOf(visit: Visit): string {
     const segments: string[] = [];
     for (let at: Visit | undefined = visit; at?.key !== undefined; at = at.parent) segments.push(escapePointer(at.key));
-    return segments.reverse().map((segment) => `/${segment}`).join('');
+    return segments
+      .reverse()
+      .map((segment) => `/${segment}`)
+      .join('');
   }
 }
 
@@ -113,7 +117,9 @@ function withAlternativesResolved(errors: readonly ErrorObject[]): readonly Erro
   const alternativePaths = [...resolved.keys()].map((e) => `${e.schemaPath}/`);
   const branchPaths = [...resolved.values()];
   return errors.filter(
-    (e) => !resolved.has(e) && (!alternativePaths.some((path) => e.schemaPath.startsWith(path)) || branchPaths.some((path) => e.schemaPath.startsWith(path))),
+    (e) =>
+      !resolved.has(e) &&
+      (!alternativePaths.some((path) => e.schemaPath.startsWith(path)) || branchPaths.some((path) => e.schemaPath.startsWith(path))),
   );
 }
 

@@ -75,7 +75,17 @@ describe('compileDescriptors', () => {
   it('accepts upstream secrets as { source, value } and rejects anything else', () => {
     const base = plugin('a', [operation()]);
     const withSecrets = (secrets: unknown) => ({ ...base, upstream: { ...base.upstream, secrets } }) as PluginDescriptor;
-    expect(compileDescriptors([withSecrets([{ source: 'TENANT_TOKEN', value: 'abc' }, { source: 'UNSET', value: undefined }])], createSchemaCompiler())).toHaveLength(1);
+    expect(
+      compileDescriptors(
+        [
+          withSecrets([
+            { source: 'TENANT_TOKEN', value: 'abc' },
+            { source: 'UNSET', value: undefined },
+          ]),
+        ],
+        createSchemaCompiler(),
+      ),
+    ).toHaveLength(1);
     expect(loadError([withSecrets('abc')]).field).toBe('upstream.secrets');
     expect(loadError([withSecrets([{ source: 'X', value: 3 }])]).field).toBe('upstream.secrets[0]');
     expect(loadError([withSecrets([null])]).field).toBe('upstream.secrets[0]');

@@ -1,6 +1,13 @@
 import { DescriptorError } from './errors.ts';
 import { pathTemplateNames } from './path-template.ts';
-import { inputPropertyFor, inputPropertyNames, normalisedRoute, restParameterSources, restPathNames, upstreamPlacements } from './rest-parameters.ts';
+import {
+  inputPropertyFor,
+  inputPropertyNames,
+  normalisedRoute,
+  restParameterSources,
+  restPathNames,
+  upstreamPlacements,
+} from './rest-parameters.ts';
 import { compileTextCoercion, type InputValidator, type TextCoercion } from './schema-validator.ts';
 import type { JsonSchema, OperationDescriptor, PluginDescriptor } from './types.ts';
 
@@ -54,8 +61,15 @@ export function compileDescriptors(
       operationIds.add(operation.id);
 
       if (operation.input.type !== 'object') fail(`${at}.input`, 'the input schema must have type "object"');
-      const validateInput = compileOrFail(() => compile(operation.input), (reason) => fail(`${at}.input`, reason));
-      if (operation.output) compileOrFail(() => compile(operation.output ?? {}), (reason) => fail(`${at}.output`, reason));
+      const validateInput = compileOrFail(
+        () => compile(operation.input),
+        (reason) => fail(`${at}.input`, reason),
+      );
+      if (operation.output)
+        compileOrFail(
+          () => compile(operation.output ?? {}),
+          (reason) => fail(`${at}.output`, reason),
+        );
       if (operation.example !== undefined) {
         const problems = validateInput(operation.example);
         if (problems.length > 0) fail(`${at}.example`, `does not match the input schema (${problems[0]?.pointer} ${problems[0]?.message})`);
@@ -73,7 +87,11 @@ export function compileDescriptors(
         const sources = restParameterSources(operation);
         checkRestSources(operation.rest.path, sources, (reason) => fail(`${at}.rest.parameters`, reason));
         const textNames = Object.keys(sources).filter((name) => sources[name] !== 'body');
-        if (textNames.length > 0) coerceRestText = compileOrFail(() => compileTextCoercion(operation.input, textNames), (reason) => fail(`${at}.input`, reason));
+        if (textNames.length > 0)
+          coerceRestText = compileOrFail(
+            () => compileTextCoercion(operation.input, textNames),
+            (reason) => fail(`${at}.input`, reason),
+          );
       }
       if (operation.mcp) {
         if (!TOOL_NAME.test(operation.mcp.tool)) fail(`${at}.mcp.tool`, `"${operation.mcp.tool}" is not a valid MCP tool name`);
@@ -86,8 +104,10 @@ export function compileDescriptors(
         const { batch } = operation.delivery;
         if (batch) {
           const bodyOnly = Object.keys((operation.input.properties as Record<string, unknown> | undefined) ?? {});
-          if (bodyOnly.length !== 1 || bodyOnly[0] !== 'body') fail(`${at}.delivery.batch`, 'a batch needs an input of exactly { body }: each batch item is one body');
-          if (!IDENTIFIER.test(batch.itemsName)) fail(`${at}.delivery.batch.itemsName`, `"${batch.itemsName}" is not a valid property name`);
+          if (bodyOnly.length !== 1 || bodyOnly[0] !== 'body')
+            fail(`${at}.delivery.batch`, 'a batch needs an input of exactly { body }: each batch item is one body');
+          if (!IDENTIFIER.test(batch.itemsName))
+            fail(`${at}.delivery.batch.itemsName`, `"${batch.itemsName}" is not a valid property name`);
           if (!Number.isInteger(batch.maxItems) || batch.maxItems < 1) fail(`${at}.delivery.batch.maxItems`, 'must be a positive integer');
           if (batch.rest) {
             const route = `POST ${batch.rest.path}`;
@@ -139,14 +159,18 @@ function checkPlacements(operation: OperationDescriptor<any>, fail: (field: stri
   }
   const unplaced = names.filter((name) => placements[name] === undefined);
   if (unplaced.length > 0) {
-    fail('upstream.inputs', `${unplaced.join(', ')} would never reach the upstream: place each one (path, query, header or body) or shape the request with toRequest`);
+    fail(
+      'upstream.inputs',
+      `${unplaced.join(', ')} would never reach the upstream: place each one (path, query, header or body) or shape the request with toRequest`,
+    );
   }
 }
 
 /** REST path parameters and the inputs read from the path are the same names; one JSON body at most. */
 function checkRestSources(path: string, sources: Record<string, string>, fail: (reason: string) => never): void {
   const inPath = restPathNames(path);
-  for (const name of inPath) if (sources[name] !== 'path') fail(`the REST path parameter "${name}" must be an input property read from the path`);
+  for (const name of inPath)
+    if (sources[name] !== 'path') fail(`the REST path parameter "${name}" must be an input property read from the path`);
   for (const [name, source] of Object.entries(sources)) {
     if (!PLACEMENTS.has(source)) fail(`${name}: "${source}" is not one of path, query, header, body`);
     if (source === 'path' && !inPath.includes(name)) fail(`${name} is read from the path, but the REST path "${path}" has no :${name}`);

@@ -40,7 +40,10 @@ export function readBindings(document: Alpha2Document, environment: Environment,
       if (namespaces.has(binding.namespace)) sink.error([...at, 'namespace'], `bind namespace "${binding.namespace}" is declared twice`);
       namespaces.add(binding.namespace);
       if (binding.location !== undefined) {
-        sink.error([...at, 'location'], `bind location "${binding.location}" is not supported: this gateway reads binds from the process environment only (remove "location")`);
+        sink.error(
+          [...at, 'location'],
+          `bind location "${binding.location}" is not supported: this gateway reads binds from the process environment only (remove "location")`,
+        );
         continue;
       }
       for (const [variable, providerKey] of Object.entries(binding.keys)) {

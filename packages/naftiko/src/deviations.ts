@@ -53,7 +53,8 @@ export function toleratedDeviation(problem: SchemaProblem, document: unknown): s
     if (missing === 'items' && value?.type === 'array' && isOutputParameter(path)) {
       return 'an array output without "items" is not alpha2; its mapped value is passed through as is';
     }
-    if (missing === 'description' && parent.at(-1) === 'inputParameters') return 'a parameter without "description" is not alpha2; it is served undocumented';
+    if (missing === 'description' && parent.at(-1) === 'inputParameters')
+      return 'a parameter without "description" is not alpha2; it is served undocumented';
     return undefined;
   }
   if (/does not match/.test(message) && typeof last === 'string') {

@@ -71,7 +71,8 @@ export class DiagnosticSink {
   /** Takes in what another file's sink found (an imported file). */
   adopt(diagnostics: readonly Diagnostic[]): void {
     for (const diagnostic of diagnostics) {
-      if (!this.diagnostics.some((d) => d.file === diagnostic.file && d.path === diagnostic.path && d.message === diagnostic.message)) this.diagnostics.push(diagnostic);
+      if (!this.diagnostics.some((d) => d.file === diagnostic.file && d.path === diagnostic.path && d.message === diagnostic.message))
+        this.diagnostics.push(diagnostic);
     }
   }
 
@@ -87,7 +88,11 @@ export class DiagnosticSink {
   sorted(): Diagnostic[] {
     const files = [this.file, ...new Set(this.diagnostics.map((d) => d.file))];
     return [...this.diagnostics].sort(
-      (a, b) => files.indexOf(a.file) - files.indexOf(b.file) || (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0) || (a.severity === b.severity ? 0 : a.severity === 'error' ? -1 : 1),
+      (a, b) =>
+        files.indexOf(a.file) - files.indexOf(b.file) ||
+        (a.line ?? 0) - (b.line ?? 0) ||
+        (a.column ?? 0) - (b.column ?? 0) ||
+        (a.severity === b.severity ? 0 : a.severity === 'error' ? -1 : 1),
     );
   }
 
@@ -98,7 +103,8 @@ export class DiagnosticSink {
   private add(severity: Severity, path: YamlPath, message: string): void {
     const placement = this.place?.(path) ?? { file: this.file, path, locate: this.locate };
     const text = formatPath(placement.path);
-    if (this.diagnostics.some((d) => d.severity === severity && d.file === placement.file && d.path === text && d.message === message)) return;
+    if (this.diagnostics.some((d) => d.severity === severity && d.file === placement.file && d.path === text && d.message === message))
+      return;
     const position = placement.locate(placement.path);
     this.diagnostics.push({ severity, file: placement.file, path: text, ...(position ?? {}), message });
   }

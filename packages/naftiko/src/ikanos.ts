@@ -46,7 +46,13 @@ export function isIkanosVersion(value: unknown): value is IkanosVersion {
   return typeof value === 'string' && (IKANOS_VERSIONS as readonly string[]).includes(value);
 }
 
-export function readIkanos(document: Json, version: IkanosVersion, file: string, locate: Locate, sink: DiagnosticSink): IkanosReading | undefined {
+export function readIkanos(
+  document: Json,
+  version: IkanosVersion,
+  file: string,
+  locate: Locate,
+  sink: DiagnosticSink,
+): IkanosReading | undefined {
   const reader = new IkanosReader(sink);
   const root: Source = { file, directory: dirname(resolve(file)), locate, chain: [resolve(file)] };
   const normalized = reader.root(document, version, root);
@@ -72,9 +78,13 @@ class IkanosReader {
             capability: this.mark(
               {
                 ...(capability.binds ? { binds: this.section('binds', capability.binds, ['capability', 'binds'], source) } : {}),
-                ...(capability.consumes ? { consumes: this.section('consumes', capability.consumes, ['capability', 'consumes'], source) } : {}),
+                ...(capability.consumes
+                  ? { consumes: this.section('consumes', capability.consumes, ['capability', 'consumes'], source) }
+                  : {}),
                 ...(capability.exposes ? { exposes: this.section('exposes', capability.exposes, ['capability', 'exposes'], source) } : {}),
-                ...(capability.aggregates ? { aggregates: this.section('aggregates', capability.aggregates, ['capability', 'aggregates'], source) } : {}),
+                ...(capability.aggregates
+                  ? { aggregates: this.section('aggregates', capability.aggregates, ['capability', 'aggregates'], source) }
+                  : {}),
               },
               source,
               ['capability'],
@@ -84,7 +94,11 @@ class IkanosReader {
     };
     if (!capability && (document.exposes || document.aggregates || document.binds)) {
       const section = document.exposes ? 'exposes' : document.aggregates ? 'aggregates' : 'binds';
-      this.error(source, [section], `this is a shared ${section} file (root "${section}" without "capability"): capabilities import it with "from"; it serves nothing on its own`);
+      this.error(
+        source,
+        [section],
+        `this is a shared ${section} file (root "${section}" without "capability"): capabilities import it with "from"; it serves nothing on its own`,
+      );
     }
     return this.mark(normalized, source, []);
   }
@@ -139,12 +153,20 @@ class IkanosReader {
     const wanted = String(entry.import);
     const target = importPath(from, source.directory);
     if (!target) {
-      this.error(source, [...at, 'from'], `"${from}" is not a file this gateway can read (a relative or absolute path, or a file: URI); remote imports are not fetched`);
+      this.error(
+        source,
+        [...at, 'from'],
+        `"${from}" is not a file this gateway can read (a relative or absolute path, or a file: URI); remote imports are not fetched`,
+      );
       return undefined;
     }
     if (source.chain.includes(target)) {
       const cycle = [...source.chain.slice(source.chain.indexOf(target)), target].map(shortName).join(' -> ');
-      this.error(source, [...at, 'from'], `import cycle: ${source.file} imports ${shortName(target)}, which imports ${source.file} back (${cycle})`);
+      this.error(
+        source,
+        [...at, 'from'],
+        `import cycle: ${source.file} imports ${shortName(target)}, which imports ${source.file} back (${cycle})`,
+      );
       return undefined;
     }
     let text: string;
@@ -158,15 +180,32 @@ class IkanosReader {
     if (!this.imports.includes(target)) this.imports.push(target);
     const parsed = parseYaml(text);
     if (!parsed.ok) {
-      this.adopt(parsed.problems.map((problem) => ({ severity: 'error', file: shortName(target), path: '', ...(problem.position ?? {}), message: `not valid YAML: ${problem.message}` })));
+      this.adopt(
+        parsed.problems.map((problem) => ({
+          severity: 'error',
+          file: shortName(target),
+          path: '',
+          ...(problem.position ?? {}),
+          message: `not valid YAML: ${problem.message}`,
+        })),
+      );
       this.error(source, [...at, 'from'], `cannot import "${from}": ${target} is not valid YAML`);
       return undefined;
     }
-    const imported: Source = { file: shortName(target), directory: dirname(target), locate: parsed.locate, chain: [...source.chain, target] };
+    const imported: Source = {
+      file: shortName(target),
+      directory: dirname(target),
+      locate: parsed.locate,
+      chain: [...source.chain, target],
+    };
     const document = (parsed.value && typeof parsed.value === 'object' ? parsed.value : {}) as Json;
     const version = document.ikanos;
     if (!isIkanosVersion(version)) {
-      this.error(imported, 'ikanos' in document ? ['ikanos'] : [], `imported by ${source.file}, but not an Ikanos file this gateway reads (root "ikanos: ${IKANOS_VERSIONS[0]}" … "${IKANOS_VERSIONS.at(-1)}")`);
+      this.error(
+        imported,
+        'ikanos' in document ? ['ikanos'] : [],
+        `imported by ${source.file}, but not an Ikanos file this gateway reads (root "ikanos: ${IKANOS_VERSIONS[0]}" … "${IKANOS_VERSIONS.at(-1)}")`,
+      );
       return undefined;
     }
     const problems = validateAgainstSchema(document, { family: 'ikanos', version });
@@ -180,15 +219,26 @@ class IkanosReader {
     }
     const listAt: YamlPath = document[section] ? [section] : ['capability', section];
     const list = (valueAt(document, listAt) ?? []) as Json[];
-    const index = list.findIndex((candidate) => ('from' in candidate ? (candidate.as ?? candidate.import) : candidate.namespace) === wanted);
+    const index = list.findIndex(
+      (candidate) => ('from' in candidate ? (candidate.as ?? candidate.import) : candidate.namespace) === wanted,
+    );
     if (index < 0) {
-      const names = list.map((candidate) => ('from' in candidate ? (candidate.as ?? candidate.import) : candidate.namespace)).filter(Boolean);
-      this.error(source, [...at, 'import'], `${target} has no ${section} entry with namespace "${wanted}" (it has: ${names.join(', ') || 'none'})`);
+      const names = list
+        .map((candidate) => ('from' in candidate ? (candidate.as ?? candidate.import) : candidate.namespace))
+        .filter(Boolean);
+      this.error(
+        source,
+        [...at, 'import'],
+        `${target} has no ${section} entry with namespace "${wanted}" (it has: ${names.join(', ') || 'none'})`,
+      );
       return undefined;
     }
     const found = list[index] as Json;
     const errorsBefore = this.sink.diagnostics.filter((d) => d.severity === 'error').length;
-    const item = 'from' in found ? this.importEntry(section, found, [...listAt, index], imported) : this.item(section, found, [...listAt, index], imported);
+    const item =
+      'from' in found
+        ? this.importEntry(section, found, [...listAt, index], imported)
+        : this.item(section, found, [...listAt, index], imported);
     if (!item || this.sink.diagnostics.filter((d) => d.severity === 'error').length > errorsBefore) {
       this.error(source, [...at, 'from'], `cannot import "${wanted}" from ${shortName(target)}: see the errors there`);
       return undefined;
@@ -201,7 +251,11 @@ class IkanosReader {
 
   private consumes(entry: Json, at: YamlPath, source: Source): Json {
     if (entry.tunnel !== undefined) {
-      this.error(source, [...at, 'tunnel'], `tunnels ("tunnel", type ${entry.tunnel?.type ?? 'ziti'}) are not supported by this gateway: it calls baseUri directly; remove "tunnel" to call it directly`);
+      this.error(
+        source,
+        [...at, 'tunnel'],
+        `tunnels ("tunnel", type ${entry.tunnel?.type ?? 'ziti'}) are not supported by this gateway: it calls baseUri directly; remove "tunnel" to call it directly`,
+      );
     }
     const resources = this.keyed(entry.resources, [...at, 'resources'], source, (resource, name, resourceAt) =>
       this.mark(
@@ -209,8 +263,12 @@ class IkanosReader {
           name,
           ...documented(resource),
           path: resource.path,
-          inputParameters: this.keyed(resource.inputParameters, [...resourceAt, 'inputParameters'], source, (parameter, key, parameterAt) => this.mark({ name: key, ...parameter }, source, parameterAt, true)),
-          operations: this.keyed(resource.operations, [...resourceAt, 'operations'], source, (operation, key, operationAt) => this.consumedOperation(operation, key, operationAt, source)),
+          inputParameters: this.keyed(resource.inputParameters, [...resourceAt, 'inputParameters'], source, (parameter, key, parameterAt) =>
+            this.mark({ name: key, ...parameter }, source, parameterAt, true),
+          ),
+          operations: this.keyed(resource.operations, [...resourceAt, 'operations'], source, (operation, key, operationAt) =>
+            this.consumedOperation(operation, key, operationAt, source),
+          ),
         },
         source,
         resourceAt,
@@ -224,7 +282,9 @@ class IkanosReader {
         baseUri: entry.baseUri,
         ...(entry.description !== undefined ? { description: entry.description } : {}),
         ...(entry.authentication ? { authentication: entry.authentication } : {}),
-        inputParameters: this.keyed(entry.inputParameters, [...at, 'inputParameters'], source, (parameter, key, parameterAt) => this.mark({ name: key, ...parameter }, source, parameterAt, true)),
+        inputParameters: this.keyed(entry.inputParameters, [...at, 'inputParameters'], source, (parameter, key, parameterAt) =>
+          this.mark({ name: key, ...parameter }, source, parameterAt, true),
+        ),
         resources,
       },
       source,
@@ -242,7 +302,9 @@ class IkanosReader {
         name,
         ...documented(operation),
         method: operation.method ?? 'GET',
-        inputParameters: this.keyed(operation.inputParameters, [...at, 'inputParameters'], source, (parameter, key, parameterAt) => this.mark({ name: key, ...parameter }, source, parameterAt, true)),
+        inputParameters: this.keyed(operation.inputParameters, [...at, 'inputParameters'], source, (parameter, key, parameterAt) =>
+          this.mark({ name: key, ...parameter }, source, parameterAt, true),
+        ),
         ...(operation.outputRawFormat !== undefined ? { outputRawFormat: operation.outputRawFormat } : {}),
         ...(operation.body !== undefined ? { body: operation.body } : {}),
       },
@@ -263,8 +325,15 @@ class IkanosReader {
             ...resource,
             name,
             ...documented(resource),
-            inputParameters: this.keyed(resource.inputParameters, [...resourceAt, 'inputParameters'], source, (parameter, key, parameterAt) => this.mark({ name: key, ...parameter }, source, parameterAt, true)),
-            operations: this.keyed(resource.operations, [...resourceAt, 'operations'], source, (operation, key, operationAt) => this.restOperation(operation, key, resource.tags, operationAt, source)),
+            inputParameters: this.keyed(
+              resource.inputParameters,
+              [...resourceAt, 'inputParameters'],
+              source,
+              (parameter, key, parameterAt) => this.mark({ name: key, ...parameter }, source, parameterAt, true),
+            ),
+            operations: this.keyed(resource.operations, [...resourceAt, 'operations'], source, (operation, key, operationAt) =>
+              this.restOperation(operation, key, resource.tags, operationAt, source),
+            ),
           },
           source,
           resourceAt,
@@ -275,7 +344,12 @@ class IkanosReader {
     }
     if (entry.type === 'mcp') {
       for (const keyword of ['ttlMs', 'cacheScope'] as const) {
-        if (entry[keyword] !== undefined) this.warning(source, [...at, keyword], `"${keyword}" (MCP result caching) is not applied by this gateway; every call reaches the upstream`);
+        if (entry[keyword] !== undefined)
+          this.warning(
+            source,
+            [...at, keyword],
+            `"${keyword}" (MCP result caching) is not applied by this gateway; every call reaches the upstream`,
+          );
       }
       const tools = this.keyed(entry.tools, [...at, 'tools'], source, (tool, name, toolAt) => {
         this.scripts(tool.steps, [...toolAt, 'steps'], source);
@@ -284,7 +358,9 @@ class IkanosReader {
             ...tool,
             name,
             ...documented(tool),
-            inputParameters: this.keyed(tool.inputParameters, [...toolAt, 'inputParameters'], source, (parameter, key, parameterAt) => this.mark({ name: key, ...parameter }, source, parameterAt, true)),
+            inputParameters: this.keyed(tool.inputParameters, [...toolAt, 'inputParameters'], source, (parameter, key, parameterAt) =>
+              this.mark({ name: key, ...parameter }, source, parameterAt, true),
+            ),
             ...this.outputs(tool, toolAt, source),
           },
           source,
@@ -292,7 +368,10 @@ class IkanosReader {
           true,
         );
       });
-      const named = (map: Json | undefined, key: string) => (map ? { [key]: this.keyed(map, [...at, key], source, (value, name, valueAt) => this.mark({ ...value, name }, source, valueAt, true)) } : {});
+      const named = (map: Json | undefined, key: string) =>
+        map
+          ? { [key]: this.keyed(map, [...at, key], source, (value, name, valueAt) => this.mark({ ...value, name }, source, valueAt, true)) }
+          : {};
       return this.mark({ ...entry, tools, ...named(entry.resources, 'resources'), ...named(entry.prompts, 'prompts') }, source, at);
     }
     return this.mark({ ...entry }, source, at);
@@ -310,7 +389,9 @@ class IkanosReader {
         name,
         ...documented(operation),
         ...(tags.length > 0 ? { tags } : {}),
-        inputParameters: this.keyed(operation.inputParameters, [...at, 'inputParameters'], source, (parameter, key, parameterAt) => this.mark({ name: key, ...parameter }, source, parameterAt, true)),
+        inputParameters: this.keyed(operation.inputParameters, [...at, 'inputParameters'], source, (parameter, key, parameterAt) =>
+          this.mark({ name: key, ...parameter }, source, parameterAt, true),
+        ),
         ...this.outputs(operation, at, source),
       },
       source,
@@ -334,7 +415,12 @@ class IkanosReader {
 
   private scripts(steps: Json | undefined, at: YamlPath, source: Source): void {
     for (const [name, step] of Object.entries(steps ?? {})) {
-      if (step?.type === 'script') this.error(source, [...at, name, 'type'], `script steps ("type: script", ${step.language ?? 'javascript'}) are not run by this gateway`);
+      if (step?.type === 'script')
+        this.error(
+          source,
+          [...at, name, 'type'],
+          `script steps ("type: script", ${step.language ?? 'javascript'}) are not run by this gateway`,
+        );
     }
   }
 
@@ -446,7 +532,8 @@ export function alpha2Leftover(problem: SchemaProblem, document: unknown): strin
   }
   if (/does not match/.test(message) && (last === 'namespace' || last === 'import' || last === 'as' || last === 'call' || last === 'ref')) {
     const value = valueAt(document, path);
-    if (typeof value === 'string' && value.includes('_')) return `"${value}" has an underscore: ${since} names are kebab-case; write "${kebab(value)}"`;
+    if (typeof value === 'string' && value.includes('_'))
+      return `"${value}" has an underscore: ${since} names are kebab-case; write "${kebab(value)}"`;
   }
   if (message === 'must be object' && typeof last === 'string' && KEYED.has(last)) {
     const list = valueAt(document, path);
@@ -458,7 +545,8 @@ export function alpha2Leftover(problem: SchemaProblem, document: unknown): strin
   }
   if (missing === 'properties' && parentValue !== undefined && path.includes('outputParameters')) {
     const value = valueAt(document, path) as Json | undefined;
-    if (value?.type === 'object') return `an object output needs "properties" in Ikanos; to pass the mapped value through as is, write "properties: {}" (Ikanos itself then answers {}), or remove the output`;
+    if (value?.type === 'object')
+      return `an object output needs "properties" in Ikanos; to pass the mapped value through as is, write "properties: {}" (Ikanos itself then answers {}), or remove the output`;
   }
   return undefined;
 }

@@ -1,4 +1,12 @@
-import { type HttpMethod, type OperationDescriptor, type PluginDescriptor, pathTemplateNames, type SecretRef, type ToolHints, type UpstreamAuth } from '@gateway/core';
+import {
+  type HttpMethod,
+  type OperationDescriptor,
+  type PluginDescriptor,
+  pathTemplateNames,
+  type SecretRef,
+  type ToolHints,
+  type UpstreamAuth,
+} from '@gateway/core';
 import type {
   Alpha2Auth,
   Alpha2ConsumedParameter,
@@ -13,7 +21,14 @@ import type { Bindings, Environment } from './binds.ts';
 import { type DiagnosticSink, formatPath, type YamlPath } from './diagnostics.ts';
 import { splitTemplate } from './expressions.ts';
 import { checkMapping, outputSchema } from './output-mapping.ts';
-import { type ConsumedOperation, type ConsumedParameter, type ExposureSource, type OperationPlan, PlanBuilder, singleBraces } from './plan.ts';
+import {
+  type ConsumedOperation,
+  type ConsumedParameter,
+  type ExposureSource,
+  type OperationPlan,
+  PlanBuilder,
+  singleBraces,
+} from './plan.ts';
 import { buildRequest, mapResponse } from './runtime.ts';
 import { API_KEY_NEEDS_KEY } from './schema.ts';
 
@@ -71,7 +86,12 @@ export function baseUriVariable(namespace: string): string {
 const PLUGIN_ID = /^[A-Za-z][A-Za-z0-9_.-]*$/;
 
 /** Maps a schema-checked alpha2 document to plugin descriptors, reporting what it cannot serve. */
-export function interpret(document: Alpha2Document, bindings: Bindings, sink: DiagnosticSink, options: InterpretOptions): InterpretedCapability | undefined {
+export function interpret(
+  document: Alpha2Document,
+  bindings: Bindings,
+  sink: DiagnosticSink,
+  options: InterpretOptions,
+): InterpretedCapability | undefined {
   if (!document.capability) {
     sink.error(['consumes'], 'this is a shared consumer file (root "consumes" without "capability"): it exposes nothing to serve');
     return undefined;
@@ -88,17 +108,26 @@ export function interpret(document: Alpha2Document, bindings: Bindings, sink: Di
       sink.warning([...at, 'type'], `"${exposes.type}" exposures are not served by this gateway; ignored`);
       continue;
     }
-    if (exposeNamespaces.has(exposes.namespace)) sink.error([...at, 'namespace'], `exposure namespace "${exposes.namespace}" is declared twice`);
+    if (exposeNamespaces.has(exposes.namespace))
+      sink.error([...at, 'namespace'], `exposure namespace "${exposes.namespace}" is declared twice`);
     exposeNamespaces.add(exposes.namespace);
     if (exposes.authentication) {
-      sink.error([...at, 'authentication'], 'inbound authentication on an exposure is not supported by this gateway; serving it would leave it unprotected');
+      sink.error(
+        [...at, 'authentication'],
+        'inbound authentication on an exposure is not supported by this gateway; serving it would leave it unprotected',
+      );
     }
-    if (exposes.address !== undefined) sink.warning([...at, 'address'], `address "${exposes.address}" is ignored: the gateway listens on HOST (default 127.0.0.1)`);
+    if (exposes.address !== undefined)
+      sink.warning([...at, 'address'], `address "${exposes.address}" is ignored: the gateway listens on HOST (default 127.0.0.1)`);
     if (exposes.type === 'rest') {
       ports.rest.push({ port: exposes.port, path: formatPath([...at, 'port']) });
       exposures.push(...readRestExposure(exposes, at, adapters, bindings, sink));
     } else {
-      if (exposes.transport === 'stdio') sink.warning([...at, 'transport'], 'stdio transport: this gateway serves MCP over Streamable HTTP only; the tools are served there');
+      if (exposes.transport === 'stdio')
+        sink.warning(
+          [...at, 'transport'],
+          'stdio transport: this gateway serves MCP over Streamable HTTP only; the tools are served there',
+        );
       else if (exposes.port !== undefined) ports.mcp.push({ port: exposes.port, path: formatPath([...at, 'port']) });
       if (exposes.description) mcpInstructions.push(exposes.description);
       if (exposes.resources?.length) sink.warning([...at, 'resources'], 'MCP resources are not served by this gateway; ignored');
@@ -124,7 +153,9 @@ export function interpret(document: Alpha2Document, bindings: Bindings, sink: Di
     }
     const id = PLUGIN_ID.test(adapter.namespace) ? adapter.namespace : `capability-${adapter.namespace}`;
     // The description of each MCP exposure with a tool calling this adapter (the reference engine's instructions).
-    const instructions = [...new Set(own.flatMap((exposure) => (exposure.tool && exposure.mcpDescription ? [exposure.mcpDescription.trim()] : [])))];
+    const instructions = [
+      ...new Set(own.flatMap((exposure) => (exposure.tool && exposure.mcpDescription ? [exposure.mcpDescription.trim()] : []))),
+    ];
     descriptors.push({
       id,
       title: adapters.length > 1 ? `${title} (${adapter.namespace})` : title,
@@ -172,9 +203,14 @@ function readAdapters(document: Alpha2Document, bindings: Bindings, sink: Diagno
       }
       const override = options.baseUris?.[consumes.namespace] ?? options.environment[baseUriVariable(consumes.namespace)];
       if (override !== undefined && !/^https?:\/\/[^/]+/.test(override)) {
-        sink.error([...at, 'baseUri'], `the override ${options.baseUris?.[consumes.namespace] !== undefined ? '' : `${baseUriVariable(consumes.namespace)} `}"${override}" is not an http(s) URL`);
+        sink.error(
+          [...at, 'baseUri'],
+          `the override ${options.baseUris?.[consumes.namespace] !== undefined ? '' : `${baseUriVariable(consumes.namespace)} `}"${override}" is not an http(s) URL`,
+        );
       }
-      const auth = consumes.authentication ? readAuth(consumes.authentication, [...at, 'authentication'], bindings, sink, options.file) : undefined;
+      const auth = consumes.authentication
+        ? readAuth(consumes.authentication, [...at, 'authentication'], bindings, sink, options.file)
+        : undefined;
       const shared = readParameters(consumes.inputParameters, [...at, 'inputParameters'], sink);
       const operations: ConsumedOperation[] = [];
       for (const [r, resource] of (consumes.resources ?? []).entries()) {
@@ -202,7 +238,10 @@ function readAdapters(document: Alpha2Document, bindings: Bindings, sink: Diagno
             at: operationAt,
           });
           if (operation.outputRawFormat && operation.outputRawFormat !== 'json') {
-            sink.warning([...operationAt, 'outputRawFormat'], `"${operation.outputRawFormat}" answers are relayed as text; only json is mapped`);
+            sink.warning(
+              [...operationAt, 'outputRawFormat'],
+              `"${operation.outputRawFormat}" answers are relayed as text; only json is mapped`,
+            );
           }
         }
       }
@@ -225,12 +264,15 @@ function readAdapters(document: Alpha2Document, bindings: Bindings, sink: Diagno
  */
 function fillBaseUri(baseUri: string, namespace: string, at: YamlPath, bindings: Bindings, sink: DiagnosticSink): string {
   const unfilled: string[] = [];
-  const filled = baseUri.replace(/\{\{\s*([^{}]+?)\s*\}\}|\{([^{}]+)\}/g, (placeholder, bound: string | undefined, plain: string | undefined) => {
-    const variable = bound ? bindings.find(bound) : undefined;
-    if (variable && variable !== 'ambiguous') return variable.value ?? placeholder;
-    unfilled.push(bound ?? plain ?? placeholder);
-    return placeholder;
-  });
+  const filled = baseUri.replace(
+    /\{\{\s*([^{}]+?)\s*\}\}|\{([^{}]+)\}/g,
+    (placeholder, bound: string | undefined, plain: string | undefined) => {
+      const variable = bound ? bindings.find(bound) : undefined;
+      if (variable && variable !== 'ambiguous') return variable.value ?? placeholder;
+      unfilled.push(bound ?? plain ?? placeholder);
+      return placeholder;
+    },
+  );
   if (unfilled.length > 0) {
     const names = unfilled.map((name) => `{${name}}`).join(', ');
     sink.error(
@@ -249,7 +291,8 @@ function readParameters(list: readonly Alpha2ConsumedParameter[] | undefined, at
     const path = [...at, index];
     const type = TYPES.includes(parameter.type as Alpha2Type) ? (parameter.type as Alpha2Type) : undefined;
     if (parameter.type !== undefined && !type) sink.warning([...path, 'type'], `unknown type ${JSON.stringify(parameter.type)}; ignored`);
-    if (parameter.required !== undefined && typeof parameter.required !== 'boolean') sink.warning([...path, 'required'], 'must be true or false; ignored');
+    if (parameter.required !== undefined && typeof parameter.required !== 'boolean')
+      sink.warning([...path, 'required'], 'must be true or false; ignored');
     return {
       name: parameter.name,
       in: parameter.in,
@@ -367,7 +410,12 @@ function readSecret(text: string, at: YamlPath, bindings: Bindings, sink: Diagno
 
 // ---- exposes --------------------------------------------------------------------------------------------
 
-function resolveCall(call: string | undefined, at: YamlPath, adapters: readonly Adapter[], sink: DiagnosticSink): { adapter: Adapter; operation: ConsumedOperation } | undefined {
+function resolveCall(
+  call: string | undefined,
+  at: YamlPath,
+  adapters: readonly Adapter[],
+  sink: DiagnosticSink,
+): { adapter: Adapter; operation: ConsumedOperation } | undefined {
   if (!call) {
     sink.error(at, 'has no "call": only single-call exposures are served by this gateway');
     return undefined;
@@ -387,7 +435,10 @@ function resolveCall(call: string | undefined, at: YamlPath, adapters: readonly 
     return undefined;
   }
   if (matches.length > 1) {
-    sink.error([...at, 'call'], `"${call}" is ambiguous: resources ${matches.map((m) => m.resource).join(', ')} all have "${operationName}"; write ${namespace}.<resource>.${operationName}`);
+    sink.error(
+      [...at, 'call'],
+      `"${call}" is ambiguous: resources ${matches.map((m) => m.resource).join(', ')} all have "${operationName}"; write ${namespace}.<resource>.${operationName}`,
+    );
     return undefined;
   }
   return { adapter, operation: matches[0] as ConsumedOperation };
@@ -395,14 +446,16 @@ function resolveCall(call: string | undefined, at: YamlPath, adapters: readonly 
 
 function unsupportedModes(item: { ref?: string; steps?: readonly unknown[] }, at: YamlPath, sink: DiagnosticSink): boolean {
   if (item.ref !== undefined) sink.error([...at, 'ref'], 'aggregate references ("ref") are not supported by this gateway; use "call"');
-  else if (item.steps !== undefined) sink.error([...at, 'steps'], 'orchestrated "steps" are not supported by this gateway; use a single "call"');
+  else if (item.steps !== undefined)
+    sink.error([...at, 'steps'], 'orchestrated "steps" are not supported by this gateway; use a single "call"');
   else return false;
   return true;
 }
 
 function readOutput(list: readonly Alpha2MappedOutput[] | undefined, at: YamlPath, sink: DiagnosticSink): Alpha2MappedOutput | undefined {
   if (!list || list.length === 0) return undefined;
-  if (list.length > 1) sink.warning([...at, 'outputParameters', 1], 'only the first output parameter shapes the result; the others are ignored');
+  if (list.length > 1)
+    sink.warning([...at, 'outputParameters', 1], 'only the first output parameter shapes the result; the others are ignored');
   const check = (spec: Alpha2MappedOutput, path: YamlPath): void => {
     if (spec.mapping !== undefined) {
       const problem = checkMapping(spec.mapping);
@@ -539,7 +592,11 @@ function checkUniqueness(exposures: readonly Exposure[], sink: DiagnosticSink): 
     if (exposure.rest) {
       const route = `${exposure.rest.method} ${exposure.rest.path.replace(/\{[^}]+\}/g, '{}')}`;
       const first = routes.get(route);
-      if (first) sink.error([...exposure.source.at, 'method'], `duplicate REST route ${exposure.rest.method} ${exposure.rest.path} (also ${formatPath(first)})`);
+      if (first)
+        sink.error(
+          [...exposure.source.at, 'method'],
+          `duplicate REST route ${exposure.rest.method} ${exposure.rest.path} (also ${formatPath(first)})`,
+        );
       else routes.set(route, exposure.source.at);
     }
   }
@@ -595,7 +652,8 @@ function toOperation(
   const { operation } = target;
   const mcp = (tool ?? primary).tool;
   const wanted = primary.name ?? (primary.rest ? `${primary.rest.method.toLowerCase()}-${primary.rest.path}` : operation.name);
-  const summary = primary.label ?? tool?.label ?? shortText(primary.description) ?? shortText(operation.description) ?? primary.name ?? operation.name;
+  const summary =
+    primary.label ?? tool?.label ?? shortText(primary.description) ?? shortText(operation.description) ?? primary.name ?? operation.name;
   const required = plan.inputs.filter((input) => input.required).map((input) => input.name);
   const tags = [...new Set([...(primary.tags ?? []), ...(tool?.tags ?? [])])];
   return {

@@ -3,7 +3,14 @@ import { fileURLToPath } from 'node:url';
 import type { OperationDescriptor, PluginDescriptor, UpstreamRequest } from '@gateway/core';
 import { describe, expect, it } from 'vitest';
 import { COMMITTED_SEED, SHARED_SEED, seedText } from '../test/seed.ts';
-import { type CapabilityLoad, type Diagnostic, formatDiagnostic, type LoadOptions, loadCapability, loadCapabilityOrThrow } from './index.ts';
+import {
+  type CapabilityLoad,
+  type Diagnostic,
+  formatDiagnostic,
+  type LoadOptions,
+  loadCapability,
+  loadCapabilityOrThrow,
+} from './index.ts';
 
 const SEED_ENV = { GAINSIGHT_API_KEY: 'px-key-unit' };
 
@@ -101,20 +108,28 @@ describe('the seed, verbatim', () => {
     });
     expect(op.upstream.errors).toBe('passthrough');
     // rest.body / tools.body is the caller's body, sent as the JSON body (the reference engine sends the literal text).
-    expect(request(op, { body: { eventName: 'Signup' } })).toEqual({ method: 'POST', path: '/custom_events', body: { eventName: 'Signup' } });
+    expect(request(op, { body: { eventName: 'Signup' } })).toEqual({
+      method: 'POST',
+      path: '/custom_events',
+      body: { eventName: 'Signup' },
+    });
   });
 
   it('refuses to serve without GAINSIGHT_API_KEY, naming it; a validation may only warn', () => {
     const strict = load(seedText(), { environment: {} });
     expect(strict.ok).toBe(false);
-    expect(errors(strict)).toMatchObject([{ path: 'binds[0].keys.GAINSIGHT_API_KEY', line: 14, message: expect.stringContaining('GAINSIGHT_API_KEY is not set') }]);
+    expect(errors(strict)).toMatchObject([
+      { path: 'binds[0].keys.GAINSIGHT_API_KEY', line: 14, message: expect.stringContaining('GAINSIGHT_API_KEY is not set') },
+    ]);
     const lenient = load(seedText(), { environment: {}, requireBindings: false });
     expect(lenient.ok).toBe(true);
     expect(warnings(lenient)[0]?.message).toMatch(/GAINSIGHT_API_KEY is not set.*refuse to start/);
   });
 
   it('takes its base URI from CAPABILITY_BASE_URI_<NAMESPACE> or the baseUris option', () => {
-    const fromEnvironment = descriptorsOf(seedText(), { environment: { ...SEED_ENV, CAPABILITY_BASE_URI_PX_CUSTOM_EVENTS: 'http://127.0.0.1:1/v1/' } });
+    const fromEnvironment = descriptorsOf(seedText(), {
+      environment: { ...SEED_ENV, CAPABILITY_BASE_URI_PX_CUSTOM_EVENTS: 'http://127.0.0.1:1/v1/' },
+    });
     expect(fromEnvironment[0]?.upstream.baseUrl).toBe('http://127.0.0.1:1/v1');
     const fromOption = descriptorsOf(seedText(), { environment: SEED_ENV, baseUris: { 'px-custom-events': 'http://127.0.0.1:2' } });
     expect(fromOption[0]?.upstream.baseUrl).toBe('http://127.0.0.1:2');
@@ -124,9 +139,13 @@ describe('the seed, verbatim', () => {
 
   it('resolves {{VAR}} as well as {{namespace.VAR}}, and rejects an undeclared variable', () => {
     const unqualified = seedText().replace('{{env.GAINSIGHT_API_KEY}}', '{{GAINSIGHT_API_KEY}}');
-    expect(descriptorsOf(unqualified, { environment: SEED_ENV })[0]?.upstream.auth).toMatchObject({ secret: { source: 'GAINSIGHT_API_KEY', value: 'px-key-unit' } });
+    expect(descriptorsOf(unqualified, { environment: SEED_ENV })[0]?.upstream.auth).toMatchObject({
+      secret: { source: 'GAINSIGHT_API_KEY', value: 'px-key-unit' },
+    });
     const undeclared = load(seedText().replace('{{env.GAINSIGHT_API_KEY}}', '{{env.PX_KEY}}'), { environment: SEED_ENV });
-    expect(errors(undeclared)).toMatchObject([{ path: 'capability.consumes[0].authentication.value', message: '{{env.PX_KEY}} is not declared in binds' }]);
+    expect(errors(undeclared)).toMatchObject([
+      { path: 'capability.consumes[0].authentication.value', message: '{{env.PX_KEY}} is not declared in binds' },
+    ]);
   });
 });
 
@@ -135,7 +154,11 @@ describe('documents that are not alpha2 capabilities', () => {
     ['not YAML', 'naftiko: 1.0.0-alpha2\ncapability: [\n  - a: 1\n', /not valid YAML/],
     ['empty', '', /the document is empty/],
     ['a list', '- naftiko: 1.0.0-alpha2\n', /YAML root must be a mapping/],
-    ['an ikanos: version this gateway does not read', 'ikanos: 1.0.0\ncapability: {}\n', /version "1\.0\.0" of root key "ikanos:" is not supported; this gateway reads ikanos 1\.0\.0-alpha3 … 1\.0\.0-beta4 and naftiko 1\.0\.0-alpha2/],
+    [
+      'an ikanos: version this gateway does not read',
+      'ikanos: 1.0.0\ncapability: {}\n',
+      /version "1\.0\.0" of root key "ikanos:" is not supported; this gateway reads ikanos 1\.0\.0-alpha3 … 1\.0\.0-beta4 and naftiko 1\.0\.0-alpha2/,
+    ],
     ['another version', 'naftiko: 1.0.0-alpha1\ncapability: {}\n', /version "1\.0\.0-alpha1" is not supported/],
     ['no version', 'capability: {}\n', /no "ikanos: 1\.0\.0-beta3" \(or "naftiko: 1\.0\.0-alpha2"\) root key/],
   ])('rejects %s with a clear message', (_, text, message) => {
@@ -192,7 +215,12 @@ describe('what cannot be served fails fast, naming the problem', () => {
       ['nope.list', /unknown call target "nope\.list": no consumes namespace "nope" \(declared: api\)/],
       ['api.remove', /unknown call target "api\.remove": "api" has no operation "remove" \(operations: list, add\)/],
     ] as const) {
-      const result = load(capability({ consumes, exposes: `- type: mcp\n  namespace: m\n  port: 9090\n  tools:\n    - name: t\n      description: d\n      call: ${call}` }));
+      const result = load(
+        capability({
+          consumes,
+          exposes: `- type: mcp\n  namespace: m\n  port: 9090\n  tools:\n    - name: t\n      description: d\n      call: ${call}`,
+        }),
+      );
       expect(errors(result)).toMatchObject([{ path: 'capability.exposes[0].tools[0].call', message: expect.stringMatching(message) }]);
     }
   });
@@ -209,14 +237,21 @@ describe('what cannot be served fails fast, naming the problem', () => {
       {
         path: 'capability.consumes[0].baseUri',
         line: expect.any(Number),
-        message: expect.stringMatching(/placeholder \{domain\} that nothing fills.*bind it \(write \{\{domain\}\}.*or set CAPABILITY_BASE_URI_API/),
+        message: expect.stringMatching(
+          /placeholder \{domain\} that nothing fills.*bind it \(write \{\{domain\}\}.*or set CAPABILITY_BASE_URI_API/,
+        ),
       },
     ]);
-    const overridden = descriptorsOf(withBaseUri('https://{domain}.example.com/v2'), { environment: { CAPABILITY_BASE_URI_API: 'https://acme.example.com/v2' } });
-    expect(overridden[0]?.upstream.baseUrl).toBe('https://acme.example.com/v2');
-    const bound = descriptorsOf(withBaseUri('https://{{TENANT}}.example.com/v2', 'binds:\n  - namespace: tenant\n    keys:\n      TENANT: UNIT_TENANT'), {
-      environment: { UNIT_TENANT: 'acme' },
+    const overridden = descriptorsOf(withBaseUri('https://{domain}.example.com/v2'), {
+      environment: { CAPABILITY_BASE_URI_API: 'https://acme.example.com/v2' },
     });
+    expect(overridden[0]?.upstream.baseUrl).toBe('https://acme.example.com/v2');
+    const bound = descriptorsOf(
+      withBaseUri('https://{{TENANT}}.example.com/v2', 'binds:\n  - namespace: tenant\n    keys:\n      TENANT: UNIT_TENANT'),
+      {
+        environment: { UNIT_TENANT: 'acme' },
+      },
+    );
     expect(bound[0]?.upstream.baseUrl).toBe('https://acme.example.com/v2');
   });
 
@@ -237,7 +272,9 @@ describe('what cannot be served fails fast, naming the problem', () => {
       call: api.add`,
       }),
     );
-    expect(errors(tools)).toMatchObject([{ path: 'capability.exposes[0].tools[1].name', message: 'duplicate tool name "things" (also capability.exposes[0].tools[0])' }]);
+    expect(errors(tools)).toMatchObject([
+      { path: 'capability.exposes[0].tools[1].name', message: 'duplicate tool name "things" (also capability.exposes[0].tools[0])' },
+    ]);
     const routes = load(
       capability({
         consumes,
@@ -283,9 +320,15 @@ describe('what cannot be served fails fast, naming the problem', () => {
       }),
     );
     const messages = errors(result).map((e) => `${e.path}: ${e.message}`);
-    expect(messages).toContainEqual(expect.stringMatching(/^binds\[0\]\.location: bind location "vault:\/\/secrets\/app" is not supported/));
-    expect(messages).toContainEqual(expect.stringMatching(/^capability\.exposes\[0\]\.authentication: inbound authentication .* unprotected/));
-    expect(messages).toContainEqual(expect.stringMatching(/^capability\.exposes\[0\]\.resources\[0\]\.operations\[0\]\.steps: orchestrated "steps" are not supported/));
+    expect(messages).toContainEqual(
+      expect.stringMatching(/^binds\[0\]\.location: bind location "vault:\/\/secrets\/app" is not supported/),
+    );
+    expect(messages).toContainEqual(
+      expect.stringMatching(/^capability\.exposes\[0\]\.authentication: inbound authentication .* unprotected/),
+    );
+    expect(messages).toContainEqual(
+      expect.stringMatching(/^capability\.exposes\[0\]\.resources\[0\]\.operations\[0\]\.steps: orchestrated "steps" are not supported/),
+    );
   });
 
   it('loadCapabilityOrThrow lists every error with file, path and reason', () => {
@@ -363,7 +406,11 @@ ${extra}`,
     );
     const op = operation(descriptor, 'rename-user');
     expect(op.rest).toBe(false);
-    expect(op.mcp).toMatchObject({ tool: 'rename-user', title: 'Rename a user', hints: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true } });
+    expect(op.mcp).toMatchObject({
+      tool: 'rename-user',
+      title: 'Rename a user',
+      hints: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
+    });
     expect(op.input).toEqual({
       type: 'object',
       additionalProperties: false,
@@ -428,7 +475,9 @@ ${extra}`,
         X-Reason: tool.reason`),
       { environment: env },
     );
-    expect(warnings(result)).toMatchObject([{ path: 'capability.exposes[0].tools[0].with.X-Reason', message: expect.stringMatching(/"tool" is not rest, tools/) }]);
+    expect(warnings(result)).toMatchObject([
+      { path: 'capability.exposes[0].tools[0].with.X-Reason', message: expect.stringMatching(/"tool" is not rest, tools/) },
+    ]);
     const op = operation(result.ok ? result.capability.descriptors[0] : undefined, 'rename');
     expect(request(op, { userId: 'u', body: {} }).headers).toEqual({ 'X-Reason': 'tool.reason' });
   });
@@ -477,7 +526,14 @@ ${extra}`,
                   mapping: $.nope`),
       { environment: env },
     );
-    const body = { data: { name: 'Ann', address: { city: 'Oslo' }, tags: [{ label: 'a' }, { label: 'b' }], emails: [{ address: 'x@y' }, { address: 'z@y' }] } };
+    const body = {
+      data: {
+        name: 'Ann',
+        address: { city: 'Oslo' },
+        tags: [{ label: 'a' }, { label: 'b' }],
+        emails: [{ address: 'x@y' }, { address: 'z@y' }],
+      },
+    };
     const response = (value: unknown) => ({ status: 200, headers: {}, body: value });
     expect(operation(descriptor, 'whole').upstream.fromResponse?.(response(body))).toEqual(body);
     expect(operation(descriptor, 'summary').upstream.fromResponse?.(response(body))).toEqual({
@@ -487,7 +543,10 @@ ${extra}`,
       emails: ['x@y', 'z@y'],
       missing: null,
     });
-    expect(operation(descriptor, 'summary').output).toMatchObject({ type: ['object', 'null'], properties: { tags: { type: ['array', 'null'] } } });
+    expect(operation(descriptor, 'summary').output).toMatchObject({
+      type: ['object', 'null'],
+      properties: { tags: { type: ['array', 'null'] } },
+    });
     expect(operation(descriptor, 'summary').upstream.fromResponse?.({ status: 204, headers: {}, body: undefined })).toBeUndefined();
   });
 
@@ -508,7 +567,8 @@ ${indent(auth, 4)}
       operations:
         - name: list
           method: GET`,
-          exposes: '- type: rest\n  namespace: r\n  port: 8080\n  resources:\n    - path: /v1/things\n      operations:\n        - method: GET\n          call: api.list',
+          exposes:
+            '- type: rest\n  namespace: r\n  port: 8080\n  resources:\n    - path: /v1/things\n      operations:\n        - method: GET\n          call: api.list',
         }),
         { environment: { UNIT_KEY: 'k1', UNIT_USER: 'ann' } },
       )[0]?.upstream.auth;
@@ -543,7 +603,8 @@ ${indent(auth, 4)}
       operations:
         - name: list
           method: GET`,
-          exposes: '- type: rest\n  namespace: r\n  port: 8080\n  resources:\n    - path: /v1/things\n      operations:\n        - method: GET\n          call: api.list',
+          exposes:
+            '- type: rest\n  namespace: r\n  port: 8080\n  resources:\n    - path: /v1/things\n      operations:\n        - method: GET\n          call: api.list',
         }),
         { environment: { UNIT_KEY: 'k1' } },
       );

@@ -50,13 +50,15 @@ export function loadCapability(text: string, options: LoadOptions = {}): Capabil
   if (!parsed.ok) {
     return {
       ok: false,
-      diagnostics: [...parsed.problems].sort((a, b) => (a.position?.line ?? 0) - (b.position?.line ?? 0) || (a.position?.column ?? 0) - (b.position?.column ?? 0)).map((problem) => ({
-        severity: 'error' as const,
-        file,
-        path: '',
-        ...(problem.position ?? {}),
-        message: `not valid YAML: ${problem.message}`,
-      })),
+      diagnostics: [...parsed.problems]
+        .sort((a, b) => (a.position?.line ?? 0) - (b.position?.line ?? 0) || (a.position?.column ?? 0) - (b.position?.column ?? 0))
+        .map((problem) => ({
+          severity: 'error' as const,
+          file,
+          path: '',
+          ...(problem.position ?? {}),
+          message: `not valid YAML: ${problem.message}`,
+        })),
     };
   }
   const fileSink = new DiagnosticSink(file, parsed.locate);
@@ -125,7 +127,10 @@ export function loadCapabilityFile(path: string, options: Omit<LoadOptions, 'fil
 }
 
 /** Like `loadCapability`, but throws a CapabilityError listing every error when the file cannot be served. */
-export function loadCapabilityOrThrow(text: string, options: LoadOptions = {}): LoadedCapability & { readonly warnings: readonly Diagnostic[] } {
+export function loadCapabilityOrThrow(
+  text: string,
+  options: LoadOptions = {},
+): LoadedCapability & { readonly warnings: readonly Diagnostic[] } {
   const result = loadCapability(text, options);
   if (!result.ok) throw new CapabilityError(options.file ?? 'capability', result.diagnostics);
   return { ...result.capability, warnings: result.diagnostics.filter((d) => d.severity === 'warning') };
@@ -140,12 +145,18 @@ function readVersion(document: unknown, sink: DiagnosticSink): SchemaVersion | u
     return undefined;
   }
   if (typeof document !== 'object' || Array.isArray(document)) {
-    sink.error([], `is not a capability document: the YAML root must be a mapping with "ikanos: ${MIGRATION_TARGET}" (or "naftiko: ${NAFTIKO_VERSION}")`);
+    sink.error(
+      [],
+      `is not a capability document: the YAML root must be a mapping with "ikanos: ${MIGRATION_TARGET}" (or "naftiko: ${NAFTIKO_VERSION}")`,
+    );
     return undefined;
   }
   const root = document as Record<string, unknown>;
   if ('ikanos' in root && 'naftiko' in root) {
-    sink.error(['naftiko'], `has both root keys "ikanos:" and "naftiko:"; the root key is "ikanos" since Ikanos 1.0.0-alpha3: remove "naftiko"`);
+    sink.error(
+      ['naftiko'],
+      `has both root keys "ikanos:" and "naftiko:"; the root key is "ikanos" since Ikanos 1.0.0-alpha3: remove "naftiko"`,
+    );
     return undefined;
   }
   if ('ikanos' in root) {

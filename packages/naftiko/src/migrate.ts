@@ -51,7 +51,10 @@ export function migrateAlpha2(text: string, file = 'capability'): Migration {
   }
   const output = document.toString({ lineWidth: 0 }).replace(/^%YAML 1\.1\n---\n/m, '');
   const written = parseYaml(output);
-  const diagnostics: Diagnostic[] = validateAgainstSchema(written.ok ? written.value : undefined, { family: 'ikanos', version: MIGRATION_TARGET }).map((problem) => ({
+  const diagnostics: Diagnostic[] = validateAgainstSchema(written.ok ? written.value : undefined, {
+    family: 'ikanos',
+    version: MIGRATION_TARGET,
+  }).map((problem) => ({
     severity: 'error',
     file,
     path: problem.path.join('.'),
@@ -94,7 +97,9 @@ class Migrator {
     return {
       ikanos: MIGRATION_TARGET,
       ...(info ? { info: this.info(info) } : {}),
-      ...(binds ? { binds: binds.map((binding: Json) => ({ ...binding, namespace: this.kebabValue(binding.namespace, 'bind namespace') })) } : {}),
+      ...(binds
+        ? { binds: binds.map((binding: Json) => ({ ...binding, namespace: this.kebabValue(binding.namespace, 'bind namespace') })) }
+        : {}),
       ...(consumes ? { consumes: consumes.map((entry: Json) => this.consumes(entry)) } : {}),
       ...(capability ? { capability: this.capability(capability) } : {}),
       ...rest,
@@ -111,7 +116,9 @@ class Migrator {
     const { binds, consumes, exposes, aggregates, ...rest } = capability;
     const migratedConsumes = consumes?.map((entry: Json) => this.consumes(entry));
     return {
-      ...(binds ? { binds: binds.map((binding: Json) => ({ ...binding, namespace: this.kebabValue(binding.namespace, 'bind namespace') })) } : {}),
+      ...(binds
+        ? { binds: binds.map((binding: Json) => ({ ...binding, namespace: this.kebabValue(binding.namespace, 'bind namespace') })) }
+        : {}),
       ...(migratedConsumes ? { consumes: migratedConsumes } : {}),
       ...(exposes ? { exposes: exposes.map((entry: Json) => this.exposes(entry)) } : {}),
       ...(aggregates ? { aggregates: aggregates.map((entry: Json) => this.aggregate(entry)) } : {}),
@@ -124,7 +131,9 @@ class Migrator {
   private consumes(entry: Json): Json {
     if ('location' in entry) {
       const { location, import: imported, as, ...rest } = entry;
-      this.notes.push(`the import of "${imported}" from ${location} now reads "from: ${location}"; migrate that file too (gateway migrate ${location})`);
+      this.notes.push(
+        `the import of "${imported}" from ${location} now reads "from: ${location}"; migrate that file too (gateway migrate ${location})`,
+      );
       return { from: location, import: imported, ...(as !== undefined ? { as } : {}), ...rest };
     }
     const original = entry.namespace;
@@ -147,7 +156,9 @@ class Migrator {
             ...(opLabel !== undefined ? { display: opLabel } : {}),
             ...operationRest,
             ...(opParameters ? { inputParameters: this.consumedParameters(opParameters) } : {}),
-            ...(Array.isArray(outputParameters) ? { outputParameters: Object.fromEntries(outputParameters.map(({ name, ...output }: Json) => [name, output])) } : {}),
+            ...(Array.isArray(outputParameters)
+              ? { outputParameters: Object.fromEntries(outputParameters.map(({ name, ...output }: Json) => [name, output])) }
+              : {}),
           });
         }),
       });
@@ -162,7 +173,9 @@ class Migrator {
 
   /** Consumed parameters keep only `in` and `value` in beta3. */
   private consumedParameters(list: readonly Json[]): Json {
-    return Object.fromEntries(list.map((parameter) => [parameter.name, { in: parameter.in, ...(parameter.value !== undefined ? { value: parameter.value } : {}) }]));
+    return Object.fromEntries(
+      list.map((parameter) => [parameter.name, { in: parameter.in, ...(parameter.value !== undefined ? { value: parameter.value } : {}) }]),
+    );
   }
 
   private collect(list: readonly Json[] | undefined): Map<string, Hint> {
@@ -209,7 +222,11 @@ class Migrator {
                       : {}),
                   });
                 },
-                (resource) => String(resource.path).replace(/[{}]/g, '').replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'root',
+                (resource) =>
+                  String(resource.path)
+                    .replace(/[{}]/g, '')
+                    .replace(/[^A-Za-z0-9]+/g, '-')
+                    .replace(/^-|-$/g, '') || 'root',
               ),
             }
           : {}),
@@ -221,13 +238,33 @@ class Migrator {
         ...rest,
         namespace: this.kebabValue(entry.namespace, 'exposure namespace'),
         ...(tools ? { tools: this.toMap(tools, 'MCP tool', (tool) => this.exposure(tool, 'mcp', entry.namespace, undefined)) } : {}),
-        ...(resources ? { resources: this.toMap(resources, 'MCP resource', ({ name: _name, label, ...resource }) => ({ ...(label !== undefined ? { display: label } : {}), ...resource })) } : {}),
+        ...(resources
+          ? {
+              resources: this.toMap(resources, 'MCP resource', ({ name: _name, label, ...resource }) => ({
+                ...(label !== undefined ? { display: label } : {}),
+                ...resource,
+              })),
+            }
+          : {}),
         ...(prompts
           ? {
               prompts: this.toMap(prompts, 'MCP prompt', ({ name: _name, label, arguments: args, ...prompt }) => ({
                 ...(label !== undefined ? { display: label } : {}),
                 ...prompt,
-                ...(args ? { arguments: this.toMap(args, 'prompt argument', ({ name: _arg, label: argLabel, ...argument }) => ({ ...(argLabel !== undefined ? { display: argLabel } : {}), ...argument }), undefined, false) } : {}),
+                ...(args
+                  ? {
+                      arguments: this.toMap(
+                        args,
+                        'prompt argument',
+                        ({ name: _arg, label: argLabel, ...argument }) => ({
+                          ...(argLabel !== undefined ? { display: argLabel } : {}),
+                          ...argument,
+                        }),
+                        undefined,
+                        false,
+                      ),
+                    }
+                  : {}),
               })),
             }
           : {}),
@@ -237,7 +274,14 @@ class Migrator {
       const { skills, ...rest } = entry;
       return {
         ...rest,
-        ...(skills ? { skills: this.toMap(skills, 'skill', ({ name: _name, tools, ...skill }) => ({ ...skill, ...(tools ? { tools: this.toMap(tools, 'skill tool', ({ name: _tool, ...tool }) => tool) } : {}) })) } : {}),
+        ...(skills
+          ? {
+              skills: this.toMap(skills, 'skill', ({ name: _name, tools, ...skill }) => ({
+                ...skill,
+                ...(tools ? { tools: this.toMap(tools, 'skill tool', ({ name: _tool, ...tool }) => tool) } : {}),
+              })),
+            }
+          : {}),
       };
     }
     return entry;
@@ -247,7 +291,8 @@ class Migrator {
   private exposure(item: Json, kind: 'rest' | 'mcp', namespace: string, resourceParameters: readonly Json[] | undefined): Json {
     const { name: _name, label, inputParameters, outputParameters, steps, mappings, ...rest } = item;
     const declared = [...(inputParameters ?? [])] as Json[];
-    const known = (name: string) => [...declared, ...(resourceParameters ?? [])].some((parameter) => parameter.name.toLowerCase() === name.toLowerCase());
+    const known = (name: string) =>
+      [...declared, ...(resourceParameters ?? [])].some((parameter) => parameter.name.toLowerCase() === name.toLowerCase());
     for (const [parameter, hint] of this.hints.get(String(item.call)) ?? []) {
       if (hint.type === undefined && hint.description === undefined && hint.required === undefined) continue;
       if (hint.in === 'path' || hint.in === 'environment' || hint.in === 'cookie') continue;
@@ -255,23 +300,50 @@ class Migrator {
       if (!input || known(input)) continue;
       if (kind === 'mcp') {
         const required = hint.in === 'body' || input === 'body' ? hint.required !== false : hint.required === true;
-        declared.push({ name: input, type: hint.type ?? (hint.in === 'body' ? 'object' : 'string'), description: hint.description ?? '', required });
+        declared.push({
+          name: input,
+          type: hint.type ?? (hint.in === 'body' ? 'object' : 'string'),
+          description: hint.description ?? '',
+          required,
+        });
       } else if (hint.in === 'body' && input === 'body') {
         declared.push({ name: input, in: 'body', type: hint.type ?? 'object', description: hint.description ?? '' });
       } else {
         continue;
       }
-      this.notes.push(`${kind === 'rest' ? 'REST operation' : 'MCP tool'} "${item.name ?? item.method}": declared input "${input}" from the type/description/required of consumed parameter "${parameter}" (beta3 consumed parameters have only "in" and "value")`);
+      this.notes.push(
+        `${kind === 'rest' ? 'REST operation' : 'MCP tool'} "${item.name ?? item.method}": declared input "${input}" from the type/description/required of consumed parameter "${parameter}" (beta3 consumed parameters have only "in" and "value")`,
+      );
     }
-    const call = typeof item.call === 'string' ? item.call.replace(/^[^.]+/, (head: string) => this.namespaces.get(head) ?? head) : undefined;
+    const call =
+      typeof item.call === 'string' ? item.call.replace(/^[^.]+/, (head: string) => this.namespaces.get(head) ?? head) : undefined;
     return ordered(item, {
       ...(label !== undefined ? { display: label } : {}),
       ...rest,
       ...(call !== undefined ? { call } : {}),
-      ...(declared.length > 0 ? { inputParameters: kind === 'rest' ? this.exposedParameters(declared) : Object.fromEntries(declared.map(({ name, ...parameter }) => [name, parameter])) } : {}),
+      ...(declared.length > 0
+        ? {
+            inputParameters:
+              kind === 'rest'
+                ? this.exposedParameters(declared)
+                : Object.fromEntries(declared.map(({ name, ...parameter }) => [name, parameter])),
+          }
+        : {}),
       ...(steps ? { steps: this.toMap(steps, 'step', ({ name: _step, ...step }) => step) } : {}),
-      ...(mappings ? { mappings: mappings.map(({ targetName, ...mapping }: Json) => (targetName !== undefined ? { target: targetName, ...mapping } : mapping)) } : {}),
-      ...(outputParameters !== undefined ? { outputParameters: Array.isArray(outputParameters) ? outputParameters.map((output: Json) => this.output(output)) : outputParameters } : {}),
+      ...(mappings
+        ? {
+            mappings: mappings.map(({ targetName, ...mapping }: Json) =>
+              targetName !== undefined ? { target: targetName, ...mapping } : mapping,
+            ),
+          }
+        : {}),
+      ...(outputParameters !== undefined
+        ? {
+            outputParameters: Array.isArray(outputParameters)
+              ? outputParameters.map((output: Json) => this.output(output))
+              : outputParameters,
+          }
+        : {}),
     });
   }
 
@@ -279,7 +351,9 @@ class Migrator {
   private feedingInput(withMap: Json | undefined, parameter: string, namespace: string): string | undefined {
     const entry = Object.entries(withMap ?? {}).find(([key]) => key.toLowerCase() === parameter.toLowerCase());
     if (!entry) return parameter;
-    const reference = new RegExp(`^(?:rest|tools|${namespace.replace(/[^A-Za-z0-9]/g, '\\$&')})\\.([A-Za-z0-9_-]+)$`).exec(String(entry[1]).trim());
+    const reference = new RegExp(`^(?:rest|tools|${namespace.replace(/[^A-Za-z0-9]/g, '\\$&')})\\.([A-Za-z0-9_-]+)$`).exec(
+      String(entry[1]).trim(),
+    );
     return reference?.[1];
   }
 
@@ -293,9 +367,13 @@ class Migrator {
     if (migrated.type === 'object') {
       if (migrated.properties === undefined) {
         migrated.properties = {};
-        this.notes.push(`an object output (mapping ${output.mapping ?? '$'}) had no "properties": "properties: {}" added, which this gateway reads as before (the value passed through); Ikanos itself answers {} for it, as it did for the alpha2 file`);
+        this.notes.push(
+          `an object output (mapping ${output.mapping ?? '$'}) had no "properties": "properties: {}" added, which this gateway reads as before (the value passed through); Ikanos itself answers {} for it, as it did for the alpha2 file`,
+        );
       } else {
-        migrated.properties = Object.fromEntries(Object.entries(migrated.properties as Json).map(([name, property]) => [name, this.output(property as Json)]));
+        migrated.properties = Object.fromEntries(
+          Object.entries(migrated.properties as Json).map(([name, property]) => [name, this.output(property as Json)]),
+        );
       }
     }
     if (migrated.type === 'array' && migrated.items) migrated.items = this.output(migrated.items);
@@ -308,19 +386,32 @@ class Migrator {
     return {
       ...(label !== undefined ? { display: label } : {}),
       ...rest,
-      ...(list ? { flows: Array.isArray(list) ? this.toMap(list, 'aggregate flow', ({ name: _name, ...flow }) => this.exposure(flow, 'mcp', '', undefined)) : list } : {}),
+      ...(list
+        ? {
+            flows: Array.isArray(list)
+              ? this.toMap(list, 'aggregate flow', ({ name: _name, ...flow }) => this.exposure(flow, 'mcp', '', undefined))
+              : list,
+          }
+        : {}),
     };
   }
 
   // ---- names --------------------------------------------------------------------------------------------
 
   /** A list of named items as a map keyed by (kebab-case) name; `fallback` names an item without one. */
-  private toMap(list: readonly Json[] | undefined, what: string, each: (item: Json, key: string) => Json, fallback?: (item: Json) => string, kebabKeys = true): Json {
+  private toMap(
+    list: readonly Json[] | undefined,
+    what: string,
+    each: (item: Json, key: string) => Json,
+    fallback?: (item: Json) => string,
+    kebabKeys = true,
+  ): Json {
     const map: Json = {};
     for (const item of list ?? []) {
       const wanted = typeof item.name === 'string' ? item.name : (fallback?.(item) ?? what.replace(/\s+/g, '-'));
       let key = kebabKeys ? this.kebabKey(wanted) : wanted;
-      if (typeof item.name === 'string' && key !== item.name) this.notes.push(`${what} "${item.name}" is keyed "${key}" (beta3 keys are kebab-case)`);
+      if (typeof item.name === 'string' && key !== item.name)
+        this.notes.push(`${what} "${item.name}" is keyed "${key}" (beta3 keys are kebab-case)`);
       if (typeof item.name !== 'string') this.notes.push(`${what} without a name is keyed "${key}"`);
       for (let n = 2; key in map; n++) key = `${wanted}-${n}`;
       map[key] = each(item, key);

@@ -115,10 +115,14 @@ export class PlanBuilder {
     const planned = parameters.map((parameter) => {
       const withValue = bound.get(parameter);
       if (!withValue) return { parameter, expr: this.defaultFor(parameter) };
-      const fallback = parameter.value !== undefined ? this.compileValue(parameter.value, [...parameter.path, 'value'], parameter) : undefined;
+      const fallback =
+        parameter.value !== undefined ? this.compileValue(parameter.value, [...parameter.path, 'value'], parameter) : undefined;
       return { parameter, expr: withValue, ...(fallback ? { fallback } : {}) };
     });
-    const body = this.operation.bodyTemplate === undefined ? undefined : this.compileBody(this.operation.bodyTemplate, [...this.operation.at, 'body'], parameters);
+    const body =
+      this.operation.bodyTemplate === undefined
+        ? undefined
+        : this.compileBody(this.operation.bodyTemplate, [...this.operation.at, 'body'], parameters);
     return {
       inputs: this.finishInputs(),
       parameters: planned,
@@ -143,7 +147,10 @@ export class PlanBuilder {
     const declared = this.source.restParameters ?? [];
     for (const name of pathTemplateNames(restPath)) {
       if (!JS_IDENTIFIER.test(name)) {
-        this.sink.error([...this.source.at.slice(0, -2), 'path'], `path parameter {${name}} must be a plain identifier (letters, digits, _) to be routed`);
+        this.sink.error(
+          [...this.source.at.slice(0, -2), 'path'],
+          `path parameter {${name}} must be a plain identifier (letters, digits, _) to be routed`,
+        );
       }
       const own = declared.find(({ parameter }) => parameter.in === 'path' && parameter.name === name)?.parameter;
       this.add({ name, schema: own ? restSchema(own) : { type: 'string' }, required: true, source: 'path', ...coercion(own) });
@@ -165,8 +172,10 @@ export class PlanBuilder {
           this.add({ name: parameter.name, schema: restSchema(parameter), required: false, source: parameter.in, ...coercion(parameter) });
           break;
         case 'body':
-          if (parameter.name === 'body') this.add({ name: 'body', schema: plainSchema(parameter.type, parameter.description), required: true, source: 'body' });
-          else this.bodyFields.push({ name: parameter.name, schema: plainSchema(parameter.type, parameter.description, parameter.pattern) });
+          if (parameter.name === 'body')
+            this.add({ name: 'body', schema: plainSchema(parameter.type, parameter.description), required: true, source: 'body' });
+          else
+            this.bodyFields.push({ name: parameter.name, schema: plainSchema(parameter.type, parameter.description, parameter.pattern) });
           break;
         case 'cookie':
           this.sink.error(at, 'cookie parameters are not supported on REST exposures by this gateway');
@@ -193,7 +202,11 @@ export class PlanBuilder {
 
   private declareToolInputs(): void {
     for (const { parameter } of this.source.toolParameters ?? []) {
-      this.add({ name: parameter.name, schema: plainSchema(parameter.type, parameter.description), required: parameter.required !== false });
+      this.add({
+        name: parameter.name,
+        schema: plainSchema(parameter.type, parameter.description),
+        required: parameter.required !== false,
+      });
     }
   }
 
@@ -206,14 +219,21 @@ export class PlanBuilder {
     const rest = this.source.kind === 'rest';
     const schema = plainSchema(feeds?.type, feeds?.description);
     if (name === 'body' || feeds?.in === 'body') {
-      return this.add({ name, schema: feeds?.type ? schema : { ...schema, type: 'object' }, required: feeds?.required !== false, ...(rest ? { source: 'body' } : {}) });
+      return this.add({
+        name,
+        schema: feeds?.type ? schema : { ...schema, type: 'object' },
+        required: feeds?.required !== false,
+        ...(rest ? { source: 'body' } : {}),
+      });
     }
     if (feeds && why === 'parameter' && feeds.in !== 'path') {
       // An upstream query/header parameter nobody fills: the caller may pass it, under the same name.
       const source: RestParameterSource = feeds.in === 'header' ? 'header' : 'query';
       return this.add({
         name,
-        schema: rest ? restSchema({ type: feeds.type ?? 'string', description: feeds.description }) : plainSchema(feeds.type ?? 'string', feeds.description),
+        schema: rest
+          ? restSchema({ type: feeds.type ?? 'string', description: feeds.description })
+          : plainSchema(feeds.type ?? 'string', feeds.description),
         required: feeds.required === true,
         ...(rest ? { source, ...coercion({ type: feeds.type ?? 'string', in: source }) } : {}),
       });
@@ -226,10 +246,19 @@ export class PlanBuilder {
           ? `upstream path parameter {${name}} is not in the REST path and no "with" sets it; taken as a required query parameter "${name}"`
           : `"${name}" is not a declared input; taken as a required query parameter`,
       );
-      return this.add({ name, schema: { type: 'string', ...(feeds?.description ? { description: feeds.description } : {}) }, required: true, source: 'query' });
+      return this.add({
+        name,
+        schema: { type: 'string', ...(feeds?.description ? { description: feeds.description } : {}) },
+        required: true,
+        source: 'query',
+      });
     }
     if (!pathParameter) this.sink.warning(at, `"${name}" is not a declared tool input; taken as a required string argument`);
-    return this.add({ name, schema: { type: 'string', ...(feeds?.description ? { description: feeds.description } : {}) }, required: true });
+    return this.add({
+      name,
+      schema: { type: 'string', ...(feeds?.description ? { description: feeds.description } : {}) },
+      required: true,
+    });
   }
 
   private inputReference(name: string, path: readonly string[], at: YamlPath, feeds: ConsumedParameter | undefined): Expr {
@@ -275,7 +304,10 @@ export class PlanBuilder {
     if (DOTTED.test(text)) {
       const head = text.split('.')[0] ?? '';
       if (this.isNamespace(head)) return this.reference(text, at, feeds, false);
-      this.sink.warning(at, `"${value}" looks like a reference, but "${head}" is not rest, tools, this exposure's namespace or a bind namespace; sent as the literal text`);
+      this.sink.warning(
+        at,
+        `"${value}" looks like a reference, but "${head}" is not rest, tools, this exposure's namespace or a bind namespace; sent as the literal text`,
+      );
     }
     return { kind: 'literal', value };
   }
@@ -290,7 +322,11 @@ export class PlanBuilder {
     const head = segments[0] ?? '';
     if (segments.length > 1 && (head === 'rest' || head === 'tools' || head === this.source.namespace)) {
       const wrongSide = (head === 'rest' && this.source.kind === 'mcp') || (head === 'tools' && this.source.kind === 'rest');
-      if (wrongSide) this.sink.warning(at, `"${head}." in ${this.source.kind === 'rest' ? 'a REST operation' : 'an MCP tool'}; read as this exposure's input "${segments[1]}"`);
+      if (wrongSide)
+        this.sink.warning(
+          at,
+          `"${head}." in ${this.source.kind === 'rest' ? 'a REST operation' : 'an MCP tool'}; read as this exposure's input "${segments[1]}"`,
+        );
       return this.inputReference(segments[1] ?? '', segments.slice(2), at, feeds);
     }
     if (segments.length > 1 && this.bindings.namespaces.has(head)) return this.bound(reference, at);
@@ -298,12 +334,16 @@ export class PlanBuilder {
       return this.inputReference(head, segments.slice(1), at, feeds);
     }
     if (segments.length === 1) {
-      if (this.find(head) || this.fixed.has(head) || this.bodyFields.some((f) => same(f.name, head))) return this.inputReference(head, [], at, feeds);
+      if (this.find(head) || this.fixed.has(head) || this.bodyFields.some((f) => same(f.name, head)))
+        return this.inputReference(head, [], at, feeds);
       const variable = this.bindings.find(head);
       if (variable) return this.bound(head, at);
       if (inTemplate) return this.inputReference(head, [], at, feeds);
     }
-    this.sink.error(at, `{{${reference}}} names nothing: not an input, not "rest."/"tools."/"${this.source.namespace}.", not a bound variable`);
+    this.sink.error(
+      at,
+      `{{${reference}}} names nothing: not an input, not "rest."/"tools."/"${this.source.namespace}.", not a bound variable`,
+    );
     return { kind: 'literal', value: undefined };
   }
 

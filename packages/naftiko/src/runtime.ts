@@ -29,7 +29,12 @@ export function buildRequest(operation: ConsumedOperation, plan: OperationPlan, 
     const value = params.get(parameter.name);
     switch (parameter.in) {
       case 'query':
-        query[parameter.name] = typeof value === 'number' || typeof value === 'boolean' ? value : Array.isArray(value) ? value.map(asText).join(',') : asText(value);
+        query[parameter.name] =
+          typeof value === 'number' || typeof value === 'boolean'
+            ? value
+            : Array.isArray(value)
+              ? value.map(asText).join(',')
+              : asText(value);
         break;
       case 'header':
         headers[parameter.name] = asText(value);

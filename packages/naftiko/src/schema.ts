@@ -19,7 +19,9 @@ export type IkanosVersion = (typeof IKANOS_VERSIONS)[number];
 export const MIGRATION_TARGET: IkanosVersion = '1.0.0-beta3';
 
 /** A schema this package validates against: the root key and version it belongs to. */
-export type SchemaVersion = { readonly family: 'naftiko'; readonly version: typeof NAFTIKO_VERSION } | { readonly family: 'ikanos'; readonly version: IkanosVersion };
+export type SchemaVersion =
+  | { readonly family: 'naftiko'; readonly version: typeof NAFTIKO_VERSION }
+  | { readonly family: 'ikanos'; readonly version: IkanosVersion };
 
 const SCHEMAS: Record<string, object> = {
   [`naftiko ${NAFTIKO_VERSION}`]: naftikoSchema,
@@ -45,11 +47,16 @@ const validators = new Map<string, ValidateFunction>();
  * is used as published, except that its discriminated unions (`oneOf` by `type`, `anyOf` by which key is present)
  * are checked as if/then, so that an error names the one branch the document meant instead of every branch it did not.
  */
-export function validateAgainstSchema(document: unknown, version: SchemaVersion = { family: 'naftiko', version: NAFTIKO_VERSION }): SchemaProblem[] {
+export function validateAgainstSchema(
+  document: unknown,
+  version: SchemaVersion = { family: 'naftiko', version: NAFTIKO_VERSION },
+): SchemaProblem[] {
   const key = `${version.family} ${version.version}`;
   let validator = validators.get(key);
   if (!validator) {
-    validator = new Ajv2020({ allErrors: true, strict: false, logger: false, verbose: true }).compile(withDiscriminators(structuredClone(SCHEMAS[key]) as Schema));
+    validator = new Ajv2020({ allErrors: true, strict: false, logger: false, verbose: true }).compile(
+      withDiscriminators(structuredClone(SCHEMAS[key]) as Schema),
+    );
     validators.set(key, validator);
   }
   if (validator(document)) return [];
@@ -80,7 +87,10 @@ export function withDiscriminators(root: Schema): Schema {
   };
   const requires = (schema: Schema, key: string): boolean => {
     const resolved = resolve(schema);
-    return (Array.isArray(resolved.required) && resolved.required.includes(key)) || (resolved.allOf ?? []).some((part: Schema) => requires(part, key));
+    return (
+      (Array.isArray(resolved.required) && resolved.required.includes(key)) ||
+      (resolved.allOf ?? []).some((part: Schema) => requires(part, key))
+    );
   };
 
   const byConstant = (node: Schema, keyword: 'oneOf' | 'anyOf'): boolean => {
@@ -152,37 +162,38 @@ function readable(errors: readonly ErrorObject[], document: unknown, schemaName:
       // A map key that breaks the key pattern: placed on the key itself.
       path = [...path, propertyName];
       message = `key ${JSON.stringify(propertyName)} does not match ${String(params.pattern)}`;
-    } else switch (error.keyword) {
-      case 'additionalProperties':
-      case 'unevaluatedProperties': {
-        const key = String(params.additionalProperty ?? params.unevaluatedProperty);
-        path = [...path, key];
-        const allowed = Object.keys((error.parentSchema as Schema | undefined)?.properties ?? {});
-        message = `unknown key "${key}"${allowed.length ? ` (allowed here: ${allowed.join(', ')})` : ''}${apiKeyHint(key, error.data)}`;
-        break;
+    } else
+      switch (error.keyword) {
+        case 'additionalProperties':
+        case 'unevaluatedProperties': {
+          const key = String(params.additionalProperty ?? params.unevaluatedProperty);
+          path = [...path, key];
+          const allowed = Object.keys((error.parentSchema as Schema | undefined)?.properties ?? {});
+          message = `unknown key "${key}"${allowed.length ? ` (allowed here: ${allowed.join(', ')})` : ''}${apiKeyHint(key, error.data)}`;
+          break;
+        }
+        case 'required':
+          message = `missing required key "${String(params.missingProperty)}"`;
+          break;
+        case 'const':
+          message = `must be ${JSON.stringify(params.allowedValue)}`;
+          break;
+        case 'enum':
+          message = `must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+          break;
+        case 'pattern':
+          message = `${JSON.stringify(error.data)} does not match ${String(params.pattern)}`;
+          break;
+        case 'type':
+          message = '';
+          break;
+        case 'oneOf':
+        case 'anyOf':
+          message = `does not match any of the forms the ${schemaName} schema allows here`;
+          break;
+        default:
+          message = error.message ?? 'is invalid';
       }
-      case 'required':
-        message = `missing required key "${String(params.missingProperty)}"`;
-        break;
-      case 'const':
-        message = `must be ${JSON.stringify(params.allowedValue)}`;
-        break;
-      case 'enum':
-        message = `must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
-        break;
-      case 'pattern':
-        message = `${JSON.stringify(error.data)} does not match ${String(params.pattern)}`;
-        break;
-      case 'type':
-        message = '';
-        break;
-      case 'oneOf':
-      case 'anyOf':
-        message = `does not match any of the forms the ${schemaName} schema allows here`;
-        break;
-      default:
-        message = error.message ?? 'is invalid';
-    }
     const key = JSON.stringify(path);
     const place = byPlace.get(key) ?? { path, messages: [], types: [] };
     if (error.keyword === 'type') place.types.push(...[params.type].flat().map(String));
@@ -208,7 +219,8 @@ function readable(errors: readonly ErrorObject[], document: unknown, schemaName:
 }
 
 /** What an apikey block without `key` is told, by the schema check and by the reader alike. */
-export const API_KEY_NEEDS_KEY = 'apikey authentication needs "key" (the header or query parameter name; placement: header or query says where)';
+export const API_KEY_NEEDS_KEY =
+  'apikey authentication needs "key" (the header or query parameter name; placement: header or query says where)';
 
 const API_KEY_NAME_KEYS = ['name', 'header', 'headerName', 'keyName', 'parameter', 'param', 'queryParam'];
 const API_KEY_PLACEMENT_KEYS = ['in', 'location', 'where', 'placementType'];
@@ -233,7 +245,8 @@ function missingApiKeyFields(at: YamlPath, block: unknown): SchemaProblem[] {
   if (at[at.length - 1] !== 'authentication' || !isApiKeyAuth(block)) return [];
   const problems: SchemaProblem[] = [];
   if (block.key === undefined) problems.push({ path: [...at, 'key'], message: API_KEY_NEEDS_KEY });
-  if (block.value === undefined) problems.push({ path: [...at, 'value'], message: 'apikey authentication needs "value" (the key, e.g. "{{API_KEY}}" bound in binds)' });
+  if (block.value === undefined)
+    problems.push({ path: [...at, 'value'], message: 'apikey authentication needs "value" (the key, e.g. "{{API_KEY}}" bound in binds)' });
   return problems;
 }
 

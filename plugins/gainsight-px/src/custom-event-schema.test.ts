@@ -87,8 +87,7 @@ describe('CustomEvent schema (operation input { body: CustomEvent })', () => {
     const without = customEventSchema({ propertyKeyRequired: true });
     expect(withDefault.required).toEqual(['eventName', 'identifyId']);
     expect(without.required).toEqual(['eventName', 'identifyId', 'propertyKey']);
-    const description = (schema: JsonSchema) =>
-      String((schema.properties as Record<string, JsonSchema>).propertyKey?.description);
+    const description = (schema: JsonSchema) => String((schema.properties as Record<string, JsonSchema>).propertyKey?.description);
     expect(description(withDefault)).toContain('Defaults to the product key');
     expect(description(without)).toContain('Required');
   });
@@ -168,7 +167,9 @@ describe('CustomEvent schema (operation input { body: CustomEvent })', () => {
 
     it('rejects empty keys and keys over 1024 characters', () => {
       expect(check({ ...valid, attributes: { ['k'.repeat(1024)]: 1 } })).toEqual([]);
-      expect(check({ ...valid, attributes: { '': 1 } })).toEqual([{ pointer: '/body/attributes/', message: 'key must NOT have fewer than 1 characters' }]);
+      expect(check({ ...valid, attributes: { '': 1 } })).toEqual([
+        { pointer: '/body/attributes/', message: 'key must NOT have fewer than 1 characters' },
+      ]);
       expect(pointers(check({ ...valid, attributes: { ['k'.repeat(1025)]: 1 } }))).toEqual([`/body/attributes/${'k'.repeat(1025)}`]);
     });
 
@@ -193,7 +194,9 @@ describe('CustomEvent schema (operation input { body: CustomEvent })', () => {
 
 describe('property bag values (any JSON value, a shape every tool client keeps)', () => {
   it('accepts scalars, null, objects and arrays (nested ones too)', () => {
-    expect(check({ ...valid, attributes: { s: 'x', n: 1.5, b: true, z: null, o: { a: 1 }, l: [1, 'a', { b: 2 }, null], m: [[1, 2]] } })).toEqual([]);
+    expect(
+      check({ ...valid, attributes: { s: 'x', n: 1.5, b: true, z: null, o: { a: 1 }, l: [1, 'a', { b: 2 }, null], m: [[1, 2]] } }),
+    ).toEqual([]);
   });
 
   it('declares values as `additionalProperties: true`: no union for a client to flatten, no type array, no untyped schema', () => {

@@ -81,7 +81,12 @@ export function customEventSchema(options: { propertyKeyRequired: boolean; defau
         examples: [1764151200000],
       },
       accountId: { type: 'string', minLength: 1, description: 'The PX account id the user belongs to.', examples: ['acme-corp'] },
-      sessionId: { type: 'string', minLength: 1, description: 'The PX session id, when the event belongs to a web session.', examples: ['s-42'] },
+      sessionId: {
+        type: 'string',
+        minLength: 1,
+        description: 'The PX session id, when the event belongs to a web session.',
+        examples: ['s-42'],
+      },
       attributes: propertyBag('Event properties', { plan: 'pro', seats: 5, trial: false }),
       globalContext: propertyBag('Global context ("super properties") sent with the event', { appVersion: '2.3.1' }),
       url: { type: 'string', description: 'URL of the page where the event happened.', examples: ['https://app.example.com/signup'] },

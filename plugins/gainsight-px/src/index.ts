@@ -49,8 +49,7 @@ export function gainsightPxPlugin(settings: PxSettings): PluginDescriptor {
       defineOperation<{ body: CustomEventInput }>({
         id: 'sendCustomEvent',
         title: 'Send a custom event',
-        description:
-          'Records one custom event in Gainsight PX (POST /events/custom upstream). Answers 201 when PX accepted it.',
+        description: 'Records one custom event in Gainsight PX (POST /events/custom upstream). Answers 201 when PX accepted it.',
         input: {
           type: 'object',
           additionalProperties: false,

@@ -73,9 +73,7 @@ describe('shapeCustomEvent', () => {
 
     it('converts ISO-8601 date-times to epoch milliseconds', () => {
       expect(shapeCustomEvent({ ...base, date: '2026-11-26T10:00:00Z' }, {}).date).toBe(Date.UTC(2026, 10, 26, 10, 0, 0));
-      expect(shapeCustomEvent({ ...base, date: '2026-11-26T11:00:00.250+01:00' }, {}).date).toBe(
-        Date.UTC(2026, 10, 26, 10, 0, 0, 250),
-      );
+      expect(shapeCustomEvent({ ...base, date: '2026-11-26T11:00:00.250+01:00' }, {}).date).toBe(Date.UTC(2026, 10, 26, 10, 0, 0, 250));
     });
 
     it('leaves date out when not given (PX uses the time it receives it)', () => {
@@ -98,7 +96,16 @@ describe('shapeCustomEvent', () => {
       const shaped = shapeCustomEvent(
         {
           ...base,
-          attributes: { plan: 'pro', seats: 5, trial: false, zero: 0, empty: '', limits: { max: 3, tags: ['a'] }, list: [1, 'two'], gone: null },
+          attributes: {
+            plan: 'pro',
+            seats: 5,
+            trial: false,
+            zero: 0,
+            empty: '',
+            limits: { max: 3, tags: ['a'] },
+            list: [1, 'two'],
+            gone: null,
+          },
           globalContext: { appVersion: '2.3.1', build: { n: 7 }, none: null },
         },
         {},
@@ -167,7 +174,9 @@ describe('sendCustomEvent toRequest', () => {
 
   it('throws an InputError when no key is given or configured', () => {
     const operation = gainsightPxPlugin({ ...settings, productKey: undefined }).operations[0];
-    const error = inputErrorOf(() => operation?.upstream.toRequest?.({ body: { eventName: 'Signup', identifyId: 'u-1' } }, { requestId: 'r-1' }));
+    const error = inputErrorOf(() =>
+      operation?.upstream.toRequest?.({ body: { eventName: 'Signup', identifyId: 'u-1' } }, { requestId: 'r-1' }),
+    );
     expect(error.problems[0]?.pointer).toBe('/body/propertyKey');
   });
 });

@@ -70,7 +70,12 @@ const deleteUserInput = {
 
 const getAccountInput = { type: 'object', additionalProperties: false, required: ['id'], properties: { id: accountIdSchema } } as const;
 
-const createAccountInput = { type: 'object', additionalProperties: false, required: ['body'], properties: { body: newAccountSchema } } as const;
+const createAccountInput = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['body'],
+  properties: { body: newAccountSchema },
+} as const;
 
 const updateAccountInput = {
   type: 'object',
@@ -80,7 +85,7 @@ const updateAccountInput = {
 } as const;
 
 const LIST_GUIDE =
-  'Page with pageSize (1-1000) and scrollId (the previous page\'s); the last page is shorter than pageSize. ' +
+  "Page with pageSize (1-1000) and scrollId (the previous page's); the last page is shorter than pageSize. " +
   'Filter with filter: ["field==value", ...] (case-insensitive).';
 
 /**
@@ -90,10 +95,14 @@ const LIST_GUIDE =
  */
 export function userAndAccountOperations(options: { readonly productKey: string | undefined }): OperationDescriptor<any>[] {
   /** The product keys PX requires on create: the caller's, else the configured default. */
-  const withPropertyKeys = <Body extends { readonly propertyKeys?: readonly string[] }>(body: Body): Body & { propertyKeys: readonly string[] } => {
+  const withPropertyKeys = <Body extends { readonly propertyKeys?: readonly string[] }>(
+    body: Body,
+  ): Body & { propertyKeys: readonly string[] } => {
     if (body.propertyKeys) return { ...body, propertyKeys: body.propertyKeys };
     if (options.productKey) return { ...body, propertyKeys: [options.productKey] };
-    throw new InputError([{ pointer: '/body/propertyKeys', message: 'is required: this gateway has no default product key (GAINSIGHT_PX_PRODUCT_KEY)' }]);
+    throw new InputError([
+      { pointer: '/body/propertyKeys', message: 'is required: this gateway has no default product key (GAINSIGHT_PX_PRODUCT_KEY)' },
+    ]);
   };
 
   return [
@@ -195,7 +204,8 @@ export function userAndAccountOperations(options: { readonly productKey: string 
       mcp: {
         tool: ACCOUNT_TOOLS.get,
         title: 'Get a Gainsight PX account',
-        description: 'Read one Gainsight PX account by id, e.g. the accountId a custom event or a user names. Not found is an error that says so.',
+        description:
+          'Read one Gainsight PX account by id, e.g. the accountId a custom event or a user names. Not found is an error that says so.',
         hints: READS,
       },
     }),
@@ -208,7 +218,12 @@ export function userAndAccountOperations(options: { readonly productKey: string 
       example: { filter: ['name==Acme Corp'], pageSize: 25 },
       upstream: { method: 'GET', path: '/accounts', inputs: { filter: 'query', pageSize: 'query', scrollId: 'query', sort: 'query' } },
       rest: { method: 'GET', path: '/v1/accounts' },
-      mcp: { tool: ACCOUNT_TOOLS.list, title: 'List Gainsight PX accounts', description: `List Gainsight PX accounts. ${LIST_GUIDE}`, hints: READS },
+      mcp: {
+        tool: ACCOUNT_TOOLS.list,
+        title: 'List Gainsight PX accounts',
+        description: `List Gainsight PX accounts. ${LIST_GUIDE}`,
+        hints: READS,
+      },
     }),
     defineOperation<InputOf<typeof createAccountInput>>({
       id: 'createAccount',
@@ -239,7 +254,8 @@ export function userAndAccountOperations(options: { readonly productKey: string 
       mcp: {
         tool: ACCOUNT_TOOLS.update,
         title: 'Update a Gainsight PX account',
-        description: 'Change some fields of a Gainsight PX account; fields not in body keep their value. Not found is an error that says so.',
+        description:
+          'Change some fields of a Gainsight PX account; fields not in body keep their value. Not found is an error that says so.',
         hints: UPDATES,
       },
     }),

@@ -11,6 +11,9 @@ for (const body of [MINIMAL, EVERY_FIELD, ...ATTRIBUTE_CASES.map((attributes) =>
   check(!result.isError && result.structuredContent?.status === 201, `AI SDK: ${JSON.stringify(body).slice(0, 80)} -> 201`);
 }
 const refused = await run(DATE_IN_SECONDS);
-check(refused.isError === true && JSON.stringify(refused.content).includes(GATEWAY_WORDS), 'AI SDK: the gateway refusal of a date in seconds reaches the caller');
+check(
+  refused.isError === true && JSON.stringify(refused.content).includes(GATEWAY_WORDS),
+  'AI SDK: the gateway refusal of a date in seconds reaches the caller',
+);
 await client.close();
 done('ai-sdk');

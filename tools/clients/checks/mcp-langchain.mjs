@@ -1,9 +1,23 @@
 // @langchain/mcp-adapters: tools load (and are simplified by the adapter), every kind of attribute value passes its own
 // validation and reaches the gateway, and the gateway's error for an invalid call reaches the caller.
 import { MultiServerMCPClient } from '@langchain/mcp-adapters';
-import { ATTRIBUTE_CASES, check, DATE_IN_SECONDS, done, EVERY_FIELD, GATEWAY_WORDS, MINIMAL, mcpUrl, sandboxCount, TOOL } from './support.mjs';
+import {
+  ATTRIBUTE_CASES,
+  check,
+  DATE_IN_SECONDS,
+  done,
+  EVERY_FIELD,
+  GATEWAY_WORDS,
+  MINIMAL,
+  mcpUrl,
+  sandboxCount,
+  TOOL,
+} from './support.mjs';
 
-const client = new MultiServerMCPClient({ mcpServers: { gateway: { transport: 'http', url: mcpUrl } }, prefixToolNameWithServerName: false });
+const client = new MultiServerMCPClient({
+  mcpServers: { gateway: { transport: 'http', url: mcpUrl } },
+  prefixToolNameWithServerName: false,
+});
 const tools = await client.getTools();
 const tool = tools.find((t) => t.name === TOOL);
 check(tool !== undefined, `LangChain loads ${TOOL}`);
@@ -25,7 +39,10 @@ for (const [what, body] of cases) {
 }
 try {
   const answer = await tool.invoke({ body: DATE_IN_SECONDS });
-  check(JSON.stringify(answer).includes(GATEWAY_WORDS), `LangChain: the gateway refusal reaches the caller (${JSON.stringify(answer).slice(0, 200)})`);
+  check(
+    JSON.stringify(answer).includes(GATEWAY_WORDS),
+    `LangChain: the gateway refusal reaches the caller (${JSON.stringify(answer).slice(0, 200)})`,
+  );
 } catch (error) {
   const message = error instanceof Error ? error.message : String(error);
   check(message.includes(GATEWAY_WORDS), `LangChain: the gateway refusal reaches the caller (${message.slice(0, 200)})`);

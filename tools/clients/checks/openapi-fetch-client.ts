@@ -22,7 +22,9 @@ const client = createClient<paths>({ baseUrl: process.env.GATEWAY_REST_URL });
 let failed = 0;
 for (const body of [minimal, everyField]) {
   const { response } = await client.POST('/v1/custom-events', { body });
-  process.stdout.write(`${response.status === 201 ? 'ok  ' : 'FAIL'} openapi-fetch: POST /v1/custom-events ${Object.keys(body).length} fields -> ${response.status}\n`);
+  process.stdout.write(
+    `${response.status === 201 ? 'ok  ' : 'FAIL'} openapi-fetch: POST /v1/custom-events ${Object.keys(body).length} fields -> ${response.status}\n`,
+  );
   if (response.status !== 201) failed += 1;
 }
 process.exit(failed > 0 ? 1 : 0);

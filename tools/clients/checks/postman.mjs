@@ -6,14 +6,20 @@ import { check, done, restUrl } from './support.mjs';
 const converter = createRequire(import.meta.url)('openapi-to-postmanv2');
 const spec = await (await fetch(`${restUrl}/openapi.json`)).json();
 const convert = (options) =>
-  new Promise((resolve, reject) => converter.convertV2({ type: 'json', data: spec }, options, (error, result) => (error ? reject(error) : resolve(result))));
+  new Promise((resolve, reject) =>
+    converter.convertV2({ type: 'json', data: spec }, options, (error, result) => (error ? reject(error) : resolve(result))),
+  );
 // Open (issue 15): the generator fills a `date` placeholder no server can accept ("<integer>", or a random string
 // for the date-time branch), and an Idempotency-Key generated from its pattern is one fixed value per collection.
 const KNOWN_SCHEMA_MODE_DATE = 'schema mode sends a date placeholder the gateway refuses (400)';
-const KNOWN_FIXED_KEY = 'the generated Idempotency-Key is fixed in the collection, so a second Send is a replay (Idempotent-Replayed: true)';
+const KNOWN_FIXED_KEY =
+  'the generated Idempotency-Key is fixed in the collection, so a second Send is a replay (Idempotent-Replayed: true)';
 const requests = (items) => items.flatMap((item) => (item.item ? requests(item.item) : [item.request]));
 
-for (const [mode, options] of [['schema (default)', {}], ['example', { parametersResolution: 'Example' }]]) {
+for (const [mode, options] of [
+  ['schema (default)', {}],
+  ['example', { parametersResolution: 'Example' }],
+]) {
   const result = await convert(options);
   check(result.result === true, `postman ${mode}: converted`);
   const sends = requests(result.output[0].data.item).filter((r) => r.method === 'POST' && r.url.path.join('/') === 'v1/custom-events');
@@ -23,8 +29,16 @@ for (const [mode, options] of [['schema (default)', {}], ['example', { parameter
     for (const attempt of [1, 2]) {
       const answer = await fetch(`${restUrl}/v1/custom-events`, { method: 'POST', headers, body: request.body.raw });
       const text = await answer.text();
-      check(answer.ok, `postman ${mode}: send ${attempt} -> ${answer.status} ${answer.ok ? '' : text.slice(0, 300)}`, mode === 'example' ? undefined : KNOWN_SCHEMA_MODE_DATE);
-      check(answer.headers.get('idempotent-replayed') === null, `postman ${mode}: send ${attempt} recorded (not a silent replay)`, attempt === 2 && answer.ok ? KNOWN_FIXED_KEY : undefined);
+      check(
+        answer.ok,
+        `postman ${mode}: send ${attempt} -> ${answer.status} ${answer.ok ? '' : text.slice(0, 300)}`,
+        mode === 'example' ? undefined : KNOWN_SCHEMA_MODE_DATE,
+      );
+      check(
+        answer.headers.get('idempotent-replayed') === null,
+        `postman ${mode}: send ${attempt} recorded (not a silent replay)`,
+        attempt === 2 && answer.ok ? KNOWN_FIXED_KEY : undefined,
+      );
     }
   }
 }

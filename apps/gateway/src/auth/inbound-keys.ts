@@ -37,7 +37,10 @@ export class InboundKeys {
   }
 }
 
-function presentedKey(headers: { readonly 'x-api-key'?: string | string[] | undefined; readonly authorization?: string | undefined }): string | undefined {
+function presentedKey(headers: {
+  readonly 'x-api-key'?: string | string[] | undefined;
+  readonly authorization?: string | undefined;
+}): string | undefined {
   const apiKey = headers['x-api-key'];
   if (typeof apiKey === 'string' && apiKey.length > 0) return apiKey;
   const match = /^Bearer\s+(\S+)\s*$/i.exec(headers.authorization ?? '');

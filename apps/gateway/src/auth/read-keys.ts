@@ -3,7 +3,10 @@ import type { Environment } from '@gateway/core';
 
 /** Inbound keys from GATEWAY_API_KEYS (comma-separated) and GATEWAY_API_KEYS_FILE (one per line, # comments). */
 export function readInboundKeys(environment: Environment, fail: (message: string) => Error): string[] {
-  const keys = (environment.GATEWAY_API_KEYS ?? '').split(',').map((k) => k.trim()).filter(Boolean);
+  const keys = (environment.GATEWAY_API_KEYS ?? '')
+    .split(',')
+    .map((k) => k.trim())
+    .filter(Boolean);
   const file = environment.GATEWAY_API_KEYS_FILE;
   if (file) {
     let text: string;

@@ -24,7 +24,12 @@ export function capabilityFiles(args: readonly string[], environment: Environmen
       throw new UsageError(`unknown argument "${arg}" (usage: npm start -- [--capability <file.yaml>]...)`);
     }
   }
-  files.push(...(environment.CAPABILITIES ?? '').split(',').map((file) => file.trim()).filter(Boolean));
+  files.push(
+    ...(environment.CAPABILITIES ?? '')
+      .split(',')
+      .map((file) => file.trim())
+      .filter(Boolean),
+  );
   const absolute = files.map((file) => (isAbsolute(file) ? file : resolve(base, file)));
   return [...new Set(absolute)];
 }

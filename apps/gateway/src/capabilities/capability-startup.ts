@@ -35,11 +35,18 @@ export function capabilityStartup(files: readonly string[], environment: Environ
     if (distinct.length > 1) {
       const where = ports.map((p) => `${p.port} at ${p.file} ${p.path}`).join(', ');
       throw new CapabilityLoadError([
-        { severity: 'error', file: files.join(', '), path: '', message: `the capabilities declare different ${kind.toUpperCase()} ports (${where}); the gateway has one: set ${variable}` },
+        {
+          severity: 'error',
+          file: files.join(', '),
+          path: '',
+          message: `the capabilities declare different ${kind.toUpperCase()} ports (${where}); the gateway has one: set ${variable}`,
+        },
       ]);
     }
     chosen[variable] = String(distinct[0]);
-    notes.push(`${kind === 'rest' ? 'REST' : 'MCP'} port ${distinct[0]} as the capability declares (${ports[0]?.path}); set ${variable} to change it`);
+    notes.push(
+      `${kind === 'rest' ? 'REST' : 'MCP'} port ${distinct[0]} as the capability declares (${ports[0]?.path}); set ${variable} to change it`,
+    );
   };
   declared('rest', 'PORT');
   declared('mcp', 'MCP_PORT');

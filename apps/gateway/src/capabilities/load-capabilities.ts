@@ -6,7 +6,9 @@ export class CapabilityLoadError extends Error {
   override readonly name = 'CapabilityLoadError';
   constructor(readonly diagnostics: readonly Diagnostic[]) {
     const errors = diagnostics.filter((d) => d.severity === 'error');
-    super(`${errors.length === 1 ? 'a capability file has an error' : `capability files have ${errors.length} errors`}:\n${errors.map((d) => `  ${formatDiagnostic(d)}`).join('\n')}`);
+    super(
+      `${errors.length === 1 ? 'a capability file has an error' : `capability files have ${errors.length} errors`}:\n${errors.map((d) => `  ${formatDiagnostic(d)}`).join('\n')}`,
+    );
   }
 }
 
@@ -75,7 +77,9 @@ function firstClash(capabilities: readonly LoadedCapability[]): Diagnostic | und
       const earlier = capabilities.slice(0, count - 1).map((capability) => capability.file);
       const sameId = capabilities.slice(0, count - 1).filter((capability) => capability.descriptors.some((d) => d.id === error.pluginId));
       const others = sameId.length > 0 ? sameId.map((capability) => capability.file) : earlier;
-      const message = others.includes(culprit.file) ? `is given more than once: ${error.message}` : `clashes with ${others.join(', ')}: ${error.message}`;
+      const message = others.includes(culprit.file)
+        ? `is given more than once: ${error.message}`
+        : `clashes with ${others.join(', ')}: ${error.message}`;
       return { severity: 'error', file: culprit.file, path: '', message };
     }
   }

@@ -46,7 +46,9 @@ export function runMigrate(args: readonly string[], io: CommandIo): number {
   try {
     text = readFileSync(input, 'utf8');
   } catch (error) {
-    io.stderr(`gateway migrate: cannot read ${shown(input)}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}\n`);
+    io.stderr(
+      `gateway migrate: cannot read ${shown(input)}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}\n`,
+    );
     return 1;
   }
   const migration = migrateAlpha2(text, shown(input));
@@ -98,8 +100,12 @@ function served(operation: OperationDescriptor<any>): Record<string, unknown> {
 
 function compare(before: readonly PluginDescriptor[], after: readonly PluginDescriptor[]): string[] {
   const differences: string[] = [];
-  const name = (operation: OperationDescriptor<any>) => [operation.rest ? `${operation.rest.method} ${operation.rest.path}` : '', operation.mcp ? `tool ${operation.mcp.tool}` : ''].filter(Boolean).join(' + ');
-  const all = (descriptors: readonly PluginDescriptor[]) => descriptors.flatMap((descriptor) => descriptor.operations.map((operation) => ({ descriptor, operation })));
+  const name = (operation: OperationDescriptor<any>) =>
+    [operation.rest ? `${operation.rest.method} ${operation.rest.path}` : '', operation.mcp ? `tool ${operation.mcp.tool}` : '']
+      .filter(Boolean)
+      .join(' + ');
+  const all = (descriptors: readonly PluginDescriptor[]) =>
+    descriptors.flatMap((descriptor) => descriptor.operations.map((operation) => ({ descriptor, operation })));
   const afterOperations = all(after);
   for (const { descriptor, operation } of all(before)) {
     const match = afterOperations.find((candidate) => name(candidate.operation) === name(operation));
@@ -107,12 +113,15 @@ function compare(before: readonly PluginDescriptor[], after: readonly PluginDesc
       differences.push(`${name(operation)} is not served by the migrated file`);
       continue;
     }
-    if (JSON.stringify(served(operation)) !== JSON.stringify(served(match.operation))) differences.push(`${name(operation)} is described differently (schemas, titles, ids or hints)`);
+    if (JSON.stringify(served(operation)) !== JSON.stringify(served(match.operation)))
+      differences.push(`${name(operation)} is described differently (schemas, titles, ids or hints)`);
     const upstream = (d: PluginDescriptor) => JSON.stringify({ baseUrl: d.upstream.baseUrl, auth: d.upstream.auth });
-    if (upstream(descriptor) !== upstream(match.descriptor)) differences.push(`${name(operation)} calls a different upstream or credential`);
+    if (upstream(descriptor) !== upstream(match.descriptor))
+      differences.push(`${name(operation)} calls a different upstream or credential`);
   }
   for (const { operation } of afterOperations) {
-    if (!all(before).some((candidate) => name(candidate.operation) === name(operation))) differences.push(`${name(operation)} is new in the migrated file`);
+    if (!all(before).some((candidate) => name(candidate.operation) === name(operation)))
+      differences.push(`${name(operation)} is new in the migrated file`);
   }
   return differences;
 }

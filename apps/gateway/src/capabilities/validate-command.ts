@@ -44,9 +44,14 @@ export function runValidate(args: readonly string[], io: CommandIo): number {
     const version = set.versions.get(path);
     const declared = version ? ` — read as ${version}` : '';
     if (capability && errors === 0) {
-      output.push(`${shown(path)}: ok, can be served${warnings ? ` (${warnings} warning${warnings === 1 ? '' : 's'})` : ''}${declared}`, ...summary(capability));
+      output.push(
+        `${shown(path)}: ok, can be served${warnings ? ` (${warnings} warning${warnings === 1 ? '' : 's'})` : ''}${declared}`,
+        ...summary(capability),
+      );
     } else {
-      output.push(`${shown(path)}: cannot be served (${errors} error${errors === 1 ? '' : 's'}${warnings ? `, ${warnings} warning${warnings === 1 ? '' : 's'}` : ''})${declared}`);
+      output.push(
+        `${shown(path)}: cannot be served (${errors} error${errors === 1 ? '' : 's'}${warnings ? `, ${warnings} warning${warnings === 1 ? '' : 's'}` : ''})${declared}`,
+      );
     }
   }
   const reported = new Set([...set.byFile.values()].flat());
@@ -60,10 +65,7 @@ function summary(capability: LoadedCapability): string[] {
   for (const descriptor of capability.descriptors) {
     for (const operation of descriptor.operations) lines.push(`  ${describe(descriptor, operation)}`);
   }
-  const ports = [
-    ...capability.ports.rest.map((p) => `REST ${p.port}`),
-    ...capability.ports.mcp.map((p) => `MCP ${p.port}`),
-  ];
+  const ports = [...capability.ports.rest.map((p) => `REST ${p.port}`), ...capability.ports.mcp.map((p) => `MCP ${p.port}`)];
   if (ports.length) lines.push(`  declared ports: ${ports.join(', ')} (PORT / MCP_PORT override them)`);
   for (const imported of capability.imports) lines.push(`  imports ${imported}`);
   return lines;

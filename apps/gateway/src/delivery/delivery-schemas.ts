@@ -58,7 +58,8 @@ export const DELIVERY_SCHEMA: JsonSchema = {
     status: {
       type: 'string',
       enum: [...DELIVERY_STATUSES],
-      description: 'queued (waiting, or waiting for a retry), delivering (an attempt is in flight), delivered, dead (rejected by the upstream or out of retry window).',
+      description:
+        'queued (waiting, or waiting for a retry), delivering (an attempt is in flight), delivered, dead (rejected by the upstream or out of retry window).',
     },
     attempts: { type: 'integer', minimum: 0 },
     createdAt: { type: 'string', format: 'date-time' },
@@ -70,7 +71,10 @@ export const DELIVERY_SCHEMA: JsonSchema = {
       description: 'Why the latest attempt did not deliver.',
       properties: {
         status: { type: 'integer', description: 'The upstream HTTP status; absent for a transport failure.' },
-        type: { type: 'string', description: 'The failure kind, e.g. upstream-rejected-input, upstream-unreachable, retry-window-exhausted.' },
+        type: {
+          type: 'string',
+          description: 'The failure kind, e.g. upstream-rejected-input, upstream-unreachable, retry-window-exhausted.',
+        },
         detail: { type: 'string' },
       },
       required: ['type', 'detail'],

@@ -36,7 +36,9 @@ export interface AcceptRequest {
 }
 
 /** Per item of a batch: its delivery id, or why it was not accepted (pointers into the item). */
-export type BatchItemResult = { readonly index: number; readonly id: string } | { readonly index: number; readonly errors: readonly { readonly pointer: string; readonly detail: string }[] };
+export type BatchItemResult =
+  | { readonly index: number; readonly id: string }
+  | { readonly index: number; readonly errors: readonly { readonly pointer: string; readonly detail: string }[] };
 
 /**
  * Accepts requests for durable delivery and answers questions about them. Accepting validates and shapes exactly
@@ -72,7 +74,9 @@ export class DeliveryService {
   }
 
   /** Each item validated on its own; the valid ones queued in one transaction; 400 when none is valid. */
-  acceptBatch(request: AcceptRequest & { readonly items: readonly unknown[]; readonly unreadable?: ReadonlyMap<number, string> }): Promise<OperationResult> {
+  acceptBatch(
+    request: AcceptRequest & { readonly items: readonly unknown[]; readonly unreadable?: ReadonlyMap<number, string> },
+  ): Promise<OperationResult> {
     const run = async (): Promise<OperationResult> => {
       const deliveries: NewDelivery[] = [];
       const results: BatchItemResult[] = [];
@@ -93,7 +97,9 @@ export class DeliveryService {
       }
       const rejected = results.length - deliveries.length;
       if (deliveries.length === 0) {
-        const problems = results.flatMap((result) => ('errors' in result ? result.errors.map((e) => ({ pointer: `/${result.index}${e.pointer}`, message: e.detail })) : []));
+        const problems = results.flatMap((result) =>
+          'errors' in result ? result.errors.map((e) => ({ pointer: `/${result.index}${e.pointer}`, message: e.detail })) : [],
+        );
         return this.failed(request, invalidInput(problems));
       }
       const refusal = await this.commit(deliveries);
@@ -108,7 +114,10 @@ export class DeliveryService {
     return record ? view(record) : undefined;
   }
 
-  async list(clientId: string, options: { status?: DeliveryStatus; limit: number; cursor?: string }): Promise<{ items: DeliveryView[]; nextCursor?: string }> {
+  async list(
+    clientId: string,
+    options: { status?: DeliveryStatus; limit: number; cursor?: string },
+  ): Promise<{ items: DeliveryView[]; nextCursor?: string }> {
     const page: DeliveryPage = await this.parts.store.list(clientId, options);
     return { items: page.items.map(view), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
   }
@@ -141,7 +150,9 @@ export class DeliveryService {
     try {
       const pending = await store.countPending();
       if (pending + deliveries.length > config.maxQueued) {
-        return unavailable(`The delivery queue is full (${pending} pending, DELIVERY_MAX_QUEUED ${config.maxQueued}); nothing was queued. Retry later.`);
+        return unavailable(
+          `The delivery queue is full (${pending} pending, DELIVERY_MAX_QUEUED ${config.maxQueued}); nothing was queued. Retry later.`,
+        );
       }
       await store.enqueue(deliveries, Date.now());
     } catch (error) {

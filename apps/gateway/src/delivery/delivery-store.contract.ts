@@ -88,9 +88,17 @@ export function deliveryStoreContract(name: string, open: () => Promise<Contract
       await store.reschedule(item.id, due, { status: 503, type: 'upstream-failed', detail: 'down' }, Date.now());
       expect(await store.claimDue({ now: Date.now(), limit: 1 })).toEqual([]);
       expect(await store.nextDueAt()).toBe(due);
-      expect(await store.get(item.id, 'client-a')).toMatchObject({ status: 'queued', attempts: 1, nextAttemptAt: due, lastError: { status: 503 } });
+      expect(await store.get(item.id, 'client-a')).toMatchObject({
+        status: 'queued',
+        attempts: 1,
+        nextAttemptAt: due,
+        lastError: { status: 503 },
+      });
       expect((await store.stats()).pending).toBe(1);
-      const again = await eventually(async () => (await store.claimDue({ now: Date.now(), limit: 1 }))[0], 'the rescheduled delivery to be due');
+      const again = await eventually(
+        async () => (await store.claimDue({ now: Date.now(), limit: 1 }))[0],
+        'the rescheduled delivery to be due',
+      );
       expect(Date.now()).toBeGreaterThanOrEqual(due);
       expect(again).toMatchObject({ id: item.id, attempts: 2, lastError: { status: 503 } });
       const deliveredAt = Date.now();
@@ -110,7 +118,10 @@ export function deliveryStoreContract(name: string, open: () => Promise<Contract
       const probeAgainAt = Date.now() + 1000;
       await store.release(paused.id, probeAgainAt, Date.now());
       expect(await store.get(paused.id, 'client-a')).toMatchObject({ status: 'queued', attempts: 0, nextAttemptAt: probeAgainAt });
-      const reclaimed = await eventually(async () => (await store.claimDue({ now: Date.now(), limit: 5, onlyPlugin: 'paused' }))[0], 'the released delivery to be due');
+      const reclaimed = await eventually(
+        async () => (await store.claimDue({ now: Date.now(), limit: 5, onlyPlugin: 'paused' }))[0],
+        'the released delivery to be due',
+      );
       expect(reclaimed).toMatchObject({ id: paused.id, attempts: 1 });
     });
 
@@ -122,12 +133,21 @@ export function deliveryStoreContract(name: string, open: () => Promise<Contract
       await store.claimDue({ now: Date.now(), limit: 2 });
       await store.markDead(item.id, { status: 400, type: 'upstream-rejected-input', detail: 'bad' }, Date.now());
       expect((await store.stats()).pending).toBe(1);
-      expect(await store.get(item.id, 'client-a')).toMatchObject({ status: 'dead', attempts: 1, lastError: { status: 400, type: 'upstream-rejected-input', detail: 'bad' } });
+      expect(await store.get(item.id, 'client-a')).toMatchObject({
+        status: 'dead',
+        attempts: 1,
+        lastError: { status: 400, type: 'upstream-rejected-input', detail: 'bad' },
+      });
       expect((await store.list('client-a', { status: 'dead', limit: 10 })).items.map((d) => d.id)).toEqual([item.id]);
       expect(await store.retry(item.id, 'client-b', Date.now())).toBeUndefined();
       expect(await store.retry(busy.id, 'client-a', Date.now())).toBeUndefined();
       const retriedAt = Math.max(Date.now(), acceptedAt + 1);
-      expect(await store.retry(item.id, 'client-a', retriedAt)).toMatchObject({ status: 'queued', attempts: 1, windowStartedAt: retriedAt, createdAt: acceptedAt });
+      expect(await store.retry(item.id, 'client-a', retriedAt)).toMatchObject({
+        status: 'queued',
+        attempts: 1,
+        windowStartedAt: retriedAt,
+        createdAt: acceptedAt,
+      });
       expect((await store.stats()).pending).toBe(2);
       expect(await store.discard(busy.id, 'client-a')).toBe('busy');
       expect(await store.discard(item.id, 'client-b')).toBe('not-found');
@@ -162,7 +182,10 @@ export function deliveryStoreContract(name: string, open: () => Promise<Contract
       await store.markDelivered(b.id, deliveredAt);
       store = await takeOver(store);
       expect((await store.stats()).pending).toBe(1);
-      await eventually(async () => ((await store.get(a.id, 'client-a'))?.status === 'queued' ? true : undefined), 'the interrupted delivery to be queued again');
+      await eventually(
+        async () => ((await store.get(a.id, 'client-a'))?.status === 'queued' ? true : undefined),
+        'the interrupted delivery to be queued again',
+      );
       expect(await store.get(a.id, 'client-a')).toMatchObject({ status: 'queued', attempts: 1 });
       expect((await store.stats()).oldestPendingAt).toBe(acceptedAt);
       const [again] = await store.claimDue({ now: Date.now(), limit: 5 });

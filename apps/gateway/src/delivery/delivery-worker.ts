@@ -53,7 +53,8 @@ export class DeliveryWorker {
   async start(): Promise<void> {
     const { store, logger, config } = this.parts;
     const recovered = await store.recoverInterrupted(Date.now());
-    if (recovered > 0) logger.warn({ deliveries: recovered }, 'deliveries interrupted by the previous stop are queued again (at-least-once)');
+    if (recovered > 0)
+      logger.warn({ deliveries: recovered }, 'deliveries interrupted by the previous stop are queued again (at-least-once)');
     await this.prune();
     this.pruneTimer = setInterval(() => void this.prune(), Math.min(PRUNE_EVERY_MS, config.retentionMs));
     this.pruneTimer.unref();
@@ -111,7 +112,8 @@ export class DeliveryWorker {
       if (probe.length > 0) pause.probing = true;
       claimed.push(...probe);
     }
-    if (claimed.length < free) claimed.push(...(await store.claimDue({ now, limit: free - claimed.length, excludePlugins: [...this.pauses.keys()] })));
+    if (claimed.length < free)
+      claimed.push(...(await store.claimDue({ now, limit: free - claimed.length, excludePlugins: [...this.pauses.keys()] })));
     return claimed;
   }
 
@@ -145,13 +147,22 @@ export class DeliveryWorker {
   private async deliver(delivery: DeliveryRecord): Promise<void> {
     const { store, executor, logger, metrics, config } = this.parts;
     const plugin = delivery.pluginId;
-    const log = { deliveryId: delivery.id, requestId: delivery.requestId, plugin, operation: delivery.operationId, attempt: delivery.attempts };
+    const log = {
+      deliveryId: delivery.id,
+      requestId: delivery.requestId,
+      plugin,
+      operation: delivery.operationId,
+      attempt: delivery.attempts,
+    };
     let attempt: DeliveryAttempt;
     try {
       attempt = await executor.deliverOnce(delivery, this.abort.signal);
     } catch (error) {
       logger.error({ ...log, err: error }, 'delivery attempt failed inside the gateway');
-      attempt = { outcome: 'retry', error: { type: 'internal-error', detail: 'The gateway failed while sending this delivery; it will try again.' } };
+      attempt = {
+        outcome: 'retry',
+        error: { type: 'internal-error', detail: 'The gateway failed while sending this delivery; it will try again.' },
+      };
     }
     const now = Date.now();
     try {
@@ -168,7 +179,10 @@ export class DeliveryWorker {
           this.resume(plugin);
           await store.markDead(delivery.id, attempt.error, now);
           metrics.deliveries.inc({ plugin, outcome: 'dead' });
-          logger.warn({ ...log, upstreamStatus: attempt.error.status, failure: attempt.error.type }, 'delivery rejected by the upstream: dead');
+          logger.warn(
+            { ...log, upstreamStatus: attempt.error.status, failure: attempt.error.type },
+            'delivery rejected by the upstream: dead',
+          );
           return;
         case 'refused':
           this.pause(plugin, now, attempt.error.status);
@@ -189,7 +203,10 @@ export class DeliveryWorker {
             return;
           }
           await store.reschedule(delivery.id, now + delay, attempt.error, now);
-          logger.info({ ...log, upstreamStatus: attempt.error.status, failure: attempt.error.type, retryInMs: delay }, 'delivery will be retried');
+          logger.info(
+            { ...log, upstreamStatus: attempt.error.status, failure: attempt.error.type, retryInMs: delay },
+            'delivery will be retried',
+          );
           return;
         }
       }
@@ -214,7 +231,10 @@ export class DeliveryWorker {
     if (!this.pauses.has(plugin)) {
       this.pauses.set(plugin, pause);
       this.parts.metrics.deliveryPaused.set({ plugin }, 1);
-      this.parts.logger.warn({ plugin, upstreamStatus: status }, 'upstream refused the gateway key: deliveries paused, probing until it is accepted');
+      this.parts.logger.warn(
+        { plugin, upstreamStatus: status },
+        'upstream refused the gateway key: deliveries paused, probing until it is accepted',
+      );
     }
   }
 

@@ -128,7 +128,9 @@ describe.skipIf(skipRedis)('RedisDeliveryStore (a real redis-server)', () => {
   it('does not open on a Redis that cannot be reached: start-up can name REDIS_URL', async () => {
     await redis?.stop();
     try {
-      await expect(openRedisDeliveryStore({ connection: redis?.url ?? '', pluginIds: ['plugin-1'] })).rejects.toBeInstanceOf(DeliveryStoreUnavailableError);
+      await expect(openRedisDeliveryStore({ connection: redis?.url ?? '', pluginIds: ['plugin-1'] })).rejects.toBeInstanceOf(
+        DeliveryStoreUnavailableError,
+      );
     } finally {
       await redis?.start();
     }

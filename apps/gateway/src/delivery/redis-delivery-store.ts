@@ -104,7 +104,8 @@ export class RedisDeliveryStore implements DeliveryStore {
     this.stalledIntervalMs = options.stalledIntervalMs ?? DEFAULT_STALLED_INTERVAL_MS;
     this.onError = options.onError ?? (() => {});
     const failFast: RedisOptions = { enableOfflineQueue: false, maxRetriesPerRequest: 1 };
-    this.commands = typeof options.connection === 'string' ? new Redis(options.connection, failFast) : new Redis({ ...options.connection, ...failFast });
+    this.commands =
+      typeof options.connection === 'string' ? new Redis(options.connection, failFast) : new Redis({ ...options.connection, ...failFast });
     this.commands.on('error', (error: Error) => this.onError(error));
     this.lockRenewal = setInterval(() => void this.renewLocks(), Math.max(50, Math.floor(this.lockDurationMs / 3)));
     this.lockRenewal.unref();
@@ -124,7 +125,8 @@ export class RedisDeliveryStore implements DeliveryStore {
    */
   async enqueue(deliveries: readonly NewDelivery[], now: number): Promise<void> {
     if (deliveries.length === 0) return;
-    if (new Set(deliveries.map((d) => d.id)).size !== deliveries.length) throw new DeliveryStoreUnavailableError('delivery ids repeat within the batch');
+    if (new Set(deliveries.map((d) => d.id)).size !== deliveries.length)
+      throw new DeliveryStoreUnavailableError('delivery ids repeat within the batch');
     await this.guard(async () => {
       const plugins = [...new Set(deliveries.map((d) => d.pluginId))];
       const queues = new Map<string, Queue<DeliveryJobData>>();
@@ -534,7 +536,9 @@ export class RedisDeliveryStore implements DeliveryStore {
  * The Redis delivery store for REDIS_URL / REDIS_PREFIX and the gateway's plugins, connected: rejects (with the
  * store closed) when Redis cannot be reached within `connectTimeoutMs`, so start-up can name REDIS_URL.
  */
-export async function openRedisDeliveryStore(options: RedisDeliveryStoreOptions & { readonly connectTimeoutMs?: number }): Promise<RedisDeliveryStore> {
+export async function openRedisDeliveryStore(
+  options: RedisDeliveryStoreOptions & { readonly connectTimeoutMs?: number },
+): Promise<RedisDeliveryStore> {
   const store = new RedisDeliveryStore(options);
   try {
     await store.connect(options.connectTimeoutMs);

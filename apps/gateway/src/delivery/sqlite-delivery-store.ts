@@ -86,13 +86,25 @@ export class SqliteDeliveryStore implements DeliveryStore {
         `INSERT INTO deliveries (id, client_id, plugin_id, operation_id, request_id, request, status, attempts, created_at, updated_at, window_started_at, next_attempt_at)
          VALUES (@id, @clientId, @pluginId, @operationId, @requestId, @request, 'queued', 0, @now, @now, @now, @now)`,
       ),
-      due: this.db.prepare(`SELECT * FROM deliveries WHERE status = 'queued' AND next_attempt_at <= ? ORDER BY next_attempt_at, seq LIMIT ?`),
-      dueOnly: this.db.prepare(`SELECT * FROM deliveries WHERE status = 'queued' AND next_attempt_at <= ? AND plugin_id = ? ORDER BY next_attempt_at, seq LIMIT ?`),
+      due: this.db.prepare(
+        `SELECT * FROM deliveries WHERE status = 'queued' AND next_attempt_at <= ? ORDER BY next_attempt_at, seq LIMIT ?`,
+      ),
+      dueOnly: this.db.prepare(
+        `SELECT * FROM deliveries WHERE status = 'queued' AND next_attempt_at <= ? AND plugin_id = ? ORDER BY next_attempt_at, seq LIMIT ?`,
+      ),
       claim: this.db.prepare(`UPDATE deliveries SET status = 'delivering', attempts = attempts + 1, updated_at = ? WHERE seq = ?`),
-      delivered: this.db.prepare(`UPDATE deliveries SET status = 'delivered', delivered_at = ?, updated_at = ?, next_attempt_at = NULL WHERE id = ? AND status = 'delivering'`),
-      reschedule: this.db.prepare(`UPDATE deliveries SET status = 'queued', next_attempt_at = ?, last_error = ?, updated_at = ? WHERE id = ? AND status = 'delivering'`),
-      release: this.db.prepare(`UPDATE deliveries SET status = 'queued', attempts = MAX(0, attempts - 1), next_attempt_at = ?, updated_at = ? WHERE id = ? AND status = 'delivering'`),
-      dead: this.db.prepare(`UPDATE deliveries SET status = 'dead', last_error = ?, updated_at = ?, next_attempt_at = NULL WHERE id = ? AND status = 'delivering'`),
+      delivered: this.db.prepare(
+        `UPDATE deliveries SET status = 'delivered', delivered_at = ?, updated_at = ?, next_attempt_at = NULL WHERE id = ? AND status = 'delivering'`,
+      ),
+      reschedule: this.db.prepare(
+        `UPDATE deliveries SET status = 'queued', next_attempt_at = ?, last_error = ?, updated_at = ? WHERE id = ? AND status = 'delivering'`,
+      ),
+      release: this.db.prepare(
+        `UPDATE deliveries SET status = 'queued', attempts = MAX(0, attempts - 1), next_attempt_at = ?, updated_at = ? WHERE id = ? AND status = 'delivering'`,
+      ),
+      dead: this.db.prepare(
+        `UPDATE deliveries SET status = 'dead', last_error = ?, updated_at = ?, next_attempt_at = NULL WHERE id = ? AND status = 'delivering'`,
+      ),
       get: this.db.prepare(`SELECT * FROM deliveries WHERE id = ? AND client_id = ?`),
       list: this.db.prepare(`SELECT * FROM deliveries WHERE client_id = ? AND seq > ? ORDER BY seq LIMIT ?`),
       listStatus: this.db.prepare(`SELECT * FROM deliveries WHERE client_id = ? AND status = ? AND seq > ? ORDER BY seq LIMIT ?`),
@@ -178,7 +190,9 @@ export class SqliteDeliveryStore implements DeliveryStore {
 
   async list(clientId: string, { status, limit, cursor }: ListOptions): Promise<DeliveryPage> {
     const after = cursor === undefined ? 0 : decodeCursor(cursor);
-    const rows = (status ? this.statements.listStatus.all(clientId, status, after, limit + 1) : this.statements.list.all(clientId, after, limit + 1)) as Row[];
+    const rows = (
+      status ? this.statements.listStatus.all(clientId, status, after, limit + 1) : this.statements.list.all(clientId, after, limit + 1)
+    ) as Row[];
     const page = rows.slice(0, limit);
     const last = page.at(-1);
     return { items: page.map(toRecord), ...(rows.length > limit && last ? { nextCursor: encodeCursor(last.seq) } : {}) };

@@ -25,15 +25,31 @@ export async function startDeliveries(container: DependencyContainer, redis?: Re
   if (!registry.operations.some((entry) => entry.operation.delivery)) return undefined;
   const logger = container.resolve(LOGGER).child({ component: 'delivery' });
   const metrics = container.resolve(METRICS);
-  const store = redis ? await openSharedQueue(redis, registry.plugins.map((p) => p.descriptor.id), logger) : openEmbeddedQueue(config.delivery);
+  const store = redis
+    ? await openSharedQueue(
+        redis,
+        registry.plugins.map((p) => p.descriptor.id),
+        logger,
+      )
+    : openEmbeddedQueue(config.delivery);
   container.registerInstance(DELIVERY_STORE, store);
   const executor = container.resolve(EXECUTOR) as Executor;
   const worker = new DeliveryWorker({ store, executor, config: config.delivery, logger, metrics });
-  const service = new DeliveryService({ store, executor, idempotency: container.resolve(IDEMPOTENCY_GUARD), worker, config: config.delivery, logger });
+  const service = new DeliveryService({
+    store,
+    executor,
+    idempotency: container.resolve(IDEMPOTENCY_GUARD),
+    worker,
+    config: config.delivery,
+    logger,
+  });
   metrics.observeDeliveryQueue(() => store.stats());
   await worker.start();
   const { pending } = await store.stats();
-  logger.info({ ...(redis ? { queue: 'redis' } : { queue: 'sqlite', dataDir: config.delivery.dataDir }), pending, mode: config.delivery.mode }, 'delivery queue open');
+  logger.info(
+    { ...(redis ? { queue: 'redis' } : { queue: 'sqlite', dataDir: config.delivery.dataDir }), pending, mode: config.delivery.mode },
+    'delivery queue open',
+  );
   return {
     service,
     stop: async (timeoutMs) => {
@@ -48,7 +64,9 @@ function openEmbeddedQueue(config: DeliveryConfig): DeliveryStore {
   try {
     return new SqliteDeliveryStore({ dataDir: config.dataDir, fsync: config.fsync });
   } catch (error) {
-    throw new ConfigError(`DATA_DIR ${config.dataDir}: the delivery queue cannot be opened there (${(error as { code?: string }).code ?? (error as Error).message})`);
+    throw new ConfigError(
+      `DATA_DIR ${config.dataDir}: the delivery queue cannot be opened there (${(error as { code?: string }).code ?? (error as Error).message})`,
+    );
   }
 }
 

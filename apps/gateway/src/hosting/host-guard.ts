@@ -10,7 +10,8 @@ const WILDCARD_BINDS = new Set(['0.0.0.0', '::', '[::]', '']);
 export function allowedHostnames(bindHost: string, configured: readonly string[]): ReadonlySet<string> | undefined {
   if (configured.includes('*')) return undefined;
   const names = new Set(LOOPBACK_NAMES);
-  if (!WILDCARD_BINDS.has(bindHost)) names.add(hostnameOf(bindHost.includes(':') && !bindHost.startsWith('[') ? `[${bindHost}]` : bindHost) ?? bindHost);
+  if (!WILDCARD_BINDS.has(bindHost))
+    names.add(hostnameOf(bindHost.includes(':') && !bindHost.startsWith('[') ? `[${bindHost}]` : bindHost) ?? bindHost);
   for (const entry of configured) {
     const name = hostnameOf(entry.replace(/^[a-z]+:\/\//i, ''));
     if (name) names.add(name);

@@ -34,7 +34,9 @@ export class IdempotencyGuard {
     }
     const clientId = request.clientId ?? 'anonymous';
     const key = `${clientId}\n${request.pluginId}/${request.operationId}\n${idempotencyKey}`;
-    const fingerprint = createHash('sha256').update(stringify(request.input) ?? '').digest('base64url');
+    const fingerprint = createHash('sha256')
+      .update(stringify(request.input) ?? '')
+      .digest('base64url');
     let claim: Awaited<ReturnType<IdempotencyStore['claim']>>;
     try {
       claim = await this.store.claim(clientId, key, fingerprint, IDEMPOTENCY_TTL_MS);
@@ -44,7 +46,8 @@ export class IdempotencyGuard {
         kind: 'store-unavailable',
         status: 503,
         title: 'Idempotency store unavailable',
-        detail: 'The store that keeps idempotency records cannot be reached, so this request was not run. Retry it with the same key shortly.',
+        detail:
+          'The store that keeps idempotency records cannot be reached, so this request was not run. Retry it with the same key shortly.',
         retryAfterSeconds: 5,
       });
     }
@@ -55,7 +58,8 @@ export class IdempotencyGuard {
           kind: 'idempotency-key-reused',
           status: 422,
           title: 'Idempotency key reused with another request',
-          detail: 'This idempotency key was already used with a different request body in the last 24 hours. Use a new key for a new request.',
+          detail:
+            'This idempotency key was already used with a different request body in the last 24 hours. Use a new key for a new request.',
         });
       }
       if (existing.state === 'in-flight') {
@@ -78,7 +82,9 @@ export class IdempotencyGuard {
     }
     // The call has happened: its answer goes out even if a shared store was lost meanwhile (the claim then
     // expires with its TTL).
-    const settle = isDefinitive(result) ? this.store.complete(clientId, key, fingerprint, result, IDEMPOTENCY_TTL_MS) : this.store.release(key);
+    const settle = isDefinitive(result)
+      ? this.store.complete(clientId, key, fingerprint, result, IDEMPOTENCY_TTL_MS)
+      : this.store.release(key);
     await settle.catch(() => undefined);
     return result;
   }

@@ -9,7 +9,10 @@ const result = (n: number): OperationResult => ({ ok: true, status: 201, body: {
  * What every IdempotencyStore backend must do (in process, Redis); each backend's test runs it on a fresh store
  * whose per-client cap is 3.
  */
-export function idempotencyStoreContract(name: string, open: (limits: { maxRecordsPerClient: number }) => Promise<{ store: IdempotencyStore; close(): Promise<void> }>): void {
+export function idempotencyStoreContract(
+  name: string,
+  open: (limits: { maxRecordsPerClient: number }) => Promise<{ store: IdempotencyStore; close(): Promise<void> }>,
+): void {
   describe(`IdempotencyStore contract: ${name}`, () => {
     let store: IdempotencyStore;
     let close: () => Promise<void>;

@@ -4,9 +4,7 @@ export type IdempotencyRecord =
   | { readonly state: 'in-flight'; readonly fingerprint: string; readonly expiresAt: number }
   | { readonly state: 'done'; readonly fingerprint: string; readonly expiresAt: number; readonly result: OperationResult };
 
-export type ClaimOutcome =
-  | { readonly claimed: true }
-  | { readonly claimed: false; readonly existing: IdempotencyRecord };
+export type ClaimOutcome = { readonly claimed: true } | { readonly claimed: false; readonly existing: IdempotencyRecord };
 
 /**
  * Where idempotency records live. The in-process store serves one instance; a shared store (e.g. Redis with

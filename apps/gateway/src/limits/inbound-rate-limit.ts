@@ -31,7 +31,14 @@ export function inboundRateLimit({ perMinute, store, refuse, logger }: InboundRa
   return rateLimit({
     // Losing the shared store must not take the gateway down with it: such requests go through unlimited, logged.
     passOnStoreError: true,
-    ...(logger ? { logger: { error: (error: unknown) => logger.warn({ err: error }, 'inbound rate limit store unavailable: request let through unlimited'), warn: (error: unknown) => logger.warn({ err: error }, 'inbound rate limit') } } : {}),
+    ...(logger
+      ? {
+          logger: {
+            error: (error: unknown) => logger.warn({ err: error }, 'inbound rate limit store unavailable: request let through unlimited'),
+            warn: (error: unknown) => logger.warn({ err: error }, 'inbound rate limit'),
+          },
+        }
+      : {}),
     windowMs: 60_000,
     limit: perMinute,
     store,

@@ -31,7 +31,10 @@ export function createToolCaller({ catalogue, executor, logger, metrics, deliver
     const entry = catalogue.find(name);
     if (!entry) {
       metrics.mcpToolCalls.inc({ tool: 'unknown', outcome: 'unknown_tool' });
-      throw new UnknownToolError(name, catalogue.tools.map((t) => t.name));
+      throw new UnknownToolError(
+        name,
+        catalogue.tools.map((t) => t.name),
+      );
     }
     const { input, idempotencyKey } = entry.acceptsIdempotencyKey ? splitIdempotencyKey(args) : { input: args, idempotencyKey: undefined };
     const { signal, clientId } = context;
@@ -76,7 +79,8 @@ async function queueBatch(
   input: unknown,
   batch: { readonly itemsName: string; readonly maxItems: number },
 ): Promise<OperationResult> {
-  const items = typeof input === 'object' && input !== null && !Array.isArray(input) ? (input as Record<string, unknown>)[batch.itemsName] : undefined;
+  const items =
+    typeof input === 'object' && input !== null && !Array.isArray(input) ? (input as Record<string, unknown>)[batch.itemsName] : undefined;
   const extra = typeof input === 'object' && input !== null ? Object.keys(input).filter((key) => key !== batch.itemsName) : [];
   const invalid = (pointer: string, message: string): OperationResult => ({
     ok: false,
@@ -87,17 +91,25 @@ async function queueBatch(
   if (!deliveries) throw new Error('batch tool without a delivery queue');
   if (!Array.isArray(items)) return invalid(`/${batch.itemsName}`, `is required: an array of 1 to ${batch.maxItems} items`);
   if (extra.length > 0) return invalid(`/${extra[0]}`, 'is not an argument of this tool');
-  if (items.length < 1 || items.length > batch.maxItems) return invalid(`/${batch.itemsName}`, `must hold 1 to ${batch.maxItems} items (got ${items.length})`);
+  if (items.length < 1 || items.length > batch.maxItems)
+    return invalid(`/${batch.itemsName}`, `must hold 1 to ${batch.maxItems} items (got ${items.length})`);
   const result = await deliveries.acceptBatch({ ...call, items });
   if (result.ok || !result.failure.problems) return result;
-  return { ...result, failure: { ...result.failure, problems: result.failure.problems.map((p) => ({ ...p, pointer: `/${batch.itemsName}${p.pointer}` })) } };
+  return {
+    ...result,
+    failure: { ...result.failure, problems: result.failure.problems.map((p) => ({ ...p, pointer: `/${batch.itemsName}${p.pointer}` })) },
+  };
 }
 
 async function getDelivery(deliveries: DeliveryService | undefined, args: unknown, clientId: string): Promise<ToolResult> {
   const id = typeof args === 'object' && args !== null ? (args as Record<string, unknown>).id : undefined;
-  if (typeof id !== 'string' || id === '') return errorResult('Invalid arguments for gateway-get-delivery: `id` (a delivery id string) is required.');
+  if (typeof id !== 'string' || id === '')
+    return errorResult('Invalid arguments for gateway-get-delivery: `id` (a delivery id string) is required.');
   const delivery = deliveries ? await deliveries.get(id, clientId) : undefined;
-  if (!delivery) return errorResult(`No delivery ${JSON.stringify(id)} for this client: check the id (deliveries are visible only to the client that queued them).`);
+  if (!delivery)
+    return errorResult(
+      `No delivery ${JSON.stringify(id)} for this client: check the id (deliveries are visible only to the client that queued them).`,
+    );
   return { content: [{ type: 'text', text: JSON.stringify(delivery) }], structuredContent: { ...delivery } };
 }
 

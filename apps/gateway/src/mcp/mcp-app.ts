@@ -28,7 +28,16 @@ export interface McpAppParts {
 }
 
 /** The MCP listener's HTTP layer: guards, then `/mcp` to the transport; every refusal is a JSON-RPC error. */
-export function createMcpApp({ transport, allowedHosts, inboundKeys, bodyLimitBytes, inboundRateLimit, inboundBudget, trustProxy, logger }: McpAppParts): Express {
+export function createMcpApp({
+  transport,
+  allowedHosts,
+  inboundKeys,
+  bodyLimitBytes,
+  inboundRateLimit,
+  inboundBudget,
+  trustProxy,
+  logger,
+}: McpAppParts): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -36,14 +45,23 @@ export function createMcpApp({ transport, allowedHosts, inboundKeys, bodyLimitBy
   app.use(hostGuard({ allowed: allowedHosts, refuse: hostRefused }));
   if (inboundKeys.enabled) app.use(identifyClient(inboundKeys));
   // Before the key check: requests without a valid key are limited per address, so failed attempts are too.
-  const limit = inboundRateLimit > 0 ? limitInbound({ perMinute: inboundRateLimit, store: inboundBudget, refuse: rateLimited(inboundRateLimit), logger }) : undefined;
+  const limit =
+    inboundRateLimit > 0
+      ? limitInbound({ perMinute: inboundRateLimit, store: inboundBudget, refuse: rateLimited(inboundRateLimit), logger })
+      : undefined;
   if (limit) app.use(limit);
   if (inboundKeys.enabled) app.use(requireKey(inboundKeys));
 
   const allow = transport.methods.join(', ');
   app.all(MCP_PATH, (request, response, next) => {
     if (!transport.methods.includes(request.method)) {
-      return sendJsonRpcError(response, 405, JSON_RPC.serverError, `Method not allowed: ${request.method} ${MCP_PATH}. ${transport.methodHint}`, { allow });
+      return sendJsonRpcError(
+        response,
+        405,
+        JSON_RPC.serverError,
+        `Method not allowed: ${request.method} ${MCP_PATH}. ${transport.methodHint}`,
+        { allow },
+      );
     }
     if (request.method === 'POST' && !request.is('application/json')) {
       const type = request.get('content-type');
@@ -118,7 +136,12 @@ function errorHandler(logger: Logger): ErrorRequestHandler {
       case 'entity.parse.failed':
         return sendJsonRpcError(response, 400, JSON_RPC.parseError, 'Parse error: the body is not valid JSON.');
       case 'entity.too.large':
-        return sendJsonRpcError(response, 413, JSON_RPC.invalidRequest, `Request too large: the body is over the ${error.limit ?? 'configured'} bytes this gateway accepts (BODY_LIMIT).`);
+        return sendJsonRpcError(
+          response,
+          413,
+          JSON_RPC.invalidRequest,
+          `Request too large: the body is over the ${error.limit ?? 'configured'} bytes this gateway accepts (BODY_LIMIT).`,
+        );
       case 'encoding.unsupported':
       case 'charset.unsupported':
         return sendJsonRpcError(response, 415, JSON_RPC.serverError, 'Unsupported media type: send UTF-8 JSON without a content encoding.');
@@ -127,10 +150,20 @@ function errorHandler(logger: Logger): ErrorRequestHandler {
         return sendJsonRpcError(response, 400, JSON_RPC.invalidRequest, 'Invalid request: the body was incomplete.');
       default:
         if (isUndecodableBody(error)) {
-          return sendJsonRpcError(response, 400, JSON_RPC.parseError, 'Parse error: the body does not decode as its Content-Encoding says; send it compressed correctly, or uncompressed.');
+          return sendJsonRpcError(
+            response,
+            400,
+            JSON_RPC.parseError,
+            'Parse error: the body does not decode as its Content-Encoding says; send it compressed correctly, or uncompressed.',
+          );
         }
         logger.error({ err: error }, 'mcp request failed');
-        return sendJsonRpcError(response, 500, JSON_RPC.internalError, 'Internal error: the gateway failed to handle this request. It has been logged.');
+        return sendJsonRpcError(
+          response,
+          500,
+          JSON_RPC.internalError,
+          'Internal error: the gateway failed to handle this request. It has been logged.',
+        );
     }
   };
 }

@@ -36,7 +36,10 @@ export function mcpServerFactory(catalogue: ToolCatalogue, callTool: ToolCaller)
     server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
       try {
         const clientId = extra.authInfo?.clientId;
-        return (await callTool(request.params.name, request.params.arguments, { signal: extra.signal, ...(clientId ? { clientId } : {}) })) as CallToolResult;
+        return (await callTool(request.params.name, request.params.arguments, {
+          signal: extra.signal,
+          ...(clientId ? { clientId } : {}),
+        })) as CallToolResult;
       } catch (error) {
         // The SDK sends a thrown error's `code` and `message` as they are. Not an McpError: its message starts with
         // "MCP error -32602: ", and the client's McpError adds that prefix again.

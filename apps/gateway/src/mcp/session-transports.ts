@@ -77,14 +77,17 @@ export function sessionTransports(newServer: McpServerFactory, logger: Logger, o
           };
         });
 
-  const sweep = setInterval(() => {
-    const now = Date.now();
-    for (const session of sessions.values()) {
-      if (session.open > 0 || now - session.lastSeen < idleMs) continue;
-      logger.info({ clientId: session.owner, sessions: sessions.size - 1 }, 'mcp session expired');
-      void session.transport.close();
-    }
-  }, Math.min(60_000, idleMs));
+  const sweep = setInterval(
+    () => {
+      const now = Date.now();
+      for (const session of sessions.values()) {
+        if (session.open > 0 || now - session.lastSeen < idleMs) continue;
+        logger.info({ clientId: session.owner, sessions: sessions.size - 1 }, 'mcp session expired');
+        void session.transport.close();
+      }
+    },
+    Math.min(60_000, idleMs),
+  );
   sweep.unref();
 
   return {
@@ -123,7 +126,12 @@ export function sessionTransports(newServer: McpServerFactory, logger: Logger, o
         );
       }
       if (sessions.size + opening >= maxSessions) {
-        return sendJsonRpcError(response, 503, JSON_RPC.serverError, 'Too many open MCP sessions; end unused sessions with DELETE or try again later.');
+        return sendJsonRpcError(
+          response,
+          503,
+          JSON_RPC.serverError,
+          'Too many open MCP sessions; end unused sessions with DELETE or try again later.',
+        );
       }
       held.set(clientId, (held.get(clientId) ?? 0) + 1);
       opening += 1;

@@ -24,11 +24,16 @@ export async function startMcp(container: DependencyContainer, deliveries?: Deli
     deliveries,
   });
   const newServer = mcpServerFactory(catalogue, callTool);
-  const transport = config.mcpSessions ? sessionTransports(newServer, logger, { maxSessionsPerClient: config.mcpSessionsPerClient }) : statelessTransport(newServer);
+  const transport = config.mcpSessions
+    ? sessionTransports(newServer, logger, { maxSessionsPerClient: config.mcpSessionsPerClient })
+    : statelessTransport(newServer);
   const allowedHosts = allowedHostnames(config.host, config.allowedHosts);
   if (!allowedHosts) logger.warn('ALLOWED_HOSTS=*: the REST and MCP listeners accept any Host header (no DNS-rebinding protection)');
   else if (servesOnlyLoopbackNames(config.host, config.allowedHosts)) {
-    logger.warn({ host: config.host }, 'listeners bound to all interfaces answer only loopback Host names: set ALLOWED_HOSTS to the names clients use');
+    logger.warn(
+      { host: config.host },
+      'listeners bound to all interfaces answer only loopback Host names: set ALLOWED_HOSTS to the names clients use',
+    );
   }
   const app = createMcpApp({
     transport,
@@ -48,7 +53,12 @@ export async function startMcp(container: DependencyContainer, deliveries?: Deli
     throw error;
   }
   logger.info(
-    { url: listener.url, mode: config.mcpSessions ? 'sessions' : 'stateless', tools: catalogue.tools.map((t) => t.name), allowedHosts: allowedHosts ? [...allowedHosts] : '*' },
+    {
+      url: listener.url,
+      mode: config.mcpSessions ? 'sessions' : 'stateless',
+      tools: catalogue.tools.map((t) => t.name),
+      allowedHosts: allowedHosts ? [...allowedHosts] : '*',
+    },
     'mcp listening',
   );
   return listener;

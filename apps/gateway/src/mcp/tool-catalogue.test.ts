@@ -6,7 +6,14 @@ import { buildToolCatalogue } from './tool-catalogue.ts';
 const HINTS = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false };
 
 function plugin(id: string, operations: OperationDescriptor[]): PluginDescriptor {
-  return definePlugin({ id, title: `Title of ${id}`, version: '1.0.0', description: `What ${id} does.`, upstream: { baseUrl: 'https://example.com' }, operations });
+  return definePlugin({
+    id,
+    title: `Title of ${id}`,
+    version: '1.0.0',
+    description: `What ${id} does.`,
+    upstream: { baseUrl: 'https://example.com' },
+    operations,
+  });
 }
 
 const operation = (id: string, mcp: OperationDescriptor['mcp'], output?: OperationDescriptor['output']): OperationDescriptor => ({
@@ -30,7 +37,12 @@ describe('buildToolCatalogue', () => {
       { descriptor: other, mode: 'live' },
     ]);
 
-    expect(catalogue.tools.map((t) => t.name)).toEqual(['gainsight-send-custom-event', ...Object.values(USER_TOOLS), ...Object.values(ACCOUNT_TOOLS), 'other-lookup']);
+    expect(catalogue.tools.map((t) => t.name)).toEqual([
+      'gainsight-send-custom-event',
+      ...Object.values(USER_TOOLS),
+      ...Object.values(ACCOUNT_TOOLS),
+      'other-lookup',
+    ]);
     const send = catalogue.find('gainsight-send-custom-event');
     expect(send).toMatchObject({ pluginId: 'gainsight-px', operationId: 'sendCustomEvent' });
     // The operation's own schema objects, plus the optional idempotencyKey argument beside them.
@@ -39,7 +51,7 @@ describe('buildToolCatalogue', () => {
     expect(served.properties.body).toBe(input.properties.body);
     expect(served.required).toBe(input.required);
     expect(Object.keys(served.properties)).toEqual(['body', 'idempotencyKey']);
-    expect(send?.acceptsIdempotencyKey).toBe(true)
+    expect(send?.acceptsIdempotencyKey).toBe(true);
     expect(catalogue.find('hidden')).toBeUndefined();
     expect(catalogue.find('nope')).toBeUndefined();
 
@@ -61,7 +73,8 @@ describe('buildToolCatalogue', () => {
       p.operations.map((o) => ({ plugin: p, operation: o })),
       [{ descriptor: p, mode: 'live' }],
     );
-    const schema = (name: string) => catalogue.find(name)?.definition.outputSchema as { properties: Record<string, unknown>; required: string[] };
+    const schema = (name: string) =>
+      catalogue.find(name)?.definition.outputSchema as { properties: Record<string, unknown>; required: string[] };
     expect(schema('a-tool').properties.body).toBe(output);
     expect(schema('b-tool').properties.body).toHaveProperty('anyOf');
     expect(schema('b-tool').required).toEqual(['status', 'requestId']);
@@ -69,7 +82,10 @@ describe('buildToolCatalogue', () => {
 
   it('gives no plugin line for a plugin without tools', () => {
     const p = plugin('quiet', [operation('a', false)]);
-    const catalogue = buildToolCatalogue([{ plugin: p, operation: p.operations[0] as OperationDescriptor }], [{ descriptor: p, mode: 'live' }]);
+    const catalogue = buildToolCatalogue(
+      [{ plugin: p, operation: p.operations[0] as OperationDescriptor }],
+      [{ descriptor: p, mode: 'live' }],
+    );
     expect(catalogue.tools).toEqual([]);
     expect(catalogue.instructions).not.toContain('quiet');
   });

@@ -53,7 +53,11 @@ const RESULT_GUIDE =
   'On failure the result has isError: true and a message that says what to change.';
 
 /** Every operation with an `mcp` exposure becomes one tool. Built once at start-up; a pure function of the descriptors. */
-export function buildToolCatalogue(operations: readonly CatalogueOperation[], plugins: readonly CataloguePlugin[], options: { readonly deliveries?: boolean } = {}): ToolCatalogue {
+export function buildToolCatalogue(
+  operations: readonly CatalogueOperation[],
+  plugins: readonly CataloguePlugin[],
+  options: { readonly deliveries?: boolean } = {},
+): ToolCatalogue {
   const entries = new Map<string, ToolEntry>();
   for (const { plugin, operation } of operations) {
     const batch = options.deliveries ? operation.delivery?.batch : undefined;
@@ -187,12 +191,15 @@ function resultSchema(body: JsonSchema): JsonSchema {
     properties: {
       status: { type: 'integer', description: 'The HTTP status the upstream service answered (2xx on success).' },
       body,
-      requestId: { type: 'string', description: 'The gateway request id of this call; it appears in the gateway logs and upstream as X-Request-Id.' },
+      requestId: {
+        type: 'string',
+        description: 'The gateway request id of this call; it appears in the gateway logs and upstream as X-Request-Id.',
+      },
       replayed: {
         type: 'boolean',
         const: true,
         description:
-          'Present when the call carried an idempotencyKey already used with the same arguments: this is the first call\'s stored result (and requestId), and nothing was done again.',
+          "Present when the call carried an idempotencyKey already used with the same arguments: this is the first call's stored result (and requestId), and nothing was done again.",
       },
     },
     required: ['status', 'requestId'],
@@ -205,7 +212,9 @@ function instructionsFor(operations: readonly CatalogueOperation[], plugins: rea
     'This gateway runs upstream API operations as tools. It adds the upstream credentials itself: never put API keys in tool arguments.',
   ];
   for (const { descriptor, mode } of plugins) {
-    const tools = operations.filter((o) => o.plugin === descriptor && o.operation.mcp).map((o) => (o.operation.mcp ? o.operation.mcp.tool : ''));
+    const tools = operations
+      .filter((o) => o.plugin === descriptor && o.operation.mcp)
+      .map((o) => (o.operation.mcp ? o.operation.mcp.tool : ''));
     if (tools.length === 0) continue;
     const sandbox = mode === 'sandbox' ? ` SANDBOX: calls go to a local stand-in; nothing reaches ${descriptor.title}.` : '';
     lines.push(`- ${descriptor.title}: ${descriptor.mcpInstructions ?? descriptor.description} Tools: ${tools.join(', ')}.${sandbox}`);

@@ -25,7 +25,10 @@ describe('toToolResult', () => {
   });
 
   it('leaves body out when the upstream answered nothing', () => {
-    expect(toToolResult('t', { ok: true, status: 204, body: '', requestId: 'r', attempts: 1 }).structuredContent).toEqual({ status: 204, requestId: 'r' });
+    expect(toToolResult('t', { ok: true, status: 204, body: '', requestId: 'r', attempts: 1 }).structuredContent).toEqual({
+      status: 204,
+      requestId: 'r',
+    });
   });
 
   it('lists every input problem by field', () => {

@@ -84,7 +84,11 @@ export class Metrics {
     let latest: Promise<{ readonly pending: number; readonly oldestPendingAt?: number }> | undefined;
     // Both gauges are collected in one scrape: read the store once for the two.
     const read = () => {
-      latest ??= stats().finally(() => setImmediate(() => { latest = undefined; }));
+      latest ??= stats().finally(() =>
+        setImmediate(() => {
+          latest = undefined;
+        }),
+      );
       return latest;
     };
     new Gauge({

@@ -70,7 +70,11 @@ const others = plugin({
   id: 'others',
   title: 'Others',
   operations: [
-    operation({ input: { type: 'object', properties: { body: otherThingSchema } }, example: undefined, rest: { method: 'POST', path: '/v2/things' } }),
+    operation({
+      input: { type: 'object', properties: { body: otherThingSchema } },
+      example: undefined,
+      rest: { method: 'POST', path: '/v2/things' },
+    }),
   ],
 });
 
@@ -92,7 +96,12 @@ describe('buildOpenApiDocument', () => {
   it('is OpenAPI 3.1 with info, a relative default server, and never modifies its (frozen) input', () => {
     const doc = build([things, others]);
     expect(doc.openapi).toMatch(/^3\.1\.\d+$/);
-    expect(doc.info).toMatchObject({ title: DEFAULT_INFO.title, version: DEFAULT_INFO.version, contact: DEFAULT_INFO.contact, license: DEFAULT_INFO.license });
+    expect(doc.info).toMatchObject({
+      title: DEFAULT_INFO.title,
+      version: DEFAULT_INFO.version,
+      contact: DEFAULT_INFO.contact,
+      license: DEFAULT_INFO.license,
+    });
     expect(doc.servers).toEqual([expect.objectContaining({ url: '/' })]);
     expect(() => JSON.stringify(doc)).not.toThrow();
   });
@@ -122,8 +131,12 @@ describe('buildOpenApiDocument', () => {
 
   it('gives the body the descriptor example (else the schema example), which validates against the schema', () => {
     const doc = build([things, others]);
-    const body = (operation: OperationObject) => (operation.requestBody as { content: Record<string, { example?: unknown; schema: ReferenceObject }> }).content['application/json'];
-    expect(body(op(doc, '/v1/things', 'post'))).toEqual({ schema: { $ref: '#/components/schemas/Thing' }, example: { name: 'from-descriptor' } });
+    const body = (operation: OperationObject) =>
+      (operation.requestBody as { content: Record<string, { example?: unknown; schema: ReferenceObject }> }).content['application/json'];
+    expect(body(op(doc, '/v1/things', 'post'))).toEqual({
+      schema: { $ref: '#/components/schemas/Thing' },
+      example: { name: 'from-descriptor' },
+    });
     expect(body(op(doc, '/v2/things', 'post'))?.example).toEqual({ name: 'from-schema' });
     expect(createSchemaCompiler()(thingSchema)(body(op(doc, '/v1/things', 'post'))?.example)).toEqual([]);
   });
@@ -168,7 +181,8 @@ describe('buildOpenApiDocument', () => {
 
   it('gives the Idempotency-Key and X-Request-Id parameters no example a tool would send with every request', () => {
     const doc = build([things]);
-    for (const name of ['IdempotencyKey', 'XRequestId']) expect(JSON.stringify(doc.components?.parameters?.[name]), name).not.toContain('example');
+    for (const name of ['IdempotencyKey', 'XRequestId'])
+      expect(JSON.stringify(doc.components?.parameters?.[name]), name).not.toContain('example');
   });
 
   it('declares no security until inbound auth passes its schemes (the seam), then declares them', () => {

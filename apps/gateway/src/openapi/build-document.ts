@@ -61,7 +61,8 @@ export function buildOpenApiDocument(source: DocumentSource, options: DocumentOp
   }
   for (const plugin of source.plugins) {
     if (plugin.mode !== 'sandbox') continue;
-    for (const route of plugin.sandbox?.readRoutes ?? []) addSandboxReadPath(builder, `${sandboxPrefix}${route}`, plugin.descriptor.title, tags.get(plugin) as string);
+    for (const route of plugin.sandbox?.readRoutes ?? [])
+      addSandboxReadPath(builder, `${sandboxPrefix}${route}`, plugin.descriptor.title, tags.get(plugin) as string);
   }
   for (const [index, entry] of entries.entries()) {
     const built = buildOperation(entry, {
@@ -72,7 +73,8 @@ export function buildOpenApiDocument(source: DocumentSource, options: DocumentOp
         if (isNew) builder.addSchema(name, schema);
         return name;
       },
-      sandboxReads: entry.plugin.mode === 'sandbox' ? (entry.plugin.sandbox?.readRoutes ?? []).map((route) => `${sandboxPrefix}${route}`) : [],
+      sandboxReads:
+        entry.plugin.mode === 'sandbox' ? (entry.plugin.sandbox?.readRoutes ?? []).map((route) => `${sandboxPrefix}${route}`) : [],
       secured: options.security !== undefined,
       ...(options.bodyLimitBytes !== undefined ? { bodyLimitBytes: options.bodyLimitBytes } : {}),
     });

@@ -1,7 +1,23 @@
-import type { OpenApiBuilder, OperationObject, ParameterObject, ReferenceObject, ResponseObject, ResponsesObject, SchemaObject } from 'openapi3-ts/oas31';
+import type {
+  OpenApiBuilder,
+  OperationObject,
+  ParameterObject,
+  ReferenceObject,
+  ResponseObject,
+  ResponsesObject,
+  SchemaObject,
+} from 'openapi3-ts/oas31';
 import { BATCH_ACCEPTED_SCHEMA, DELIVERY_ACCEPTED_SCHEMA, DELIVERY_PAGE_SCHEMA, DELIVERY_SCHEMA } from '../delivery/delivery-schemas.ts';
 import { DELIVERY_STATUSES } from '../delivery/delivery-store.ts';
-import { IDEMPOTENCY_KEY_PARAMETER, IDEMPOTENT_REPLAYED_HEADER, PROBLEM_SCHEMA, REQUEST_ID_HEADER, REQUEST_ID_PARAMETER, RETRY_AFTER_HEADER, ref } from './problem-schema.ts';
+import {
+  IDEMPOTENCY_KEY_PARAMETER,
+  IDEMPOTENT_REPLAYED_HEADER,
+  PROBLEM_SCHEMA,
+  REQUEST_ID_HEADER,
+  REQUEST_ID_PARAMETER,
+  RETRY_AFTER_HEADER,
+  ref,
+} from './problem-schema.ts';
 import { openApiPath } from './operation.ts';
 import { operationResponses } from './responses.ts';
 import type { RestEntry } from './types.ts';
@@ -15,7 +31,10 @@ const PREFERENCE_APPLIED_HEADER = 'PreferenceApplied';
 
 const problem = (description: string, withRetryAfter = false): ResponseObject => ({
   description,
-  headers: { 'X-Request-Id': ref('headers', REQUEST_ID_HEADER), ...(withRetryAfter ? { 'Retry-After': ref('headers', RETRY_AFTER_HEADER) } : {}) },
+  headers: {
+    'X-Request-Id': ref('headers', REQUEST_ID_HEADER),
+    ...(withRetryAfter ? { 'Retry-After': ref('headers', RETRY_AFTER_HEADER) } : {}),
+  },
   content: { 'application/problem+json': { schema: ref('schemas', PROBLEM_SCHEMA) } },
 });
 
@@ -37,7 +56,13 @@ export function addDeliveryComponents(builder: OpenApiBuilder): void {
     .addSchema('DeliveryAccepted', DELIVERY_ACCEPTED_SCHEMA as SchemaObject)
     .addSchema('BatchAccepted', BATCH_ACCEPTED_SCHEMA as SchemaObject)
     .addSchema('Delivery', DELIVERY_SCHEMA as SchemaObject)
-    .addSchema('DeliveryPage', { ...DELIVERY_PAGE_SCHEMA, properties: { ...(DELIVERY_PAGE_SCHEMA.properties as Record<string, SchemaObject>), items: { type: 'array', items: ref('schemas', 'Delivery') } } })
+    .addSchema('DeliveryPage', {
+      ...DELIVERY_PAGE_SCHEMA,
+      properties: {
+        ...(DELIVERY_PAGE_SCHEMA.properties as Record<string, SchemaObject>),
+        items: { type: 'array', items: ref('schemas', 'Delivery') },
+      },
+    })
     .addParameter(PREFER_PARAMETER, {
       name: 'Prefer',
       in: 'header',
@@ -47,8 +72,14 @@ export function addDeliveryComponents(builder: OpenApiBuilder): void {
         'calling the upstream now. The gateway delivers it in the background and retries for hours.',
       schema: { type: 'string', examples: ['respond-async'] },
     })
-    .addHeader(LOCATION_HEADER, { description: 'The delivery’s status resource.', schema: { type: 'string', examples: ['/v1/deliveries/0b6f8a3e-6d1c-4d47-9a55-1f2d3c4b5a69'] } })
-    .addHeader(PREFERENCE_APPLIED_HEADER, { description: '`respond-async` when the `Prefer` header was honoured.', schema: { type: 'string', enum: ['respond-async'] } });
+    .addHeader(LOCATION_HEADER, {
+      description: 'The delivery’s status resource.',
+      schema: { type: 'string', examples: ['/v1/deliveries/0b6f8a3e-6d1c-4d47-9a55-1f2d3c4b5a69'] },
+    })
+    .addHeader(PREFERENCE_APPLIED_HEADER, {
+      description: '`respond-async` when the `Prefer` header was honoured.',
+      schema: { type: 'string', enum: ['respond-async'] },
+    });
 }
 
 /** A queueable operation: the `Prefer` header, its 202 answer and the 503 of a full queue. */
@@ -73,7 +104,11 @@ export function withQueuedAnswer(operation: OperationObject, queueByDefault: boo
 }
 
 /** `POST <batch path>`: JSON `{"<items>": [...]}` or NDJSON, each item the operation's body. */
-export function addBatchPath(builder: OpenApiBuilder, entry: RestEntry, context: { tag: string; itemRef: ReferenceObject; secured: boolean; bodyLimitBytes?: number }): void {
+export function addBatchPath(
+  builder: OpenApiBuilder,
+  entry: RestEntry,
+  context: { tag: string; itemRef: ReferenceObject; secured: boolean; bodyLimitBytes?: number },
+): void {
   const batch = entry.operation.delivery?.batch;
   if (!batch?.rest) return;
   const { itemsName, maxItems } = batch;
@@ -83,7 +118,8 @@ export function addBatchPath(builder: OpenApiBuilder, entry: RestEntry, context:
     instance: batch.rest.path,
     upstreamTitle: upstream,
     successStatus: 202,
-    successDescription: 'Accepted: the valid items are stored for durable delivery (in one transaction); `results` lists each item’s delivery id or its errors.',
+    successDescription:
+      'Accepted: the valid items are stored for durable delivery (in one transaction); `results` lists each item’s delivery id or its errors.',
     successSchema: ref('schemas', 'BatchAccepted'),
     takesBody: true,
     secured: context.secured,
@@ -102,7 +138,9 @@ export function addBatchPath(builder: OpenApiBuilder, entry: RestEntry, context:
     summary: `${entry.operation.title}: many, queued`,
     description:
       `Queues 1 to ${maxItems} items for durable delivery to ${upstream}; each item is exactly the body of \`${entry.rest.method} ${openApiPath(entry.rest.path)}\` ` +
-      'and is validated on its own: valid items are queued even when others are rejected. Send `{"' + itemsName + '": [...]}` as JSON, or one item per line as ' +
+      'and is validated on its own: valid items are queued even when others are rejected. Send `{"' +
+      itemsName +
+      '": [...]}` as JSON, or one item per line as ' +
       '`application/x-ndjson` (for back-fills; a line that is not JSON is rejected on its own, indexes count non-blank lines from 0).',
     tags: [context.tag, DELIVERIES_TAG],
     parameters: [ref('parameters', IDEMPOTENCY_KEY_PARAMETER), ref('parameters', REQUEST_ID_PARAMETER)],
@@ -133,15 +171,31 @@ export function addBatchPath(builder: OpenApiBuilder, entry: RestEntry, context:
 export function addDeliveryPaths(builder: OpenApiBuilder, secured: boolean): void {
   const common = (responses: ResponsesObject): ResponsesObject => ({
     ...responses,
-    '401': problem(secured ? 'Unauthorized: no valid credentials for this gateway.' : 'Unauthorized (only when the gateway requires inbound credentials).'),
+    '401': problem(
+      secured
+        ? 'Unauthorized: no valid credentials for this gateway.'
+        : 'Unauthorized (only when the gateway requires inbound credentials).',
+    ),
     '429': problem('Too many requests: over this client’s `INBOUND_RATE_LIMIT`. Wait `Retry-After` seconds.', true),
     '500': problem('Internal error: the gateway failed to handle the request. It is logged with the request id.'),
   });
   const ok = (description: string, schema: string, status = '200'): ResponsesObject => ({
-    [status]: { description, headers: { 'X-Request-Id': ref('headers', REQUEST_ID_HEADER) }, content: { 'application/json': { schema: ref('schemas', schema) } } },
+    [status]: {
+      description,
+      headers: { 'X-Request-Id': ref('headers', REQUEST_ID_HEADER) },
+      content: { 'application/json': { schema: ref('schemas', schema) } },
+    },
   });
-  const idParameter: ParameterObject = { name: 'id', in: 'path', required: true, description: 'The delivery id.', schema: { type: 'string' } };
-  const notFound = problem('Not found: no delivery with this id for this client (deliveries are visible only to the client that sent them).');
+  const idParameter: ParameterObject = {
+    name: 'id',
+    in: 'path',
+    required: true,
+    description: 'The delivery id.',
+    schema: { type: 'string' },
+  };
+  const notFound = problem(
+    'Not found: no delivery with this id for this client (deliveries are visible only to the client that sent them).',
+  );
   builder.addPath(DELIVERIES_PATH, {
     get: {
       operationId: 'listDeliveries',
@@ -149,12 +203,27 @@ export function addDeliveryPaths(builder: OpenApiBuilder, secured: boolean): voi
       description: 'Your deliveries, oldest first, optionally by status (e.g. `dead` to see what needs attention); page with `cursor`.',
       tags: [DELIVERIES_TAG],
       parameters: [
-        { name: 'status', in: 'query', required: false, description: 'Only deliveries in this status.', schema: { type: 'string', enum: [...DELIVERY_STATUSES] } },
-        { name: 'limit', in: 'query', required: false, description: 'Page size, 1 to 1000 (default 100).', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
+        {
+          name: 'status',
+          in: 'query',
+          required: false,
+          description: 'Only deliveries in this status.',
+          schema: { type: 'string', enum: [...DELIVERY_STATUSES] },
+        },
+        {
+          name: 'limit',
+          in: 'query',
+          required: false,
+          description: 'Page size, 1 to 1000 (default 100).',
+          schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+        },
         { name: 'cursor', in: 'query', required: false, description: 'The `nextCursor` of the previous page.', schema: { type: 'string' } },
         ref('parameters', REQUEST_ID_PARAMETER),
       ],
-      responses: common({ ...ok('A page of your deliveries.', 'DeliveryPage'), '400': problem('Bad request: an invalid `status`, `limit` or `cursor` (named in `errors`).') }),
+      responses: common({
+        ...ok('A page of your deliveries.', 'DeliveryPage'),
+        '400': problem('Bad request: an invalid `status`, `limit` or `cursor` (named in `errors`).'),
+      }),
     },
   });
   builder.addPath(`${DELIVERIES_PATH}/{id}`, {
@@ -169,7 +238,8 @@ export function addDeliveryPaths(builder: OpenApiBuilder, secured: boolean): voi
     delete: {
       operationId: 'discardDelivery',
       summary: 'Discard a delivery',
-      description: 'Removes a queued or dead delivery of yours: it will not be sent. A delivery being delivered or already delivered cannot be discarded (409).',
+      description:
+        'Removes a queued or dead delivery of yours: it will not be sent. A delivery being delivered or already delivered cannot be discarded (409).',
       tags: [DELIVERIES_TAG],
       parameters: [idParameter, ref('parameters', REQUEST_ID_PARAMETER)],
       responses: common({
@@ -183,7 +253,8 @@ export function addDeliveryPaths(builder: OpenApiBuilder, secured: boolean): voi
     post: {
       operationId: 'retryDelivery',
       summary: 'Retry a dead delivery',
-      description: 'Queues a dead delivery of yours again, with a fresh retry window (`DELIVERY_RETRY_WINDOW`). Queued deliveries are retried by the gateway itself.',
+      description:
+        'Queues a dead delivery of yours again, with a fresh retry window (`DELIVERY_RETRY_WINDOW`). Queued deliveries are retried by the gateway itself.',
       tags: [DELIVERIES_TAG],
       parameters: [idParameter, ref('parameters', REQUEST_ID_PARAMETER)],
       responses: common({

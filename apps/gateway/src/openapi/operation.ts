@@ -78,7 +78,9 @@ export function buildOperation(entry: RestEntry, context: OperationContext): Ope
       upstreamTitle,
       successStatus,
       successDescription: `Success: ${upstreamTitle} accepted the call.${operation.output && successStatus !== 204 ? '' : ' No body.'}`,
-      ...(operation.output && successStatus !== 204 ? { successSchema: ref('schemas', context.schemaRef(operation.output, `${pascal(operation.id)}Result`)) } : {}),
+      ...(operation.output && successStatus !== 204
+        ? { successSchema: ref('schemas', context.schemaRef(operation.output, `${pascal(operation.id)}Result`)) }
+        : {}),
       ...(operation.responses?.notFound?.length ? { notFound: true } : {}),
       ...(otherSuccessStatuses.length > 0 ? { otherSuccessStatuses } : {}),
       ...(relays ? { relaysUpstreamErrors: true } : {}),

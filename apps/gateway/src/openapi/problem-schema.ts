@@ -62,7 +62,11 @@ export const problemSchema: SchemaObject = {
         type: 'object',
         required: ['detail'],
         properties: {
-          header: { type: 'string', description: 'The request header that is wrong (instead of `pointer`).', examples: ['Idempotency-Key'] },
+          header: {
+            type: 'string',
+            description: 'The request header that is wrong (instead of `pointer`).',
+            examples: ['Idempotency-Key'],
+          },
           pointer: {
             type: 'string',
             format: 'json-pointer',
@@ -88,7 +92,8 @@ export const problemSchema: SchemaObject = {
 };
 
 export const requestIdHeader: HeaderObject = {
-  description: 'The request id: the caller’s own `X-Request-Id` when it sent a valid one, otherwise one the gateway made. It is in the gateway’s logs.',
+  description:
+    'The request id: the caller’s own `X-Request-Id` when it sent a valid one, otherwise one the gateway made. It is in the gateway’s logs.',
   schema: { type: 'string', examples: ['3f1c9a52-7c1e-4f7e-9a7f-2d1b8f5e4c21'] },
 };
 
@@ -101,7 +106,8 @@ export const requestIdParameter: ParameterObject = {
   name: 'X-Request-Id',
   in: 'header',
   required: false,
-  description: 'Your own id for this request (1-128 of `A-Za-z0-9._:-`); echoed back and logged. The gateway makes one when absent or invalid.',
+  description:
+    'Your own id for this request (1-128 of `A-Za-z0-9._:-`); echoed back and logged. The gateway makes one when absent or invalid.',
   // No example value: tools that prefill examples (Swagger UI, Postman) would send the same id with every request.
   schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' },
 };
@@ -119,7 +125,8 @@ export const idempotencyKeyParameter: ParameterObject = {
 
 /** express-rate-limit's IETF draft-8 headers, on every answer while INBOUND_RATE_LIMIT is on. */
 export const rateLimitHeader: HeaderObject = {
-  description: 'This client’s inbound budget (`INBOUND_RATE_LIMIT`): its policy name, `r` requests remaining and `t` seconds until it refills.',
+  description:
+    'This client’s inbound budget (`INBOUND_RATE_LIMIT`): its policy name, `r` requests remaining and `t` seconds until it refills.',
   schema: { type: 'string', examples: ['"600-in-1min"; r=599; t=60'] },
 };
 
@@ -129,6 +136,7 @@ export const rateLimitPolicyHeader: HeaderObject = {
 };
 
 export const idempotentReplayedHeader: HeaderObject = {
-  description: 'Present (`true`) when this is the stored result of an earlier request with the same `Idempotency-Key`, replayed without calling the upstream.',
+  description:
+    'Present (`true`) when this is the stored result of an earlier request with the same `Idempotency-Key`, replayed without calling the upstream.',
   schema: { type: 'string', enum: ['true'] },
 };

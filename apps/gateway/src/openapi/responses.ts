@@ -65,7 +65,9 @@ export function operationResponses(context: ResponseContext): ResponsesObject {
   const success = (status: number, description: string): ResponseObject => ({
     description,
     headers: { ...commonHeaders(), 'Idempotent-Replayed': ref('headers', IDEMPOTENT_REPLAYED_HEADER) },
-    ...(context.successSchema && status !== 204 ? { content: { 'application/json': { schema: context.successSchema as SchemaObject } } } : {}),
+    ...(context.successSchema && status !== 204
+      ? { content: { 'application/json': { schema: context.successSchema as SchemaObject } } }
+      : {}),
   });
   const invalid = context.invalidInputExample;
   const responses: ResponsesObject = {
@@ -73,7 +75,10 @@ export function operationResponses(context: ResponseContext): ResponsesObject {
     ...Object.fromEntries(
       (context.otherSuccessStatuses ?? []).map((status) => [
         String(status),
-        success(status, `Success: ${upstream} answered ${status}, relayed as it came.${context.successSchema && status !== 204 ? '' : ' No body.'}`),
+        success(
+          status,
+          `Success: ${upstream} answered ${status}, relayed as it came.${context.successSchema && status !== 204 ? '' : ' No body.'}`,
+        ),
       ]),
     ),
     '400': problemResponse(
@@ -87,14 +92,24 @@ export function operationResponses(context: ResponseContext): ResponsesObject {
         'invalid-input': invalid
           ? example(
               'The input does not match the schema',
-              problem('invalid-input', 'Invalid input', 400, `${invalid.pointer} ${invalid.detail}`, { errors: [{ pointer: invalid.pointer, detail: invalid.detail }] }),
+              problem('invalid-input', 'Invalid input', 400, `${invalid.pointer} ${invalid.detail}`, {
+                errors: [{ pointer: invalid.pointer, detail: invalid.detail }],
+              }),
             )
-          : example('An undeclared query parameter', problem('invalid-input', 'Invalid input', 400, 'undeclared query parameter "x" (this operation takes none).')),
+          : example(
+              'An undeclared query parameter',
+              problem('invalid-input', 'Invalid input', 400, 'undeclared query parameter "x" (this operation takes none).'),
+            ),
         ...(context.takesBody
           ? {
               'malformed-json': example(
                 'The body is not valid JSON',
-                problem('malformed-json', 'Malformed JSON', 400, 'The request body is not valid JSON (Expected property name or \'}\' in JSON at position 1).'),
+                problem(
+                  'malformed-json',
+                  'Malformed JSON',
+                  400,
+                  "The request body is not valid JSON (Expected property name or '}' in JSON at position 1).",
+                ),
               ),
             }
           : {}),
@@ -103,9 +118,15 @@ export function operationResponses(context: ResponseContext): ResponsesObject {
           : {
               'upstream-rejected-input': example(
                 `${upstream} rejected the request`,
-                problem('upstream-rejected-input', `${upstream} rejected the request`, 400, `${upstream} answered 400: Validation error. Correct the request and send it again.`, {
-                  upstreamStatus: 400,
-                }),
+                problem(
+                  'upstream-rejected-input',
+                  `${upstream} rejected the request`,
+                  400,
+                  `${upstream} answered 400: Validation error. Correct the request and send it again.`,
+                  {
+                    upstreamStatus: 400,
+                  },
+                ),
               ),
             }),
       },
@@ -125,28 +146,45 @@ export function operationResponses(context: ResponseContext): ResponsesObject {
   };
   if (relays) {
     for (const status of ['403', '404']) {
-      responses[status] = relayedResponse(`${status === '403' ? 'Forbidden' : 'Not found'}: ${upstream} answered ${status}, relayed with its own body.`);
+      responses[status] = relayedResponse(
+        `${status === '403' ? 'Forbidden' : 'Not found'}: ${upstream} answered ${status}, relayed with its own body.`,
+      );
     }
   }
   if (context.notFound) {
-    responses['404'] = problemResponse(`Not found: ${upstream} has no record with the identifier sent (\`upstreamStatus\` says what it answered).`, {
-      'not-found': example(
-        `${upstream} has no such record`,
-        problem('not-found', 'Not found', 404, `${upstream} has no such record (it answered 404). Check the identifier you sent.`, { upstreamStatus: 404 }),
-      ),
-    });
+    responses['404'] = problemResponse(
+      `Not found: ${upstream} has no record with the identifier sent (\`upstreamStatus\` says what it answered).`,
+      {
+        'not-found': example(
+          `${upstream} has no such record`,
+          problem('not-found', 'Not found', 404, `${upstream} has no such record (it answered 404). Check the identifier you sent.`, {
+            upstreamStatus: 404,
+          }),
+        ),
+      },
+    );
   }
   if (context.takesBody) {
     responses['413'] = problemResponse(`Payload too large: the body is larger than this gateway accepts (${limit}, \`BODY_LIMIT\`).`, {
       'payload-too-large': example(
         'The body is too large',
-        problem('payload-too-large', 'Payload too large', 413, `The request body is larger than the ${context.bodyLimitBytes ?? 'configured'} bytes this gateway accepts (BODY_LIMIT).`),
+        problem(
+          'payload-too-large',
+          'Payload too large',
+          413,
+          `The request body is larger than the ${context.bodyLimitBytes ?? 'configured'} bytes this gateway accepts (BODY_LIMIT).`,
+        ),
       ),
     });
     responses['415'] = problemResponse('Unsupported media type: send the body as UTF-8 JSON with `Content-Type: application/json`.', {
       'unsupported-media-type': example(
         'Not sent as JSON',
-        problem('unsupported-media-type', 'Unsupported media type', 415, 'Send the body as JSON with "Content-Type: application/json" (got "text/plain").'),
+        problem(
+          'unsupported-media-type',
+          'Unsupported media type',
+          415,
+          'Send the body as JSON with "Content-Type: application/json" (got "text/plain").',
+        ),
       ),
     });
   }
@@ -186,20 +224,31 @@ export function operationResponses(context: ResponseContext): ResponsesObject {
       `Too many requests: this client sent more than the gateway's inbound limit (\`INBOUND_RATE_LIMIT\`, \`rate-limited\`), ${upstream} is rate limiting, ` +
         `or the gateway's own outbound limit for ${upstream} (\`UPSTREAM_RATE_LIMIT\`) is reached. Wait \`Retry-After\` seconds, then send the request again.`,
       {
-      'rate-limited': example(
-        'This client is over the inbound limit',
-        problem('rate-limited', 'Too many requests', 429, 'This client (its API key, or its address without a valid key) sent more than 600 requests in a minute (INBOUND_RATE_LIMIT). Retry after 42 s.'),
-      ),
-      ...(relays
-        ? {}
-        : {
-            'upstream-rate-limited': example(
-              `${upstream} is rate limiting`,
-              problem('upstream-rate-limited', `${upstream} is rate limiting`, 429, `${upstream} answered 429 (too many requests). Wait and send it again.`, {
-                upstreamStatus: 429,
-              }),
-            ),
-          }),
+        'rate-limited': example(
+          'This client is over the inbound limit',
+          problem(
+            'rate-limited',
+            'Too many requests',
+            429,
+            'This client (its API key, or its address without a valid key) sent more than 600 requests in a minute (INBOUND_RATE_LIMIT). Retry after 42 s.',
+          ),
+        ),
+        ...(relays
+          ? {}
+          : {
+              'upstream-rate-limited': example(
+                `${upstream} is rate limiting`,
+                problem(
+                  'upstream-rate-limited',
+                  `${upstream} is rate limiting`,
+                  429,
+                  `${upstream} answered 429 (too many requests). Wait and send it again.`,
+                  {
+                    upstreamStatus: 429,
+                  },
+                ),
+              ),
+            }),
       },
       relays,
     ),
@@ -208,7 +257,12 @@ export function operationResponses(context: ResponseContext): ResponsesObject {
   responses['500'] = problemResponse('Internal error: the gateway failed to handle the request. It is logged with the request id.', {
     'internal-error': example(
       'The gateway failed',
-      problem('internal-error', 'Internal error', 500, 'The gateway failed to handle this request. It has been logged with the request id.'),
+      problem(
+        'internal-error',
+        'Internal error',
+        500,
+        'The gateway failed to handle this request. It has been logged with the request id.',
+      ),
     ),
   });
   if (relays) {
@@ -223,40 +277,57 @@ export function operationResponses(context: ResponseContext): ResponsesObject {
       true,
     );
     responses['4XX'] = relayedResponse(`Any other client error ${upstream} answers, relayed with its own status and body.`);
-    responses['5XX'] = relayedResponse(`Any other server error ${upstream} answers (after the gateway’s retries), relayed with its own status and body.`);
-  } else responses['502'] = problemResponse(
-    `Bad gateway: ${upstream} failed, could not be reached, or refused the gateway’s own configuration (credentials, base URL), ` +
-      'after the gateway’s retries. ' +
-      'The request may not have been recorded; `upstreamStatus` says what the upstream answered.',
-    {
-      'upstream-failed': example(
-        `${upstream} failed`,
-        problem('upstream-failed', `${upstream} failed`, 502, `${upstream} answered 503. The request may not have been recorded; try again later.`, {
-          upstreamStatus: 503,
-        }),
-      ),
-      'upstream-unreachable': example(
-        `${upstream} could not be reached`,
-        problem('upstream-unreachable', `${upstream} could not be reached`, 502, `${upstream} refused the connection. Try again later.`),
-      ),
-      'upstream-refused-gateway': example(
-        `${upstream} refused the gateway's configuration`,
-        problem(
-          'upstream-refused-gateway',
+    responses['5XX'] = relayedResponse(
+      `Any other server error ${upstream} answers (after the gateway’s retries), relayed with its own status and body.`,
+    );
+  } else
+    responses['502'] = problemResponse(
+      `Bad gateway: ${upstream} failed, could not be reached, or refused the gateway’s own configuration (credentials, base URL), ` +
+        'after the gateway’s retries. ' +
+        'The request may not have been recorded; `upstreamStatus` says what the upstream answered.',
+      {
+        'upstream-failed': example(
+          `${upstream} failed`,
+          problem(
+            'upstream-failed',
+            `${upstream} failed`,
+            502,
+            `${upstream} answered 503. The request may not have been recorded; try again later.`,
+            {
+              upstreamStatus: 503,
+            },
+          ),
+        ),
+        'upstream-unreachable': example(
+          `${upstream} could not be reached`,
+          problem('upstream-unreachable', `${upstream} could not be reached`, 502, `${upstream} refused the connection. Try again later.`),
+        ),
+        'upstream-refused-gateway': example(
           `${upstream} refused the gateway's configuration`,
-          502,
-          `${upstream} answered 401 to the gateway's own credentials or address, not to anything in your request. The gateway's operator must check its configuration.`,
-          { upstreamStatus: 401 },
+          problem(
+            'upstream-refused-gateway',
+            `${upstream} refused the gateway's configuration`,
+            502,
+            `${upstream} answered 401 to the gateway's own credentials or address, not to anything in your request. The gateway's operator must check its configuration.`,
+            { upstreamStatus: 401 },
+          ),
+        ),
+      },
+    );
+  responses['504'] = problemResponse(
+    `Gateway timeout: ${upstream} did not answer in time; the request may or may not have been recorded.`,
+    {
+      'upstream-timeout': example(
+        `${upstream} did not answer in time`,
+        problem(
+          'upstream-timeout',
+          `${upstream} did not answer in time`,
+          504,
+          `${upstream} did not answer within 10000 ms; the request may or may not have been recorded.`,
         ),
       ),
     },
   );
-  responses['504'] = problemResponse(`Gateway timeout: ${upstream} did not answer in time; the request may or may not have been recorded.`, {
-    'upstream-timeout': example(
-      `${upstream} did not answer in time`,
-      problem('upstream-timeout', `${upstream} did not answer in time`, 504, `${upstream} did not answer within 10000 ms; the request may or may not have been recorded.`),
-    ),
-  });
   return responses;
 }
 

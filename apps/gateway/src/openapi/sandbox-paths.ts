@@ -16,8 +16,16 @@ export function addSandboxReadPath(builder: OpenApiBuilder, path: string, upstre
         '(its query parameters apply). Nothing here reaches the real service.',
       tags: [tag],
       responses: {
-        '200': { description: `The records, in ${upstreamTitle}'s answer shape.`, headers: commonHeaders(), content: json(`${upstreamTitle}'s answer.`) },
-        '400': { description: `The sandbox refused the query, with ${upstreamTitle}'s error body.`, headers: commonHeaders(), content: json(`${upstreamTitle}'s error body.`) },
+        '200': {
+          description: `The records, in ${upstreamTitle}'s answer shape.`,
+          headers: commonHeaders(),
+          content: json(`${upstreamTitle}'s answer.`),
+        },
+        '400': {
+          description: `The sandbox refused the query, with ${upstreamTitle}'s error body.`,
+          headers: commonHeaders(),
+          content: json(`${upstreamTitle}'s error body.`),
+        },
       },
     },
   });

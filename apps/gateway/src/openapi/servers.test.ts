@@ -19,7 +19,9 @@ describe('serverUrlFrom', () => {
   });
 
   it('ignores forwarded values that are not a protocol or a host', () => {
-    expect(serverUrlFrom({ host: 'gw:8080', 'x-forwarded-proto': 'javascript', 'x-forwarded-host': 'evil/path' }, false, true)).toBe('http://gw:8080');
+    expect(serverUrlFrom({ host: 'gw:8080', 'x-forwarded-proto': 'javascript', 'x-forwarded-host': 'evil/path' }, false, true)).toBe(
+      'http://gw:8080',
+    );
   });
 
   it('falls back to the relative "/" without a usable host', () => {

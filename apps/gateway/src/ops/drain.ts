@@ -11,10 +11,7 @@ export async function drainServer(server: Server, timeoutMs: number): Promise<bo
   server.closeIdleConnections();
   const sweep = setInterval(() => server.closeIdleConnections(), 50);
   const abort = new AbortController();
-  const finished = await Promise.race([
-    closed.then(() => true),
-    sleep(timeoutMs, false, { signal: abort.signal }).catch(() => false),
-  ]);
+  const finished = await Promise.race([closed.then(() => true), sleep(timeoutMs, false, { signal: abort.signal }).catch(() => false)]);
   abort.abort();
   clearInterval(sweep);
   if (!finished) {

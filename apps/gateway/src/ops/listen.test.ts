@@ -22,7 +22,11 @@ describe('listenExpress', () => {
       prototypes.push(Object.getPrototypeOf(request) === app.request, Object.getPrototypeOf(response) === app.response);
     });
     const { port } = server.address() as AddressInfo;
-    const answer = await fetch(`http://127.0.0.1:${port}/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":1}' });
+    const answer = await fetch(`http://127.0.0.1:${port}/echo`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"a":1}',
+    });
     expect(answer.status).toBe(201);
     expect(await answer.json()).toEqual({ got: { a: 1 }, type: 'application/json' });
     expect(prototypes).toEqual([true, true]);

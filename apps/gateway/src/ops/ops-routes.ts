@@ -24,7 +24,8 @@ export function mountProbes(
     if (parts.lifecycle.draining) return void response.status(503).json({ status: 'draining', plugins });
     if (plugins.length === 0) return void response.status(503).json({ status: 'no plugins loaded', plugins });
     // Without the shared store this instance cannot honour idempotency or queue: take it out of rotation.
-    if (parts.sharedStore && !parts.sharedStore.healthy) return void response.status(503).json({ status: 'shared store (REDIS_URL) unreachable', plugins });
+    if (parts.sharedStore && !parts.sharedStore.healthy)
+      return void response.status(503).json({ status: 'shared store (REDIS_URL) unreachable', plugins });
     // Paused deliveries (the upstream refuses the gateway key) are reported, not made unready: accepting events
     // into the queue is exactly what should go on while the operator fixes the key.
     const paused = parts.pausedDeliveries?.() ?? [];

@@ -30,9 +30,13 @@ export async function openRedisState(config: GatewayConfig, logger: Logger): Pro
   return {
     shared,
     // One counter per client for the whole fleet (rate-limit-redis, from express-rate-limit's maintainers).
-    inboundStore: new RedisStore({ prefix: `${shared.prefix}inbound:`, sendCommand: (command: string, ...args: string[]) => shared.client.call(command, ...args) as never }),
+    inboundStore: new RedisStore({
+      prefix: `${shared.prefix}inbound:`,
+      sendCommand: (command: string, ...args: string[]) => shared.client.call(command, ...args) as never,
+    }),
     idempotencyStore: new RedisIdempotencyStore(shared, config.idempotency),
-    outboundBudget: config.upstreamRateLimit > 0 ? new RedisOutboundBudget(shared.client, shared.prefix, config.upstreamRateLimit) : undefined,
+    outboundBudget:
+      config.upstreamRateLimit > 0 ? new RedisOutboundBudget(shared.client, shared.prefix, config.upstreamRateLimit) : undefined,
     openDeliveryStore: (pluginIds, deliveryLogger) =>
       openRedisDeliveryStore({
         connection: url,

@@ -51,7 +51,9 @@ export async function connectSharedRedis(url: string, prefix: string, logger: Lo
   } catch (error) {
     client.disconnect();
     const code = (error as NodeJS.ErrnoException).code ?? lastError ?? 'connection failed';
-    throw new ConfigError(`REDIS_URL: cannot reach Redis at ${where} (${code}). Start Redis or fix REDIS_URL; without REDIS_URL the gateway keeps its state in process.`);
+    throw new ConfigError(
+      `REDIS_URL: cannot reach Redis at ${where} (${code}). Start Redis or fix REDIS_URL; without REDIS_URL the gateway keeps its state in process.`,
+    );
   }
   let healthy = true;
   client.on('close', () => {

@@ -18,7 +18,11 @@ export function accessLog(logger: Logger, metrics: Metrics): RequestHandler {
       const seconds = (performance.now() - started) / 1000;
       const template: unknown = request.route?.path;
       const route = template === undefined ? 'unmatched' : String(template);
-      const labels = { route, method: LABELLED_METHODS.has(request.method) ? request.method : 'other', status: String(response.statusCode) };
+      const labels = {
+        route,
+        method: LABELLED_METHODS.has(request.method) ? request.method : 'other',
+        status: String(response.statusCode),
+      };
       metrics.httpRequests.inc(labels);
       metrics.httpDuration.observe(labels, seconds);
       const { locals } = response;

@@ -12,7 +12,12 @@ const DEFAULT_PAGE = 100;
 const MAX_PAGE = 1000;
 
 /** `POST <batch path>`: `{"<items>": [...]}` as JSON, or one item per line as NDJSON; each item queued or rejected on its own. */
-export function mountBatchRoute(router: IRouter, entry: LoadedOperation, deliveries: DeliveryService, bodyLimitBytes: number): string | undefined {
+export function mountBatchRoute(
+  router: IRouter,
+  entry: LoadedOperation,
+  deliveries: DeliveryService,
+  bodyLimitBytes: number,
+): string | undefined {
   const batch = entry.operation.delivery?.batch;
   if (!batch?.rest) return undefined;
   const { itemsName, maxItems } = batch;
@@ -35,7 +40,13 @@ export function mountBatchRoute(router: IRouter, entry: LoadedOperation, deliver
       const items = request.is(NDJSON) ? readNdjson(String(request.body ?? '')) : readEnvelope(request.body, itemsName);
       if (typeof items === 'string') return invalidBatch(request, response, items, request.is(NDJSON) ? '' : `/${itemsName}`);
       if (items.length === 0) return invalidBatch(request, response, `The batch is empty: send 1 to ${maxItems} items.`, `/${itemsName}`);
-      if (items.length > maxItems) return invalidBatch(request, response, `The batch has ${items.length} items; at most ${maxItems} are accepted at once.`, `/${itemsName}`);
+      if (items.length > maxItems)
+        return invalidBatch(
+          request,
+          response,
+          `The batch has ${items.length} items; at most ${maxItems} are accepted at once.`,
+          `/${itemsName}`,
+        );
       const idempotencyKey = request.get('idempotency-key');
       const unreadable = new Map<number, string>();
       for (const [index, item] of items.entries()) if (item instanceof NdjsonLineError) unreadable.set(index, item.detail);
@@ -52,7 +63,9 @@ export function mountBatchRoute(router: IRouter, entry: LoadedOperation, deliver
       if (!result.ok) {
         // Input pointers of a batch name the item: `/events/3/eventName` (JSON) or `/3/eventName` (NDJSON lines, from 0).
         const prefix = request.is(NDJSON) ? '' : `/${itemsName}`;
-        const failure = result.failure.problems ? { ...result.failure, problems: result.failure.problems.map((p) => ({ ...p, pointer: `/body${prefix}${p.pointer}` })) } : result.failure;
+        const failure = result.failure.problems
+          ? { ...result.failure, problems: result.failure.problems.map((p) => ({ ...p, pointer: `/body${prefix}${p.pointer}` })) }
+          : result.failure;
         return sendFailure(response, failure, request.originalUrl);
       }
       response.status(202).json(result.body);
@@ -62,7 +75,10 @@ export function mountBatchRoute(router: IRouter, entry: LoadedOperation, deliver
 }
 
 /** Status, listing, retry and discard of the caller's own deliveries; another client's id is 404. */
-export function mountDeliveryRoutes(router: IRouter, deliveries: DeliveryService): ReadonlyArray<readonly [path: string, methods: readonly string[]]> {
+export function mountDeliveryRoutes(
+  router: IRouter,
+  deliveries: DeliveryService,
+): ReadonlyArray<readonly [path: string, methods: readonly string[]]> {
   const notFound = (request: Request, response: Response, id: string) =>
     sendProblem(response, {
       type: 'not-found',
@@ -71,60 +87,78 @@ export function mountDeliveryRoutes(router: IRouter, deliveries: DeliveryService
       detail: `No delivery ${JSON.stringify(id)} for this client (deliveries are visible only to the client that sent them).`,
       instance: request.originalUrl,
     });
-  router.get(DELIVERIES_PATH, whileStoreAvailable(async (request, response) => {
-    const { status, limit, cursor } = request.query;
-    if (status !== undefined && !DELIVERY_STATUSES.includes(status as DeliveryStatus)) {
-      return invalidQuery(request, response, 'status', `must be one of ${DELIVERY_STATUSES.join(', ')}`);
-    }
-    const pageSize = limit === undefined ? DEFAULT_PAGE : Number(limit);
-    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_PAGE) return invalidQuery(request, response, 'limit', `must be an integer from 1 to ${MAX_PAGE}`);
-    if (cursor !== undefined && typeof cursor !== 'string') return invalidQuery(request, response, 'cursor', 'must be one string');
-    try {
-      const page = await deliveries.list(restClientId(request, response), {
-        limit: pageSize,
-        ...(status ? { status: status as DeliveryStatus } : {}),
-        ...(cursor ? { cursor } : {}),
+  router.get(
+    DELIVERIES_PATH,
+    whileStoreAvailable(async (request, response) => {
+      const { status, limit, cursor } = request.query;
+      if (status !== undefined && !DELIVERY_STATUSES.includes(status as DeliveryStatus)) {
+        return invalidQuery(request, response, 'status', `must be one of ${DELIVERY_STATUSES.join(', ')}`);
+      }
+      const pageSize = limit === undefined ? DEFAULT_PAGE : Number(limit);
+      if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_PAGE)
+        return invalidQuery(request, response, 'limit', `must be an integer from 1 to ${MAX_PAGE}`);
+      if (cursor !== undefined && typeof cursor !== 'string') return invalidQuery(request, response, 'cursor', 'must be one string');
+      try {
+        const page = await deliveries.list(restClientId(request, response), {
+          limit: pageSize,
+          ...(status ? { status: status as DeliveryStatus } : {}),
+          ...(cursor ? { cursor } : {}),
+        });
+        response.json(page);
+      } catch (error) {
+        if (error instanceof InvalidCursorError)
+          return invalidQuery(request, response, 'cursor', 'is not a cursor this gateway handed out; start again without it');
+        throw error;
+      }
+    }),
+  );
+  router.get(
+    `${DELIVERIES_PATH}/:id`,
+    whileStoreAvailable(async (request, response) => {
+      const id = String(request.params.id);
+      const delivery = await deliveries.get(id, restClientId(request, response));
+      if (!delivery) return notFound(request, response, id);
+      response.json(delivery);
+    }),
+  );
+  router.post(
+    `${DELIVERIES_PATH}/:id/retry`,
+    whileStoreAvailable(async (request, response) => {
+      const id = String(request.params.id);
+      const clientId = restClientId(request, response);
+      const delivery = await deliveries.retry(id, clientId);
+      if (delivery)
+        return void response
+          .status(202)
+          .setHeader('Location', `${DELIVERIES_PATH}/${encodeURIComponent(id)}`)
+          .json(delivery);
+      const current = await deliveries.get(id, clientId);
+      if (!current) return notFound(request, response, id);
+      sendProblem(response, {
+        type: 'delivery-not-dead',
+        title: 'Only a dead delivery can be retried',
+        status: 409,
+        detail: `Delivery ${id} is ${current.status}; only dead deliveries are retried by hand (queued ones are retried by the gateway).`,
+        instance: request.originalUrl,
       });
-      response.json(page);
-    } catch (error) {
-      if (error instanceof InvalidCursorError) return invalidQuery(request, response, 'cursor', 'is not a cursor this gateway handed out; start again without it');
-      throw error;
-    }
-  }));
-  router.get(`${DELIVERIES_PATH}/:id`, whileStoreAvailable(async (request, response) => {
-    const id = String(request.params.id);
-    const delivery = await deliveries.get(id, restClientId(request, response));
-    if (!delivery) return notFound(request, response, id);
-    response.json(delivery);
-  }));
-  router.post(`${DELIVERIES_PATH}/:id/retry`, whileStoreAvailable(async (request, response) => {
-    const id = String(request.params.id);
-    const clientId = restClientId(request, response);
-    const delivery = await deliveries.retry(id, clientId);
-    if (delivery) return void response.status(202).setHeader('Location', `${DELIVERIES_PATH}/${encodeURIComponent(id)}`).json(delivery);
-    const current = await deliveries.get(id, clientId);
-    if (!current) return notFound(request, response, id);
-    sendProblem(response, {
-      type: 'delivery-not-dead',
-      title: 'Only a dead delivery can be retried',
-      status: 409,
-      detail: `Delivery ${id} is ${current.status}; only dead deliveries are retried by hand (queued ones are retried by the gateway).`,
-      instance: request.originalUrl,
-    });
-  }));
-  router.delete(`${DELIVERIES_PATH}/:id`, whileStoreAvailable(async (request, response) => {
-    const id = String(request.params.id);
-    const outcome = await deliveries.discard(id, restClientId(request, response));
-    if (outcome === 'discarded') return void response.status(204).end();
-    if (outcome === 'not-found') return notFound(request, response, id);
-    sendProblem(response, {
-      type: 'delivery-busy',
-      title: 'Delivery cannot be discarded',
-      status: 409,
-      detail: `Delivery ${id} is being delivered or already delivered; only queued or dead deliveries can be discarded.`,
-      instance: request.originalUrl,
-    });
-  }));
+    }),
+  );
+  router.delete(
+    `${DELIVERIES_PATH}/:id`,
+    whileStoreAvailable(async (request, response) => {
+      const id = String(request.params.id);
+      const outcome = await deliveries.discard(id, restClientId(request, response));
+      if (outcome === 'discarded') return void response.status(204).end();
+      if (outcome === 'not-found') return notFound(request, response, id);
+      sendProblem(response, {
+        type: 'delivery-busy',
+        title: 'Delivery cannot be discarded',
+        status: 409,
+        detail: `Delivery ${id} is being delivered or already delivered; only queued or dead deliveries can be discarded.`,
+        instance: request.originalUrl,
+      });
+    }),
+  );
   return [
     [DELIVERIES_PATH, ['GET']],
     [`${DELIVERIES_PATH}/:id`, ['GET', 'DELETE']],
@@ -179,7 +213,14 @@ function readNdjson(text: string): (unknown | NdjsonLineError)[] {
 }
 
 function invalidBatch(request: Request, response: Response, detail: string, pointer: string): void {
-  sendProblem(response, { type: 'invalid-input', title: 'Invalid batch', status: 400, detail, instance: request.originalUrl, errors: [{ pointer, detail }] });
+  sendProblem(response, {
+    type: 'invalid-input',
+    title: 'Invalid batch',
+    status: 400,
+    detail,
+    instance: request.originalUrl,
+    errors: [{ pointer, detail }],
+  });
 }
 
 function invalidQuery(request: Request, response: Response, name: string, detail: string): void {

@@ -13,7 +13,13 @@ export function expressPath(path: string): string {
 }
 
 /** Mounts one REST exposure: content-type check, JSON parsing, input assembly, then the shared executor. */
-export function mountOperation(router: IRouter, entry: LoadedOperation, executor: OperationExecutor, bodyLimitBytes: number, queue?: QueueOptions): void {
+export function mountOperation(
+  router: IRouter,
+  entry: LoadedOperation,
+  executor: OperationExecutor,
+  bodyLimitBytes: number,
+  queue?: QueueOptions,
+): void {
   const { operation, plugin } = entry;
   if (!operation.rest) return;
   const sources = restParameterSources(entry.operation);
@@ -129,7 +135,11 @@ function sendRaw(response: express.Response, status: number, body: unknown): voi
 }
 
 /** The operation input from where each property travels; path, query and header text converted to its schema type. */
-function assembleInput(request: Request, sources: Record<string, RestParameterSource>, coerceText: TextCoercion | undefined): Record<string, unknown> {
+function assembleInput(
+  request: Request,
+  sources: Record<string, RestParameterSource>,
+  coerceText: TextCoercion | undefined,
+): Record<string, unknown> {
   const input: Record<string, unknown> = {};
   for (const [name, source] of Object.entries(sources)) {
     const value =

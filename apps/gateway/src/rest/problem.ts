@@ -12,7 +12,10 @@ export interface ProblemDetails {
   readonly instance?: string;
   readonly requestId?: string;
   /** Each input problem: `pointer` into the body, or `header` for a request header. */
-  readonly errors?: readonly ({ readonly pointer: string; readonly detail: string } | { readonly header: string; readonly detail: string })[];
+  readonly errors?: readonly (
+    | { readonly pointer: string; readonly detail: string }
+    | { readonly header: string; readonly detail: string }
+  )[];
   /** How many more input problems there were than `errors` lists. */
   readonly omittedErrors?: number;
   readonly upstreamStatus?: number;
@@ -32,7 +35,9 @@ export function sendFailure(response: Response, failure: OperationFailure, insta
     type: failure.kind,
     title: failure.title,
     status: failure.status,
-    detail: failure.problems ? failure.problems.map((p) => `${restPlace(p.pointer)} ${p.message}`).join('; ') + omittedText(failure) : failure.detail,
+    detail: failure.problems
+      ? failure.problems.map((p) => `${restPlace(p.pointer)} ${p.message}`).join('; ') + omittedText(failure)
+      : failure.detail,
     instance,
     ...(failure.problems ? { errors: failure.problems.map(restError) } : {}),
     ...(failure.omittedProblems ? { omittedErrors: failure.omittedProblems } : {}),
@@ -56,4 +61,3 @@ function restPlace(pointer: string): string {
 }
 
 const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
-

@@ -46,7 +46,18 @@ export interface RestAppParts {
  * app itself: a nested Router that matches nothing hands the request on through setImmediate, a turn of the
  * event loop per router on every API call.
  */
-export function createRestApp({ config, registry, executor, logger, metrics, lifecycle, inboundKeys, inboundBudget, deliveries, sharedStore }: RestAppParts): Express {
+export function createRestApp({
+  config,
+  registry,
+  executor,
+  logger,
+  metrics,
+  lifecycle,
+  inboundKeys,
+  inboundBudget,
+  deliveries,
+  sharedStore,
+}: RestAppParts): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -57,12 +68,16 @@ export function createRestApp({ config, registry, executor, logger, metrics, lif
   app.use(closeWhileDraining(lifecycle));
   if (config.corsOrigins.length > 0) app.use(cors({ origin: [...config.corsOrigins], exposedHeaders: EXPOSED_HEADERS, maxAge: 600 }));
   mountProbes(app, { registry, lifecycle, pausedDeliveries: deliveries ? () => deliveries.pausedPlugins : undefined, sharedStore });
-  app.use(hostGuard({ allowed: allowedHostnames(config.host, config.allowedHosts), extraOrigins: config.corsOrigins, refuse: hostRefused }));
+  app.use(
+    hostGuard({ allowed: allowedHostnames(config.host, config.allowedHosts), extraOrigins: config.corsOrigins, refuse: hostRefused }),
+  );
   if (inboundKeys.enabled) app.use(identifyClient(inboundKeys));
   const guard = inboundKeys.enabled ? requireInboundKey(inboundKeys) : undefined;
   // Before the key check: requests without a valid key are limited per address, so failed attempts are too.
   const limit =
-    config.inboundRateLimit > 0 ? inboundRateLimit({ perMinute: config.inboundRateLimit, store: inboundBudget, refuse: rateLimited(config.inboundRateLimit), logger }) : undefined;
+    config.inboundRateLimit > 0
+      ? inboundRateLimit({ perMinute: config.inboundRateLimit, store: inboundBudget, refuse: rateLimited(config.inboundRateLimit), logger })
+      : undefined;
   mountMetrics(app, { metrics, guards: [limit, config.metricsPublic ? undefined : guard].filter((handler) => handler !== undefined) });
   // API documentation, before the guard: the document declares the inbound security schemes when keys are on.
   mountOpenApi(app, {
@@ -187,7 +202,13 @@ function errorHandler(logger: Logger): ErrorRequestHandler {
         });
       case 'request.aborted':
       case 'request.size.invalid':
-        return sendProblem(response, { type: 'bad-request', title: 'Bad request', status: 400, detail: 'The request body was incomplete.', instance });
+        return sendProblem(response, {
+          type: 'bad-request',
+          title: 'Bad request',
+          status: 400,
+          detail: 'The request body was incomplete.',
+          instance,
+        });
       default:
         if (isUndecodableBody(error)) {
           return sendProblem(response, {
@@ -203,7 +224,8 @@ function errorHandler(logger: Logger): ErrorRequestHandler {
             type: 'bad-request',
             title: 'Bad request',
             status: 400,
-            detail: 'The request path has a malformed percent-encoding: "%" must start a UTF-8 byte written as two hex digits (write "%25" for "%" itself).',
+            detail:
+              'The request path has a malformed percent-encoding: "%" must start a UTF-8 byte written as two hex digits (write "%25" for "%" itself).',
             instance,
           });
         }

@@ -37,7 +37,9 @@ export function failureFromStatus(response: UpstreamResponse, context: FailureCo
     };
   }
   if (REFUSED_GATEWAY.has(status)) {
-    const check = context.credentialSources.length ? `check ${context.credentialSources.join(', ')} and the base URL` : 'check the base URL';
+    const check = context.credentialSources.length
+      ? `check ${context.credentialSources.join(', ')} and the base URL`
+      : 'check the base URL';
     return {
       kind: 'upstream-refused-gateway',
       status: 502,

@@ -13,7 +13,11 @@ import {
  * places it (`upstreamPlacements`): the upstream path's `{name}` placeholders, query parameters, headers, or the
  * JSON body. With one, its result is the request, its method and path defaulting to the operation's.
  */
-export function defaultUpstreamRequest(operation: OperationDescriptor<any>, input: Record<string, unknown>, shaped?: ShapedRequest): UpstreamRequest {
+export function defaultUpstreamRequest(
+  operation: OperationDescriptor<any>,
+  input: Record<string, unknown>,
+  shaped?: ShapedRequest,
+): UpstreamRequest {
   const method = shaped?.method ?? operation.upstream.method;
   const path = shaped?.path ?? fillPath(operation, input);
   if (shaped) return { ...shaped, method, path };

@@ -39,8 +39,6 @@ export function upstreamMessage(body: unknown): string | undefined {
 
 function textOf(body: string): string | undefined {
   const title = /<title[^>]*>([^<]*)<\/title>/i.exec(body)?.[1];
-  const text = (title ?? body.replace(/<script[\s\S]*?<\/script>|<style[\s\S]*?<\/style>|<[^>]+>/gi, ' '))
-    .replace(/\s+/g, ' ')
-    .trim();
+  const text = (title ?? body.replace(/<script[\s\S]*?<\/script>|<style[\s\S]*?<\/style>|<[^>]+>/gi, ' ')).replace(/\s+/g, ' ').trim();
   return text ? text.slice(0, 300) : undefined;
 }

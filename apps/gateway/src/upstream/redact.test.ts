@@ -19,7 +19,11 @@ describe('redactJson', () => {
 
   it('redacts secrets in nested strings and keys, including ones JSON escapes', () => {
     const body = { error: 'key s3cr3t-value rejected', nested: [{ note: 'quote"and\\slash seen' }], 's3cr3t-value': true };
-    expect(redactJson(body, SECRETS)).toEqual({ error: 'key [redacted] rejected', nested: [{ note: '[redacted] seen' }], '[redacted]': true });
+    expect(redactJson(body, SECRETS)).toEqual({
+      error: 'key [redacted] rejected',
+      nested: [{ note: '[redacted] seen' }],
+      '[redacted]': true,
+    });
   });
 
   it('treats a string body as text', () => {

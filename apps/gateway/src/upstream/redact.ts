@@ -16,7 +16,10 @@ export function redactJson<T>(value: T, secrets: readonly string[]): T {
   if (typeof value === 'string') return redactText(value, secrets) as T;
   const text = JSON.stringify(value);
   // Secrets as they appear inside JSON strings (quotes and backslashes escaped).
-  const present = secrets.filter((secret) => secret.length > 0).map((secret) => JSON.stringify(secret).slice(1, -1)).filter((escaped) => text.includes(escaped));
+  const present = secrets
+    .filter((secret) => secret.length > 0)
+    .map((secret) => JSON.stringify(secret).slice(1, -1))
+    .filter((escaped) => text.includes(escaped));
   if (present.length === 0) return value;
   return JSON.parse(redactText(text, present)) as T;
 }

@@ -32,10 +32,13 @@ describe('undici adapter over TLS (real PX is https)', () => {
   });
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-  const client = (dispatcher: Agent) => axios.create({ adapter: undiciAdapter(dispatcher), proxy: false, maxRedirects: 0, responseType: 'text' });
+  const client = (dispatcher: Agent) =>
+    axios.create({ adapter: undiciAdapter(dispatcher), proxy: false, maxRedirects: 0, responseType: 'text' });
 
   it('sends over https to a server the trust store accepts', async () => {
-    const answer = await client(new Agent({ connect: { ca: cert } })).post(`${url}/v1/events/custom`, '{"a":1}', { headers: { 'content-type': 'application/json' } });
+    const answer = await client(new Agent({ connect: { ca: cert } })).post(`${url}/v1/events/custom`, '{"a":1}', {
+      headers: { 'content-type': 'application/json' },
+    });
     expect(answer.status).toBe(201);
     expect(answer.data).toBe('{"ok":true}');
     expect(seen.at(-1)).toEqual({ method: 'POST', url: '/v1/events/custom', body: '{"a":1}' });
@@ -43,7 +46,9 @@ describe('undici adapter over TLS (real PX is https)', () => {
 
   it('refuses a certificate the default trust store does not know, sending nothing', async () => {
     const before = seen.length;
-    const error = await client(new Agent()).post(`${url}/v1/events/custom`, '{}').catch((e: unknown) => e);
+    const error = await client(new Agent())
+      .post(`${url}/v1/events/custom`, '{}')
+      .catch((e: unknown) => e);
     expect(axios.isAxiosError(error)).toBe(true);
     expect((error as { code?: string }).code).toBe('DEPTH_ZERO_SELF_SIGNED_CERT');
     expect(seen).toHaveLength(before);

@@ -1,5 +1,12 @@
 import zlib from 'node:zlib';
-import axios, { type AxiosAdapter, AxiosError, AxiosHeaders, type AxiosResponse, CanceledError, type InternalAxiosRequestConfig } from 'axios';
+import axios, {
+  type AxiosAdapter,
+  AxiosError,
+  AxiosHeaders,
+  type AxiosResponse,
+  CanceledError,
+  type InternalAxiosRequestConfig,
+} from 'axios';
 import type { Dispatcher } from 'undici';
 
 // What axios's http adapter advertises on Node 20 (zstd needs a newer Node).
@@ -132,7 +139,8 @@ function exchange(dispatcher: Dispatcher, config: InternalAxiosRequestConfig): P
         onResponseData(_controller, chunk) {
           chunks.push(chunk);
           size += chunk.length;
-          if (limit > -1 && size > limit) fail(new AxiosError(`maxContentLength size of ${limit} exceeded`, AxiosError.ERR_BAD_RESPONSE, config));
+          if (limit > -1 && size > limit)
+            fail(new AxiosError(`maxContentLength size of ${limit} exceeded`, AxiosError.ERR_BAD_RESPONSE, config));
         },
         onResponseEnd() {
           if (settled) return;
@@ -162,7 +170,6 @@ function exchange(dispatcher: Dispatcher, config: InternalAxiosRequestConfig): P
         },
       },
     );
-
   });
 }
 

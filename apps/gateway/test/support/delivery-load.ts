@@ -15,10 +15,12 @@ export async function sendAsyncPaced(restUrl: string, count: number, perSecond: 
     const tickStart = Date.now();
     for (let i = 0; i < perTick && sent < count; i += 1, sent += 1) {
       const n = from + sent;
-      statuses.push(fetch(`${restUrl}/v1/custom-events`, { method: 'POST', headers: ASYNC, body: JSON.stringify(numberedEvent(n)) }).then(async (r) => {
-        await r.arrayBuffer();
-        return r.status;
-      }));
+      statuses.push(
+        fetch(`${restUrl}/v1/custom-events`, { method: 'POST', headers: ASYNC, body: JSON.stringify(numberedEvent(n)) }).then(async (r) => {
+          await r.arrayBuffer();
+          return r.status;
+        }),
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, tickMs - (Date.now() - tickStart))));
   }
@@ -26,11 +28,21 @@ export async function sendAsyncPaced(restUrl: string, count: number, perSecond: 
 }
 
 /** Queues events from..from+count-1 in batches of `size`; returns the delivery ids in order. */
-export async function sendBatches(restUrl: string, count: number, size: number, from = 0, headers: Record<string, string> = {}): Promise<string[]> {
+export async function sendBatches(
+  restUrl: string,
+  count: number,
+  size: number,
+  from = 0,
+  headers: Record<string, string> = {},
+): Promise<string[]> {
   const ids: string[] = [];
   for (let start = 0; start < count; start += size) {
     const events = Array.from({ length: Math.min(size, count - start) }, (_, i) => numberedEvent(from + start + i));
-    const response = await fetch(`${restUrl}/v1/custom-events/batch`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ events }) });
+    const response = await fetch(`${restUrl}/v1/custom-events/batch`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify({ events }),
+    });
     if (response.status !== 202) throw new Error(`batch answered ${response.status}: ${await response.text()}`);
     const body = (await response.json()) as { results: { id: string }[] };
     ids.push(...body.results.map((r) => r.id));

@@ -27,7 +27,9 @@ export interface ProgrammableUpstream {
 }
 
 /** A real upstream stand-in on loopback whose every answer is decided by `decide` (the nth request, from 1). */
-export async function startProgrammableUpstream(decide: (request: ReceivedRequest, n: number) => UpstreamReply = () => ({ status: 201 })): Promise<ProgrammableUpstream> {
+export async function startProgrammableUpstream(
+  decide: (request: ReceivedRequest, n: number) => UpstreamReply = () => ({ status: 201 }),
+): Promise<ProgrammableUpstream> {
   const received: ReceivedRequest[] = [];
   const recorded: ReceivedRequest[] = [];
   const sockets = new Set<Socket>();
@@ -35,7 +37,12 @@ export async function startProgrammableUpstream(decide: (request: ReceivedReques
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
-      const entry = { method: request.method ?? '', url: request.url ?? '', headers: request.headers, body: Buffer.concat(chunks).toString('utf8') };
+      const entry = {
+        method: request.method ?? '',
+        url: request.url ?? '',
+        headers: request.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      };
       received.push(entry);
       const reply = decide(entry, received.length);
       if ('recordThenDrop' in reply) {
@@ -55,13 +62,14 @@ export async function startProgrammableUpstream(decide: (request: ReceivedReques
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
-  const listen = (port: number) => new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
+  const listen = (port: number) =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
   const stop = () =>
     new Promise<void>((resolve) => {
       for (const socket of sockets) socket.destroy();
@@ -69,5 +77,12 @@ export async function startProgrammableUpstream(decide: (request: ReceivedReques
     });
   await listen(0);
   const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, received, recorded, suspend: stop, resume: () => listen(port), close: () => (server.listening ? stop() : Promise.resolve()) };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    received,
+    recorded,
+    suspend: stop,
+    resume: () => listen(port),
+    close: () => (server.listening ? stop() : Promise.resolve()),
+  };
 }

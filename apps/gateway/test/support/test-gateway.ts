@@ -12,7 +12,10 @@ export interface TestGateway extends RunningGateway {
 }
 
 /** A real gateway on ephemeral loopback ports, its logs captured in memory. */
-export async function startTestGateway(environment: Environment = {}, extraPlugins: readonly PluginDescriptor[] = []): Promise<TestGateway> {
+export async function startTestGateway(
+  environment: Environment = {},
+  extraPlugins: readonly PluginDescriptor[] = [],
+): Promise<TestGateway> {
   const logs: string[] = [];
   mkdirSync(PRINTED_DIR, { recursive: true });
   const printed = `${PRINTED_DIR}/${process.pid}.log`;
@@ -27,7 +30,14 @@ export async function startTestGateway(environment: Environment = {}, extraPlugi
   // Each gateway gets its own delivery queue unless the test hands one over (e.g. to restart on the same file).
   const dataDir = environment.DATA_DIR === undefined ? mkdtempSync(join(tmpdir(), 'gateway-test-data-')) : undefined;
   const gateway = await startGateway({
-    environment: { PORT: '0', MCP_PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'debug', ...(dataDir ? { DATA_DIR: dataDir } : {}), ...environment },
+    environment: {
+      PORT: '0',
+      MCP_PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'debug',
+      ...(dataDir ? { DATA_DIR: dataDir } : {}),
+      ...environment,
+    },
     logDestination: destination,
     extraPlugins,
   });

@@ -1,2 +1,9 @@
-export { PX_KEY_HEADER, pxSandbox, type PxSandboxOptions, type RunningPxSandbox, type ScriptedFault, startPxSandbox } from './px-sandbox.ts';
+export {
+  PX_KEY_HEADER,
+  pxSandbox,
+  type PxSandboxOptions,
+  type RunningPxSandbox,
+  type ScriptedFault,
+  startPxSandbox,
+} from './px-sandbox.ts';
 export { pxSchemaViolations } from './px-validation.ts';

@@ -1,7 +1,11 @@
 /* Standalone PX sandbox: `npm run sandbox`. */
 import { startPxSandbox } from './px-sandbox.ts';
 
-const list = (value: string | undefined) => (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+const list = (value: string | undefined) =>
+  (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 const number = (name: string, fallback: number): number => {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -26,7 +30,9 @@ const sandbox = await startPxSandbox({
 });
 process.stdout.write(
   `Gainsight PX sandbox listening: POST ${sandbox.baseUrl}/events/custom, GET ${sandbox.baseUrl}/events/custom\n` +
-    (apiKeys.length ? `Accepting the ${apiKeys.length} key(s) in SANDBOX_API_KEYS.\n` : 'Accepting the key "sandbox-key" (set SANDBOX_API_KEYS to change it).\n'),
+    (apiKeys.length
+      ? `Accepting the ${apiKeys.length} key(s) in SANDBOX_API_KEYS.\n`
+      : 'Accepting the key "sandbox-key" (set SANDBOX_API_KEYS to change it).\n'),
 );
 const stop = () => void sandbox.close().then(() => process.exit(0));
 process.on('SIGINT', stop);

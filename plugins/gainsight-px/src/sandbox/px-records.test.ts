@@ -27,7 +27,10 @@ async function call(sandbox: RunningPxSandbox, method: string, path: string, bod
 describe('PX sandbox users and accounts', () => {
   it('answers as PX does: 201 create, 200 read, 204 update, 404 unknown, 204 delete', async () => {
     const sandbox = await start();
-    expect(await call(sandbox, 'POST', '/users', { identifyId: 'u-1', propertyKeys: ['AP-1'], aptrinsicId: 'mine' })).toEqual({ status: 201, json: undefined });
+    expect(await call(sandbox, 'POST', '/users', { identifyId: 'u-1', propertyKeys: ['AP-1'], aptrinsicId: 'mine' })).toEqual({
+      status: 201,
+      json: undefined,
+    });
     const read = await call(sandbox, 'GET', '/users/u-1');
     expect(read.status).toBe(200);
     expect(read.json).toMatchObject({ identifyId: 'u-1', id: 'u-1', propertyKeys: ['AP-1'] });
@@ -37,13 +40,15 @@ describe('PX sandbox users and accounts', () => {
     expect(sandbox.users.get('u-1')).toMatchObject({ email: 'a@b.c', title: 'CTO' });
     expect(await call(sandbox, 'GET', '/users/u-2')).toEqual({
       status: 404,
-      json: { externalapierror: { status: 'NOT_FOUND', message: 'User was not found for parameters {id=u-2}', debugMessage: null, subErrors: [] } },
+      json: {
+        externalapierror: { status: 'NOT_FOUND', message: 'User was not found for parameters {id=u-2}', debugMessage: null, subErrors: [] },
+      },
     });
     expect((await call(sandbox, 'DELETE', '/users/delete', { identifyId: 'u-1' })).status).toBe(204);
     expect((await call(sandbox, 'DELETE', '/users/u-1')).status).toBe(404);
   });
 
-  it('answers 400 with PX\'s error shape for missing or wrongly typed fields and for a duplicate', async () => {
+  it("answers 400 with PX's error shape for missing or wrongly typed fields and for a duplicate", async () => {
     const sandbox = await start();
     const invalid = await call(sandbox, 'POST', '/accounts', { id: 'acme', numberOfEmployees: 'many' });
     expect(invalid.status).toBe(400);
@@ -65,7 +70,7 @@ describe('PX sandbox users and accounts', () => {
     expect(JSON.stringify(duplicate.json)).toContain('possible duplicate');
   });
 
-  it('lets a read-only key read but not write, and deletes an account\'s users with it', async () => {
+  it("lets a read-only key read but not write, and deletes an account's users with it", async () => {
     const sandbox = await start();
     await call(sandbox, 'POST', '/accounts', { id: 'acme', name: 'Acme', propertyKeys: ['AP-1'] });
     await call(sandbox, 'POST', '/users', { identifyId: 'u-1', accountId: 'acme', propertyKeys: ['AP-1'] });

@@ -97,7 +97,9 @@ export function recordRoutes(context: RecordContext) {
     withBody(request, response, true, (body) => {
       const id = body[kind.idField];
       if (typeof id !== 'string' || id === '') {
-        return context.sendError(response, 400, 'BAD_REQUEST', 'Validation error', [{ field: kind.idField, rejectedValue: id ?? null, message: 'must not be null' }]);
+        return context.sendError(response, 400, 'BAD_REQUEST', 'Validation error', [
+          { field: kind.idField, rejectedValue: id ?? null, message: 'must not be null' },
+        ]);
       }
       then(id, body);
     });
@@ -117,7 +119,13 @@ export function recordRoutes(context: RecordContext) {
       const violations = [...requiredViolations(body, kind.required), ...kind.violations(body)];
       if (violations.length > 0) return context.sendError(response, 400, 'BAD_REQUEST', 'Validation error', violations);
       const id = body[kind.idField] as string;
-      if (storeOf(kind).has(id)) return context.sendError(response, 400, 'BAD_REQUEST', `${kind.noun} with ${kind.idField} ${id} already exists (possible duplicate)`);
+      if (storeOf(kind).has(id))
+        return context.sendError(
+          response,
+          400,
+          'BAD_REQUEST',
+          `${kind.noun} with ${kind.idField} ${id} already exists (possible duplicate)`,
+        );
       const now = Date.now();
       const record: StoredRecord = { ...withoutReadOnly(body), createDate: now, lastModifiedDate: now };
       if (kind === USER) Object.assign(record, { id, aptrinsicId: `sandbox-${users.size + 1}`, numberOfVisits: 0 });
@@ -162,11 +170,14 @@ export function recordRoutes(context: RecordContext) {
     for (const filter of query.getAll('filter')) {
       for (const clause of filter.split(';')) {
         const [field, value] = clause.split('==');
-        if (!field || value === undefined) return context.sendError(response, 400, 'BAD_REQUEST', `filter "${clause}" must be field==value`);
+        if (!field || value === undefined)
+          return context.sendError(response, 400, 'BAD_REQUEST', `filter "${clause}" must be field==value`);
         filters.push([field.trim(), value.trim().toLowerCase()]);
       }
     }
-    const matching = [...storeOf(kind).values()].filter((record) => filters.every(([field, value]) => String(record[field] ?? '').toLowerCase() === value));
+    const matching = [...storeOf(kind).values()].filter((record) =>
+      filters.every(([field, value]) => String(record[field] ?? '').toLowerCase() === value),
+    );
     const sort = query.get('sort');
     if (sort) {
       const descending = sort.startsWith('-') || sort.endsWith(',desc');
@@ -175,7 +186,8 @@ export function recordRoutes(context: RecordContext) {
     }
     const scrollId = query.get('scrollId');
     const offset = scrollId ? Number(Buffer.from(scrollId, 'base64url').toString()) : 0;
-    if (!Number.isSafeInteger(offset) || offset < 0) return context.sendError(response, 400, 'BAD_REQUEST', 'scrollId is not one this server handed out');
+    if (!Number.isSafeInteger(offset) || offset < 0)
+      return context.sendError(response, 400, 'BAD_REQUEST', 'scrollId is not one this server handed out');
     const page = matching.slice(offset, offset + pageSize);
     const next = offset + page.length;
     context.sendJson(response, 200, {
@@ -232,6 +244,8 @@ function enumViolation(body: StoredRecord, field: string, allowed: readonly stri
 function integerViolations(body: StoredRecord, fields: readonly string[]): SubError[] {
   return fields.flatMap((field) => {
     const value = body[field];
-    return value === undefined || value === null || Number.isInteger(value) ? [] : [{ field, rejectedValue: value, message: 'must be an integer' }];
+    return value === undefined || value === null || Number.isInteger(value)
+      ? []
+      : [{ field, rejectedValue: value, message: 'must be an integer' }];
   });
 }

@@ -192,7 +192,11 @@ describe('PX sandbox: POST /v1/events/custom', () => {
 
   describe('validation (400 with the externalapierror body)', () => {
     it.each([
-      ['a missing eventName', { ...event, eventName: undefined }, [{ field: 'eventName', rejectedValue: null, message: 'must not be null' }]],
+      [
+        'a missing eventName',
+        { ...event, eventName: undefined },
+        [{ field: 'eventName', rejectedValue: null, message: 'must not be null' }],
+      ],
       ['a missing userType', { ...event, userType: undefined }, [{ field: 'userType', rejectedValue: null, message: 'must not be null' }]],
       ['an empty propertyKey', { ...event, propertyKey: '' }, [{ field: 'propertyKey', rejectedValue: '', message: 'must not be null' }]],
       ['a numeric identifyId', { ...event, identifyId: 42 }, [{ field: 'identifyId', rejectedValue: 42, message: 'must be a string' }]],
@@ -218,7 +222,11 @@ describe('PX sandbox: POST /v1/events/custom', () => {
         { ...event, globalContext: { tags: ['a'] } },
         [{ field: 'globalContext.tags', rejectedValue: ['a'], message: 'must be a string, number or boolean' }],
       ],
-      ['attributes that are not an object', { ...event, attributes: 'plan=pro' }, [{ field: 'attributes', rejectedValue: 'plan=pro', message: 'must be an object' }]],
+      [
+        'attributes that are not an object',
+        { ...event, attributes: 'plan=pro' },
+        [{ field: 'attributes', rejectedValue: 'plan=pro', message: 'must be an object' }],
+      ],
       [
         'more than 50 attributes',
         { ...event, attributes: Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, i])) },
@@ -473,7 +481,10 @@ describe('PX sandbox: GET /v1/events/custom', () => {
 
   it('pages with pageSize and scrollId, newest first, until there is no scrollId', async () => {
     const sandbox = await start();
-    await seed(sandbox, [1, 2, 3, 4, 5].map((n) => ({ eventName: `E${n}`, date: n * 1000 })));
+    await seed(
+      sandbox,
+      [1, 2, 3, 4, 5].map((n) => ({ eventName: `E${n}`, date: n * 1000 })),
+    );
 
     const first = await page(sandbox, '?pageSize=2');
     expect(first.customEvents.map((e) => e.eventName)).toEqual(['E5', 'E4']);
@@ -491,7 +502,10 @@ describe('PX sandbox: GET /v1/events/custom', () => {
 
   it('defaults to pages of 25', async () => {
     const sandbox = await start();
-    await seed(sandbox, Array.from({ length: 26 }, (_, i) => ({ eventName: `E${i}` })));
+    await seed(
+      sandbox,
+      Array.from({ length: 26 }, (_, i) => ({ eventName: `E${i}` })),
+    );
     const first = await page(sandbox);
     expect(first.customEvents).toHaveLength(25);
     expect(first.totalHits).toBe(26);
@@ -545,7 +559,10 @@ describe('PX sandbox: GET /v1/events/custom', () => {
 
   it('filters by dateRangeStart and dateRangeEnd, inclusive', async () => {
     const sandbox = await start();
-    await seed(sandbox, [1000, 2000, 3000, 4000].map((date) => ({ eventName: `at${date}`, date })));
+    await seed(
+      sandbox,
+      [1000, 2000, 3000, 4000].map((date) => ({ eventName: `at${date}`, date })),
+    );
     const range = await page(sandbox, '?dateRangeStart=2000&dateRangeEnd=3000&sort=date');
     expect(range.customEvents.map((e) => e.date)).toEqual([2000, 3000]);
     expect(range.totalHits).toBe(2);
@@ -569,7 +586,10 @@ describe('PX sandbox: GET /v1/events/custom', () => {
 
   it('keeps arrival order between events with the same date', async () => {
     const sandbox = await start();
-    await seed(sandbox, ['a', 'b', 'c'].map((eventName) => ({ eventName, date: 5000 })));
+    await seed(
+      sandbox,
+      ['a', 'b', 'c'].map((eventName) => ({ eventName, date: 5000 })),
+    );
     expect((await page(sandbox, '?sort=date')).customEvents.map((e) => e.eventName)).toEqual(['a', 'b', 'c']);
     expect((await page(sandbox)).customEvents.map((e) => e.eventName)).toEqual(['c', 'b', 'a']);
   });

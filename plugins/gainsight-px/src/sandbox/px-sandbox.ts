@@ -158,9 +158,7 @@ export async function startPxSandbox(options: PxSandboxOptions = {}): Promise<Ru
     const end = Number(query.get('dateRangeEnd') ?? Number.POSITIVE_INFINITY);
     const matching = events.filter(
       (event) =>
-        Number(event.date) >= start &&
-        Number(event.date) <= end &&
-        filters.every(([field, value]) => String(event[field]) === value),
+        Number(event.date) >= start && Number(event.date) <= end && filters.every(([field, value]) => String(event[field]) === value),
     );
     const descending = parseSort(query.get('sort'));
     if (descending === undefined) {

@@ -19,7 +19,8 @@ export function pxSchemaViolations(event: unknown): SubError[] {
   const errors: SubError[] = [];
   for (const field of REQUIRED_STRINGS) {
     const value = record[field];
-    if (value === undefined || value === null || value === '') errors.push({ field, rejectedValue: value ?? null, message: 'must not be null' });
+    if (value === undefined || value === null || value === '')
+      errors.push({ field, rejectedValue: value ?? null, message: 'must not be null' });
     else if (typeof value !== 'string') errors.push({ field, rejectedValue: value, message: 'must be a string' });
   }
   if (typeof record.userType === 'string' && !(USER_TYPES as readonly string[]).includes(record.userType)) {
@@ -30,7 +31,8 @@ export function pxSchemaViolations(event: unknown): SubError[] {
   }
   for (const field of OPTIONAL_STRINGS) {
     const value = record[field];
-    if (value !== undefined && value !== null && typeof value !== 'string') errors.push({ field, rejectedValue: value, message: 'must be a string' });
+    if (value !== undefined && value !== null && typeof value !== 'string')
+      errors.push({ field, rejectedValue: value, message: 'must be a string' });
   }
   for (const field of PROPERTY_BAGS) {
     const bag = record[field];
