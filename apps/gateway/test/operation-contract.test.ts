@@ -40,9 +40,28 @@ function libraryPlugin(baseUrl: string): PluginDescriptor {
         rest: { method: 'GET', path: '/v1/shelves/{shelf}/books' },
         mcp: false,
       }),
+      defineOperation<InputOf<typeof shelveInput>>({
+        id: 'shelveBook',
+        title: 'Shelve a book',
+        description: 'Puts a book on a shelf; the upstream answers 200 or 201.',
+        input: shelveInput,
+        upstream: { method: 'POST', path: '/shelves/{shelf}/books', inputs: { book: 'body' } },
+        rest: { method: 'POST', path: '/v1/shelves/{shelf}/books' },
+        mcp: false,
+      }),
     ],
   });
 }
+
+const shelveInput = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['shelf', 'book'],
+  properties: {
+    shelf: { type: 'integer', minimum: 1 },
+    book: { type: 'object', properties: { title: { type: 'string' } } },
+  },
+} as const;
 
 /** Issue 14: the default request builder honours declared placements, and REST text becomes the schema's types. */
 describe('the operation contract over real sockets (a declaration-only plugin)', () => {
@@ -87,5 +106,23 @@ describe('the operation contract over real sockets (a declaration-only plugin)',
       upstreamStatus: 404,
       detail: expect.stringContaining('no such shelf'),
     });
+  });
+
+  it('documents every 2xx an operation without a declared successStatus relays, and serves the upstream one', async () => {
+    const document = (await (await fetch(`${gateway.restUrl}/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+    };
+    const documented = Object.keys(document.paths['/v1/shelves/{shelf}/books']?.post?.responses ?? {}).filter((s) => s.startsWith('2'));
+    for (const upstreamStatus of [200, 201]) {
+      upstream.reply({ status: upstreamStatus, body: JSON.stringify({ id: 'b-1' }) });
+      const response = await fetch(`${gateway.restUrl}/v1/shelves/7/books`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ title: 'Dune' }),
+      });
+      expect(response.status).toBe(upstreamStatus);
+      expect(documented).toContain(String(response.status));
+    }
+    expect(upstream.requests.map((r) => r.body)).toEqual(['{"title":"Dune"}', '{"title":"Dune"}']);
   });
 });

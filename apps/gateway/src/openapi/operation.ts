@@ -47,11 +47,10 @@ export function buildOperation(entry: RestEntry, context: OperationContext): Ope
   const bodySchema = bodyName ? properties[bodyName] : undefined;
   const bodyExample = bodyName ? (example[bodyName] ?? firstExample(bodySchema)) : undefined;
   const upstreamTitle = plugin.descriptor.title;
-  // Undeclared, REST relays the upstream's own 2xx: the usual one for the method is documented, and, where the
-  // upstream's answers are relayed as they come (passthrough), the method's other usual 2xx too.
+  // Undeclared, REST relays the upstream's own 2xx, so the method's usual one and its other usual ones are documented.
   const successStatus = operation.responses?.successStatus ?? (rest.method === 'POST' ? 201 : 200);
   const relays = operation.upstream.errors === 'passthrough';
-  const otherSuccessStatuses = relays && operation.responses?.successStatus === undefined ? (RELAYED_SUCCESS[rest.method] ?? []) : [];
+  const otherSuccessStatuses = operation.responses?.successStatus === undefined ? (RELAYED_SUCCESS[rest.method] ?? []) : [];
 
   return {
     operationId: context.operationId,
