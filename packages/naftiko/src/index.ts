@@ -1,5 +1,6 @@
 export type * from './alpha2.ts';
-export { baseUriVariable, type DeclaredPort } from './interpret.ts';
+export { baseUriVariable } from './consumes.ts';
+export type { DeclaredPort } from './exposes.ts';
 export { CapabilityError, type Diagnostic, formatDiagnostic, formatPath, type Severity } from './diagnostics.ts';
 export {
   type CapabilityLoad,

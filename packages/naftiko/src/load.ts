@@ -5,7 +5,8 @@ import { type Environment, readBindings } from './binds.ts';
 import { CapabilityError, type Diagnostic, DiagnosticSink } from './diagnostics.ts';
 import { consumedParameterHints, toleratedDeviation } from './deviations.ts';
 import { alpha2Leftover, isIkanosVersion, readIkanos } from './ikanos.ts';
-import { type DeclaredPort, interpret } from './interpret.ts';
+import type { DeclaredPort } from './exposes.ts';
+import { interpret } from './interpret.ts';
 import { IKANOS_VERSIONS, MIGRATION_TARGET, NAFTIKO_VERSION, type SchemaVersion, validateAgainstSchema } from './schema.ts';
 import { parseYaml } from './yaml-document.ts';
 
