@@ -19,12 +19,12 @@ import {
   LIFECYCLE,
   LOGGER,
   METRICS,
+  OUTBOUND_BUDGET,
   PLUGIN_REGISTRY,
   UPSTREAM_CLIENT,
 } from './tokens.ts';
 import { UpstreamClient } from './upstream/upstream-client.ts';
 import { LocalOutboundBudget, type OutboundBudget, UNLIMITED_BUDGET } from './upstream/outbound-budget.ts';
-import { OUTBOUND_BUDGET } from './tokens.ts';
 import type { RedisState } from './redis/redis-state.ts';
 
 /** The composition root: one child container per gateway instance, so tests can run several side by side. */
@@ -42,7 +42,9 @@ export function createContainer(config: GatewayConfig, logger: Logger, redis?: R
   container.registerInstance(IDEMPOTENCY_STORE, redis?.idempotencyStore ?? new MemoryIdempotencyStore(config.idempotency));
   container.registerSingleton(IDEMPOTENCY_GUARD, IdempotencyGuard);
   container.registerInstance(OUTBOUND_BUDGET, outboundBudget(config.upstreamRateLimit, redis));
-  container.registerSingleton(EXECUTOR, Executor);
+  // Under its class for the delivery worker and service (prepare, deliverOnce); EXECUTOR is the same instance.
+  container.registerSingleton(Executor);
+  container.register(EXECUTOR, { useToken: Executor });
   return container;
 }
 

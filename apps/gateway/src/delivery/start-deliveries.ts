@@ -1,7 +1,7 @@
 import type { DependencyContainer } from 'tsyringe';
 import { ConfigError, type DeliveryConfig } from '../config.ts';
-import type { Executor } from '../executor.ts';
-import { CONFIG, DELIVERY_STORE, EXECUTOR, IDEMPOTENCY_GUARD, LOGGER, METRICS, PLUGIN_REGISTRY } from '../tokens.ts';
+import { Executor } from '../executor.ts';
+import { CONFIG, DELIVERY_STORE, IDEMPOTENCY_GUARD, LOGGER, METRICS, PLUGIN_REGISTRY } from '../tokens.ts';
 import type { DeliveryStore } from './delivery-store.ts';
 import { DeliveryService } from './delivery-service.ts';
 import { DeliveryWorker } from './delivery-worker.ts';
@@ -33,7 +33,7 @@ export async function startDeliveries(container: DependencyContainer, redis?: Re
       )
     : openEmbeddedQueue(config.delivery);
   container.registerInstance(DELIVERY_STORE, store);
-  const executor = container.resolve(EXECUTOR) as Executor;
+  const executor = container.resolve(Executor);
   const worker = new DeliveryWorker({ store, executor, config: config.delivery, logger, metrics });
   const service = new DeliveryService({
     store,
