@@ -23,7 +23,7 @@ import { defaultUpstreamRequest } from './upstream/default-request.ts';
 import { redactJson } from './upstream/redact.ts';
 import type { OutboundBudget } from './upstream/outbound-budget.ts';
 import { backoffMs, isRetryableStatus, retryAfterMs } from './upstream/retry-policy.ts';
-import { type UpstreamClient, UpstreamTransportError } from './upstream/upstream-client.ts';
+import { type UpstreamTransport, UpstreamTransportError } from './upstream/upstream-transport.ts';
 
 type Attempt = { readonly response: UpstreamResponse } | { readonly error: UpstreamTransportError };
 
@@ -32,7 +32,7 @@ type Attempt = { readonly response: UpstreamResponse } | { readonly error: Upstr
 export class Executor implements OperationExecutor {
   constructor(
     @inject(PLUGIN_REGISTRY) private readonly registry: PluginRegistry,
-    @inject(UPSTREAM_CLIENT) private readonly client: UpstreamClient,
+    @inject(UPSTREAM_CLIENT) private readonly client: UpstreamTransport,
     @inject(CONFIG) private readonly config: GatewayConfig,
     @inject(LOGGER) private readonly logger: Logger,
     @inject(METRICS) private readonly metrics: Metrics,

@@ -9,14 +9,15 @@ import type { Metrics } from './observability/metrics.ts';
 import type { InboundKeys } from './auth/inbound-keys.ts';
 import type { Lifecycle } from './ops/lifecycle.ts';
 import type { PluginRegistry } from './plugins/plugin-registry.ts';
-import type { UpstreamClient } from './upstream/upstream-client.ts';
+import type { UpstreamTransport } from './upstream/upstream-transport.ts';
 import type { OutboundBudget } from './upstream/outbound-budget.ts';
 import type { DeliveryStore } from './delivery/delivery-store.ts';
 
 export const CONFIG: InjectionToken<GatewayConfig> = Symbol('GatewayConfig');
 export const LOGGER: InjectionToken<Logger> = Symbol('Logger');
 export const PLUGIN_REGISTRY: InjectionToken<PluginRegistry> = Symbol('PluginRegistry');
-export const UPSTREAM_CLIENT: InjectionToken<UpstreamClient> = Symbol('UpstreamClient');
+/** The upstream transport the executor sends through (UpstreamClient in production). */
+export const UPSTREAM_CLIENT: InjectionToken<UpstreamTransport> = Symbol('UpstreamClient');
 export const EXECUTOR: InjectionToken<OperationExecutor> = Symbol('OperationExecutor');
 export const METRICS: InjectionToken<Metrics> = Symbol('Metrics');
 export const IDEMPOTENCY_STORE: InjectionToken<IdempotencyStore> = Symbol('IdempotencyStore');

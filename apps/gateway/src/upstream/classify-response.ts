@@ -1,6 +1,6 @@
 import type { OperationFailure, UpstreamResponse } from '@gateway/core';
 import { upstreamMessage } from './parse-body.ts';
-import type { UpstreamTransportError } from './upstream-client.ts';
+import type { UpstreamTransportError } from './upstream-transport.ts';
 
 const REJECTED_INPUT = new Set([400, 409, 413, 422]);
 const REFUSED_GATEWAY = new Set([401, 403, 404, 405, 406, 415]);

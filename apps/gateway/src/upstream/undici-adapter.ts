@@ -146,7 +146,8 @@ function exchange(dispatcher: Dispatcher, config: InternalAxiosRequestConfig): P
           if (settled) return;
           const raw = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size);
           decode(raw, responseHeaders, status, method, config.decompress !== false, (error, decoded) => {
-            if (error) return fail(AxiosError.from(error, AxiosError.ERR_BAD_RESPONSE, config));
+            // zlib's own code (Z_DATA_ERROR, …), as axios's http adapter reports it.
+            if (error) return fail(AxiosError.from(error, undefined, config));
             if (!finish()) return;
             let text = decoded.toString((config.responseEncoding as BufferEncoding | undefined) ?? 'utf8');
             if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
@@ -182,6 +183,8 @@ function axiosCode(error: Error): string | undefined {
     case 'UND_ERR_DESTROYED':
     case 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH':
       return 'ECONNRESET';
+    case 'UND_ERR_HEADERS_OVERFLOW':
+      return 'HPE_HEADER_OVERFLOW';
     case 'UND_ERR_CONNECT_TIMEOUT':
     case 'UND_ERR_HEADERS_TIMEOUT':
     case 'UND_ERR_BODY_TIMEOUT':
