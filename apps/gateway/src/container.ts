@@ -1,4 +1,4 @@
-import { container as rootContainer, type DependencyContainer } from 'tsyringe';
+import { container as rootContainer, type DependencyContainer, instanceCachingFactory } from 'tsyringe';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from './config.ts';
 import { Executor } from './executor.ts';
@@ -9,8 +9,11 @@ import { Metrics } from './observability/metrics.ts';
 import { InboundKeys } from './auth/inbound-keys.ts';
 import { Lifecycle } from './ops/lifecycle.ts';
 import { createInboundBudgetStore } from './limits/inbound-rate-limit.ts';
+import { DeliveryService } from './delivery/delivery-service.ts';
+import { DeliveryWorker } from './delivery/delivery-worker.ts';
 import {
   CONFIG,
+  DELIVERY_STORE,
   EXECUTOR,
   IDEMPOTENCY_GUARD,
   IDEMPOTENCY_STORE,
@@ -45,6 +48,33 @@ export function createContainer(config: GatewayConfig, logger: Logger, redis?: R
   // Under its class for the delivery worker and service (prepare, deliverOnce); EXECUTOR is the same instance.
   container.registerSingleton(Executor);
   container.register(EXECUTOR, { useToken: Executor });
+  // The delivery queue's worker and service, resolved only once startDeliveries has opened and registered the store.
+  const deliveryLogger = logger.child({ component: 'delivery' });
+  container.register(DeliveryWorker, {
+    useFactory: instanceCachingFactory(
+      (c) =>
+        new DeliveryWorker({
+          store: c.resolve(DELIVERY_STORE),
+          executor: c.resolve(Executor),
+          config: config.delivery,
+          logger: deliveryLogger,
+          metrics: c.resolve(METRICS),
+        }),
+    ),
+  });
+  container.register(DeliveryService, {
+    useFactory: instanceCachingFactory(
+      (c) =>
+        new DeliveryService({
+          store: c.resolve(DELIVERY_STORE),
+          executor: c.resolve(Executor),
+          idempotency: c.resolve(IDEMPOTENCY_GUARD),
+          worker: c.resolve(DeliveryWorker),
+          config: config.delivery,
+          logger: deliveryLogger,
+        }),
+    ),
+  });
   return container;
 }
 

@@ -1,7 +1,6 @@
 import type { DependencyContainer } from 'tsyringe';
 import { ConfigError, type DeliveryConfig } from '../config.ts';
-import { Executor } from '../executor.ts';
-import { CONFIG, DELIVERY_STORE, IDEMPOTENCY_GUARD, LOGGER, METRICS, PLUGIN_REGISTRY } from '../tokens.ts';
+import { CONFIG, DELIVERY_STORE, LOGGER, METRICS, PLUGIN_REGISTRY } from '../tokens.ts';
 import type { DeliveryStore } from './delivery-store.ts';
 import { DeliveryService } from './delivery-service.ts';
 import { DeliveryWorker } from './delivery-worker.ts';
@@ -33,16 +32,8 @@ export async function startDeliveries(container: DependencyContainer, redis?: Re
       )
     : openEmbeddedQueue(config.delivery);
   container.registerInstance(DELIVERY_STORE, store);
-  const executor = container.resolve(Executor);
-  const worker = new DeliveryWorker({ store, executor, config: config.delivery, logger, metrics });
-  const service = new DeliveryService({
-    store,
-    executor,
-    idempotency: container.resolve(IDEMPOTENCY_GUARD),
-    worker,
-    config: config.delivery,
-    logger,
-  });
+  const service = container.resolve(DeliveryService);
+  const worker = container.resolve(DeliveryWorker);
   metrics.observeDeliveryQueue(() => store.stats());
   await worker.start();
   const { pending } = await store.stats();
