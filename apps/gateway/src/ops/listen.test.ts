@@ -1,3 +1,4 @@
+import { createServer, IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -30,6 +31,26 @@ describe('listenExpress', () => {
     expect(answer.status).toBe(201);
     expect(await answer.json()).toEqual({ got: { a: 1 }, type: 'application/json' });
     expect(prototypes).toEqual([true, true]);
+  });
+
+  // What listen.ts assumes of Express: on a plain node:http server, Express itself gives every request and response
+  // exactly app.request and app.response as prototypes (so pre-installing them changes nothing it does), and
+  // those inherit from Node's IncomingMessage and ServerResponse (whose constructors listen.ts calls on them).
+  it('relies on Express giving requests and responses app.request and app.response as prototypes', async () => {
+    const app = express();
+    const prototypes: boolean[] = [];
+    app.get('/', (request, response) => {
+      prototypes.push(Object.getPrototypeOf(request) === app.request, Object.getPrototypeOf(response) === app.response);
+      response.end();
+    });
+    const server = createServer(app);
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    expect((await fetch(`http://127.0.0.1:${port}/`)).status).toBe(200);
+    expect(prototypes).toEqual([true, true]);
+    expect(app.request).toBeInstanceOf(IncomingMessage);
+    expect(app.response).toBeInstanceOf(ServerResponse);
   });
 
   it('rejects when the port is taken', async () => {
