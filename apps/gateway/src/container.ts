@@ -29,6 +29,8 @@ import {
 import { UpstreamClient } from './upstream/upstream-client.ts';
 import { LocalOutboundBudget, type OutboundBudget, UNLIMITED_BUDGET } from './upstream/outbound-budget.ts';
 import type { RedisState } from './redis/redis-state.ts';
+import type { Store } from 'express-rate-limit';
+import type { OperationExecutor } from '@gateway/core';
 
 /** The composition root: one child container per gateway instance, so tests can run several side by side. */
 /** `redis`: the shared state when REDIS_URL is set; every piece of state shared by instances then lives there. */
@@ -76,6 +78,32 @@ export function createContainer(config: GatewayConfig, logger: Logger, redis?: R
     ),
   });
   return container;
+}
+
+/** What the REST and MCP front doors are built from: plain functions of these services, which know no container. */
+export interface FrontDoorServices {
+  readonly config: GatewayConfig;
+  readonly registry: PluginRegistry;
+  readonly executor: OperationExecutor;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly lifecycle: Lifecycle;
+  readonly inboundKeys: InboundKeys;
+  /** The inbound rate-limit store both front doors share (one budget per client). */
+  readonly inboundBudget: Store;
+}
+
+export function frontDoorServices(container: DependencyContainer): FrontDoorServices {
+  return {
+    config: container.resolve(CONFIG),
+    registry: container.resolve(PLUGIN_REGISTRY),
+    executor: container.resolve(EXECUTOR),
+    logger: container.resolve(LOGGER),
+    metrics: container.resolve(METRICS),
+    lifecycle: container.resolve(LIFECYCLE),
+    inboundKeys: container.resolve(INBOUND_KEYS),
+    inboundBudget: container.resolve(INBOUND_BUDGET),
+  };
 }
 
 function outboundBudget(ratePerSecond: number, redis: RedisState | undefined): OutboundBudget {

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Environment, PluginDescriptor } from '@gateway/core';
 import type { DestinationStream, Logger } from 'pino';
 import { type GatewayConfig, readConfig } from './config.ts';
-import { createContainer } from './container.ts';
+import { createContainer, frontDoorServices } from './container.ts';
 import { createLogger } from './logger.ts';
 import type { McpListener } from './mcp/mcp-listener.ts';
 import { startMcp } from './mcp/start-mcp.ts';
@@ -12,7 +12,7 @@ import { createRestApp } from './rest/rest-app.ts';
 import { drainServer } from './ops/drain.ts';
 import { listenExpress } from './ops/listen.ts';
 import { type RunningDeliveries, startDeliveries } from './delivery/start-deliveries.ts';
-import { CONFIG, EXECUTOR, INBOUND_BUDGET, INBOUND_KEYS, LIFECYCLE, LOGGER, METRICS, PLUGIN_REGISTRY, UPSTREAM_CLIENT } from './tokens.ts';
+import { PLUGIN_REGISTRY, UPSTREAM_CLIENT } from './tokens.ts';
 
 export interface GatewayOptions {
   readonly environment: Environment;
@@ -59,19 +59,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const stopDeliveries = async (timeoutMs: number) => {
     await deliveries?.stop(timeoutMs);
   };
-  const lifecycle = container.resolve(LIFECYCLE);
-  const app = createRestApp({
-    config: container.resolve(CONFIG),
-    registry,
-    executor: container.resolve(EXECUTOR),
-    logger: container.resolve(LOGGER),
-    metrics: container.resolve(METRICS),
-    lifecycle,
-    inboundKeys: container.resolve(INBOUND_KEYS),
-    inboundBudget: container.resolve(INBOUND_BUDGET),
-    deliveries: deliveries?.service,
-    sharedStore: redis,
-  });
+  const services = frontDoorServices(container);
+  const { lifecycle } = services;
+  const app = createRestApp({ ...services, deliveries: deliveries?.service, sharedStore: redis });
   let server: Server;
   try {
     server = await listenExpress(app, config.port, config.host);
@@ -83,7 +73,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   }
   let mcp: McpListener;
   try {
-    mcp = await startMcp(container, deliveries?.service);
+    mcp = await startMcp(services, deliveries?.service);
   } catch (error) {
     await drainServer(server, 0);
     await stopDeliveries(0);

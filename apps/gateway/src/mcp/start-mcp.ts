@@ -1,6 +1,5 @@
-import type { DependencyContainer } from 'tsyringe';
+import type { FrontDoorServices } from '../container.ts';
 import { allowedHostnames, servesOnlyLoopbackNames } from '../hosting/host-guard.ts';
-import { CONFIG, EXECUTOR, INBOUND_BUDGET, INBOUND_KEYS, LOGGER, METRICS, PLUGIN_REGISTRY } from '../tokens.ts';
 import { createToolCaller } from './call-tool.ts';
 import { createMcpApp } from './mcp-app.ts';
 import { listenMcp, type McpListener } from './mcp-listener.ts';
@@ -10,17 +9,16 @@ import { statelessTransport } from './stateless-transport.ts';
 import { buildToolCatalogue } from './tool-catalogue.ts';
 import type { DeliveryService } from '../delivery/delivery-service.ts';
 
-/** Composes the MCP front door from the container (plugins already loaded) and starts its listener. */
-export async function startMcp(container: DependencyContainer, deliveries?: DeliveryService): Promise<McpListener> {
-  const config = container.resolve(CONFIG);
-  const logger = container.resolve(LOGGER).child({ component: 'mcp' });
-  const registry = container.resolve(PLUGIN_REGISTRY);
+/** Composes the MCP front door from the gateway's services (plugins already loaded) and starts its listener. */
+export async function startMcp(services: FrontDoorServices, deliveries?: DeliveryService): Promise<McpListener> {
+  const { config, registry, executor, metrics, inboundKeys, inboundBudget } = services;
+  const logger = services.logger.child({ component: 'mcp' });
   const catalogue = buildToolCatalogue(registry.operations, registry.plugins, { deliveries: deliveries !== undefined });
   const callTool = createToolCaller({
     catalogue,
-    executor: container.resolve(EXECUTOR),
+    executor,
     logger,
-    metrics: container.resolve(METRICS),
+    metrics,
     deliveries,
   });
   const newServer = mcpServerFactory(catalogue, callTool);
@@ -38,10 +36,10 @@ export async function startMcp(container: DependencyContainer, deliveries?: Deli
   const app = createMcpApp({
     transport,
     allowedHosts,
-    inboundKeys: container.resolve(INBOUND_KEYS),
+    inboundKeys,
     bodyLimitBytes: config.bodyLimitBytes,
     inboundRateLimit: config.inboundRateLimit,
-    inboundBudget: container.resolve(INBOUND_BUDGET),
+    inboundBudget,
     trustProxy: config.trustProxy,
     logger,
   });
