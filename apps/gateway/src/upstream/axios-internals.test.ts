@@ -106,6 +106,24 @@ describe('the axios behaviour the upstream transports rely on', () => {
     expect(dispatched).toEqual(seen.map((request) => `${request.method} ${request.url}`));
   });
 
+  it('merges into every call only the defaults the production configuration sets (a new axios default shows here)', async () => {
+    const production = withoutUnusedDefaults(upstreamAxios(track(undiciConnections(OPTIONS)), OPTIONS));
+    expect(Object.keys(production.defaults).sort()).toEqual([
+      'adapter',
+      'env', // undefined (withoutUnusedDefaults)
+      'headers', // {} (withoutUnusedDefaults)
+      'maxContentLength', // -1, read by the undici adapter as by axios's
+      'maxRedirects',
+      'proxy',
+      'responseType',
+      'timeout',
+      'transformRequest',
+      'transformResponse',
+      'transitional',
+      'validateStatus',
+    ]);
+  });
+
   it('gives a body-less POST a form content type unless told `content-type: false` (why axiosRequestOf sets it)', async () => {
     const stock = upstreamAxios(track(stockHttpConnections(OPTIONS)), OPTIONS);
     await stock.request({ method: 'POST', url: `${baseUrl}/a`, headers: { accept: 'application/json' } });

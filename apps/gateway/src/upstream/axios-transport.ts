@@ -51,8 +51,8 @@ export function stockHttpConnections(options: TransportOptions): Connections {
 export function upstreamAxios(connections: Connections, options: TransportOptions): AxiosInstance {
   return axios.create({
     adapter: connections.adapter,
-    httpAgent: connections.httpAgent,
-    httpsAgent: connections.httpsAgent,
+    // Only when there are agents: axios merges every key of the defaults into each request's config.
+    ...(connections.httpAgent ? { httpAgent: connections.httpAgent, httpsAgent: connections.httpsAgent } : {}),
     timeout: options.timeoutMs,
     maxRedirects: 0,
     proxy: false,
