@@ -3,6 +3,7 @@ import {
   type ExecutionRequest,
   InputError,
   MAX_REPORTED_PROBLEMS,
+  type OperationContext,
   type OperationExecutor,
   type OperationFailure,
   type OperationResult,
@@ -49,7 +50,10 @@ export class Executor implements OperationExecutor {
   }
 
   /** Validates and shapes an input into the upstream request it stands for, without sending anything. */
-  prepare(request: Pick<ExecutionRequest, 'pluginId' | 'operationId' | 'input' | 'requestId'>): PreparedRequest {
+  prepare(
+    request: Pick<ExecutionRequest, 'pluginId' | 'operationId' | 'input' | 'requestId'>,
+    delivery: OperationContext['delivery'] = 'direct',
+  ): PreparedRequest {
     const entry = this.registry.find(request.pluginId, request.operationId);
     if (!entry) {
       return {
@@ -66,7 +70,7 @@ export class Executor implements OperationExecutor {
     if (problems.length > 0) return { ok: false, failure: invalidInput(problems) };
     try {
       const { toRequest } = entry.operation.upstream;
-      const shaped = toRequest ? toRequest(request.input, { requestId: request.requestId }) : undefined;
+      const shaped = toRequest ? toRequest(request.input, { requestId: request.requestId, delivery, receivedAt: Date.now() }) : undefined;
       const upstreamRequest = defaultUpstreamRequest(entry.operation, request.input as Record<string, unknown>, shaped);
       return { ok: true, entry, upstreamRequest };
     } catch (error) {

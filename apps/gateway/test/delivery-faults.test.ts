@@ -93,4 +93,55 @@ describe('durable delivery under faults', () => {
     expect(await deadCount(gateway.restUrl)).toBe(0);
     expect(await (await fetch(`${gateway.restUrl}/metrics`)).text()).toContain('gateway_delivery_paused{plugin="gainsight-px"} 0');
   });
+
+  it('an undated event delivered late keeps the time the gateway accepted it, not the time PX finally received it', {
+    timeout: 60_000,
+  }, async () => {
+    const { gateway, upstream } = await start(() => ({ status: 201 }));
+    await upstream.suspend();
+    const event = (name: string, extra: Record<string, unknown> = {}) => ({
+      eventName: name,
+      identifyId: 'u-1',
+      propertyKey: 'AP-TEST-1',
+      ...extra,
+    });
+    const acceptedFrom = Date.now();
+    const single = await fetch(`${gateway.restUrl}/v1/custom-events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', prefer: 'respond-async' },
+      body: JSON.stringify(event('undated-single')),
+    });
+    const batch = await fetch(`${gateway.restUrl}/v1/custom-events/batch`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ events: [event('undated-batch'), event('dated-batch', { date: 1_700_000_000_000 })] }),
+    });
+    const acceptedUntil = Date.now();
+    expect([single.status, batch.status]).toEqual([202, 202]);
+    // PX comes back well after acceptance: its receipt time would be a different, later time.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await upstream.resume();
+    await waitUntil(() => upstream.recorded.length >= 3, 'all three delivered', 30_000);
+    const dates = Object.fromEntries(
+      upstream.recorded
+        .map((request) => JSON.parse(request.body) as { eventName: string; date?: number })
+        .map((e) => [e.eventName, e.date]),
+    );
+    expect(dates['dated-batch']).toBe(1_700_000_000_000);
+    for (const name of ['undated-single', 'undated-batch']) {
+      expect(dates[name], name).toBeGreaterThanOrEqual(acceptedFrom);
+      expect(dates[name], name).toBeLessThanOrEqual(acceptedUntil);
+    }
+  });
+
+  it('a synchronous undated event is sent without a date (PX dates it on receipt, which is the acceptance)', async () => {
+    const { gateway, upstream } = await start(() => ({ status: 201 }));
+    const response = await fetch(`${gateway.restUrl}/v1/custom-events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ eventName: 'undated-sync', identifyId: 'u-1', propertyKey: 'AP-TEST-1' }),
+    });
+    expect(response.status).toBe(201);
+    expect(JSON.parse(upstream.received[0]?.body ?? '{}')).not.toHaveProperty('date');
+  });
 });

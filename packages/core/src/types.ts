@@ -36,6 +36,13 @@ export interface UpstreamResponse {
 
 export interface OperationContext {
   readonly requestId: string;
+  /** `queued`: the shaped request is stored and sent later, maybe hours later (durable delivery); `direct`: sent now. */
+  readonly delivery: 'direct' | 'queued';
+  /**
+   * Epoch milliseconds when the gateway accepted the call. A queued request reaches the upstream later, so whatever
+   * the upstream would date on receipt (an event's time) must be dated from this instead.
+   */
+  readonly receivedAt: number;
 }
 
 /**

@@ -31,7 +31,7 @@ function operation(descriptor: PluginDescriptor | undefined, id: string): Operat
 }
 
 function request(op: OperationDescriptor<any>, input: Record<string, unknown>): UpstreamRequest {
-  return op.upstream.toRequest?.(input, { requestId: 'r-1' }) as UpstreamRequest;
+  return op.upstream.toRequest?.(input, { requestId: 'r-1', delivery: 'direct', receivedAt: 0 }) as UpstreamRequest;
 }
 
 const errors = (result: CapabilityLoad): Diagnostic[] => result.diagnostics.filter((d) => d.severity === 'error');

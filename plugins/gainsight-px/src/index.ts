@@ -61,7 +61,13 @@ export function gainsightPxPlugin(settings: PxSettings): PluginDescriptor {
         upstream: {
           method: 'POST',
           path: '/events/custom',
-          toRequest: (input) => ({ body: shapeCustomEvent(input.body, settings.productKey ? { propertyKey: settings.productKey } : {}) }),
+          toRequest: (input, context) => ({
+            body: shapeCustomEvent(input.body, {
+              ...(settings.productKey ? { propertyKey: settings.productKey } : {}),
+              // Sent now, PX dates an undated event on receipt; queued, it may arrive hours later, so it is dated here.
+              ...(context.delivery === 'queued' ? { date: context.receivedAt } : {}),
+            }),
+          }),
         },
         rest: { method: 'POST', path: '/v1/custom-events' },
         delivery: {

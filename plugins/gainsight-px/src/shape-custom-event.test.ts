@@ -166,16 +166,32 @@ describe('sendCustomEvent toRequest', () => {
 
   it('POSTs the shaped event to /events/custom with the configured default key', () => {
     const operation = gainsightPxPlugin({ ...settings, productKey: 'AP-DEFAULT-1' }).operations[0];
-    const request = operation?.upstream.toRequest?.({ body: { eventName: 'Signup', identifyId: 'u-1' } }, { requestId: 'r-1' });
+    const request = operation?.upstream.toRequest?.(
+      { body: { eventName: 'Signup', identifyId: 'u-1' } },
+      { requestId: 'r-1', delivery: 'direct', receivedAt: 0 },
+    );
     // Only the body: the method and path are the descriptor's upstream ones (POST /events/custom).
     expect(operation?.upstream).toMatchObject({ method: 'POST', path: '/events/custom' });
     expect(request).toEqual({ body: { eventName: 'Signup', identifyId: 'u-1', propertyKey: 'AP-DEFAULT-1', userType: 'USER' } });
   });
 
+  it('dates an undated event with its acceptance time when it is queued, and leaves a given date alone', () => {
+    const operation = gainsightPxPlugin({ ...settings, productKey: 'AP-DEFAULT-1' }).operations[0];
+    const queued = { requestId: 'r-1', delivery: 'queued', receivedAt: 1_764_000_000_000 } as const;
+    expect(operation?.upstream.toRequest?.({ body: { eventName: 'Signup', identifyId: 'u-1' } }, queued)?.body).toMatchObject({
+      date: 1_764_000_000_000,
+    });
+    const dated = { eventName: 'Signup', identifyId: 'u-1', date: '2026-01-02T03:04:05Z' };
+    expect(operation?.upstream.toRequest?.({ body: dated }, queued)?.body).toMatchObject({ date: Date.parse('2026-01-02T03:04:05Z') });
+  });
+
   it('throws an InputError when no key is given or configured', () => {
     const operation = gainsightPxPlugin({ ...settings, productKey: undefined }).operations[0];
     const error = inputErrorOf(() =>
-      operation?.upstream.toRequest?.({ body: { eventName: 'Signup', identifyId: 'u-1' } }, { requestId: 'r-1' }),
+      operation?.upstream.toRequest?.(
+        { body: { eventName: 'Signup', identifyId: 'u-1' } },
+        { requestId: 'r-1', delivery: 'direct', receivedAt: 0 },
+      ),
     );
     expect(error.problems[0]?.pointer).toBe('/body/propertyKey');
   });

@@ -29,10 +29,10 @@ export interface PxCustomEvent extends Omit<CustomEventInput, 'date' | 'attribut
 }
 
 /**
- * Applies the gateway's defaults and PX's conventions: userType USER, a configured product key,
+ * Applies the gateway's defaults and PX's conventions: userType USER, a configured product key, a default date,
  * dates as epoch ms (refused outside the plausible range), nested property values as JSON strings, nulls dropped.
  */
-export function shapeCustomEvent(event: CustomEventInput, defaults: { propertyKey?: string }): PxCustomEvent {
+export function shapeCustomEvent(event: CustomEventInput, defaults: { propertyKey?: string; date?: number }): PxCustomEvent {
   const propertyKey = event.propertyKey ?? defaults.propertyKey;
   if (!propertyKey) {
     throw new InputError([
@@ -42,6 +42,7 @@ export function shapeCustomEvent(event: CustomEventInput, defaults: { propertyKe
   const { date, attributes, globalContext, ...rest } = event;
   const shaped: PxCustomEvent = { ...rest, propertyKey, userType: event.userType ?? 'USER' };
   if (date !== undefined) shaped.date = toEpochMillis(date);
+  else if (defaults.date !== undefined) shaped.date = defaults.date;
   if (attributes) shaped.attributes = flattenProperties(attributes);
   if (globalContext) shaped.globalContext = flattenProperties(globalContext);
   return shaped;

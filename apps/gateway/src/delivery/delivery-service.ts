@@ -63,7 +63,7 @@ export class DeliveryService {
   /** One input, queued: 202 `{id, status: "queued"}`, or the input's problems (nothing stored). */
   acceptOne(request: AcceptRequest & { readonly input: unknown }): Promise<OperationResult> {
     const run = async (): Promise<OperationResult> => {
-      const prepared = this.parts.executor.prepare(request);
+      const prepared = this.parts.executor.prepare(request, 'queued');
       if (!prepared.ok) return this.failed(request, prepared.failure);
       const delivery = this.newDelivery(request, prepared.upstreamRequest);
       const refusal = await this.commit([delivery]);
@@ -86,7 +86,7 @@ export class DeliveryService {
           results.push({ index, errors: [{ pointer: '', detail: unreadable }] });
           continue;
         }
-        const prepared = this.parts.executor.prepare({ ...request, input: { body: item } });
+        const prepared = this.parts.executor.prepare({ ...request, input: { body: item } }, 'queued');
         if (prepared.ok) {
           const delivery = this.newDelivery(request, prepared.upstreamRequest);
           deliveries.push(delivery);
