@@ -73,7 +73,7 @@ export function customEventSchema(options: { propertyKeyRequired: boolean; defau
         description:
           `When it happened: epoch milliseconds (UTC) or an ISO-8601 date-time string, ${DATE_RANGE_TEXT}; ` +
           'anything else is rejected (a date in seconds would otherwise land in January 1970). Sent to PX as epoch milliseconds. ' +
-          'Defaults to the time PX receives it.',
+          'Omitted: the time PX receives it, or, for a queued event (async or batch), the time the gateway accepted it.',
         oneOf: [
           { type: 'integer', minimum: 0, description: `Epoch milliseconds, UTC (not seconds), ${DATE_RANGE_TEXT}.` },
           { type: 'string', format: 'date-time', description: 'ISO-8601 date-time, e.g. 2026-11-26T10:00:00Z.' },
