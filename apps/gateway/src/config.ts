@@ -59,6 +59,8 @@ export interface DeliveryConfig {
   readonly retryMaxMs: number;
   /** Above this many pending deliveries, async routes answer 503. */
   readonly maxQueued: number;
+  /** Above this many pending deliveries of one client, that client's async requests answer 429 (others go on). */
+  readonly maxQueuedPerClient: number;
   /** How long delivered records are kept. */
   readonly retentionMs: number;
   /** fsync every commit (power-loss safe) instead of WAL's NORMAL sync (crash safe). */
@@ -125,6 +127,7 @@ export function readConfig(environment: Environment): GatewayConfig {
     .split(',')
     .map((name) => name.trim())
     .filter((name) => name !== '' && name !== 'none');
+  const maxQueued = integer('DELIVERY_MAX_QUEUED', 1_000_000, 1, 1_000_000_000);
   return {
     host,
     inboundKeys,
@@ -159,7 +162,8 @@ export function readConfig(environment: Environment): GatewayConfig {
       retryWindowMs: duration('DELIVERY_RETRY_WINDOW', 24 * 3_600_000, 1000),
       retryBaseMs: integer('DELIVERY_RETRY_BASE_MS', 1000, 1, 600_000),
       retryMaxMs: integer('DELIVERY_RETRY_MAX_MS', 600_000, 1, 86_400_000),
-      maxQueued: integer('DELIVERY_MAX_QUEUED', 1_000_000, 1, 1_000_000_000),
+      maxQueued,
+      maxQueuedPerClient: integer('DELIVERY_MAX_QUEUED_PER_CLIENT', Math.max(1, Math.floor(maxQueued / 4)), 1, 1_000_000_000),
       retentionMs: duration('DELIVERY_RETENTION', 7 * 86_400_000, 1000),
       fsync: flag('DELIVERY_FSYNC'),
       lockMs: integer('DELIVERY_LOCK_MS', 30_000, 1000, 600_000),

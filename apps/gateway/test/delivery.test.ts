@@ -314,7 +314,7 @@ describe('queued delivery over REST', () => {
   });
 
   it('answers 503 with Retry-After, never 202, when DELIVERY_MAX_QUEUED is reached', async () => {
-    const { gateway, upstream } = await start({ DELIVERY_MAX_QUEUED: '2' });
+    const { gateway, upstream } = await start({ DELIVERY_MAX_QUEUED: '2', DELIVERY_MAX_QUEUED_PER_CLIENT: '2' });
     await upstream.suspend();
     for (const n of [1, 2])
       expect(
@@ -336,6 +336,65 @@ describe('queued delivery over REST', () => {
     });
     expect(batch.status).toBe(503);
     expect((await json(await fetch(`${gateway.restUrl}/v1/deliveries`))).items).toHaveLength(2);
+  });
+
+  it('one client at DELIVERY_MAX_QUEUED_PER_CLIENT gets 429 too-many-pending (REST and MCP, nothing queued); other clients go on', async () => {
+    const { gateway, upstream } = await start({
+      GATEWAY_API_KEYS: `${TEST_CLIENT_KEY},${TEST_OTHER_CLIENT_KEY}`,
+      DELIVERY_MAX_QUEUED_PER_CLIENT: '3',
+    });
+    await upstream.suspend();
+    const mine = { ...ASYNC_HEADERS, 'x-api-key': TEST_CLIENT_KEY };
+    const send = (headers: Record<string, string>, n: number) =>
+      fetch(`${gateway.restUrl}/v1/custom-events`, { method: 'POST', headers, body: JSON.stringify(event(n)) });
+    for (const n of [1, 2]) expect((await send(mine, n)).status).toBe(202);
+    // A batch of two would make four: refused whole, so the client can resend it as it is.
+    const batch = await fetch(`${gateway.restUrl}/v1/custom-events/batch`, {
+      method: 'POST',
+      headers: { ...JSON_HEADERS, 'x-api-key': TEST_CLIENT_KEY },
+      body: JSON.stringify({ events: [event(3), event(4)] }),
+    });
+    expect(batch.status).toBe(429);
+    expect(await json(batch)).toMatchObject({ type: 'urn:gateway:problem:too-many-pending', status: 429 });
+    expect((await send(mine, 5)).status).toBe(202);
+    const full = await send(mine, 6);
+    expect(full.status).toBe(429);
+    expect(full.headers.get('retry-after')).toBe('30');
+    const problem = await json(full);
+    expect(problem.type).toBe('urn:gateway:problem:too-many-pending');
+    expect(problem.detail).toContain('DELIVERY_MAX_QUEUED_PER_CLIENT');
+    // The other client still has its whole share.
+    expect((await send({ ...ASYNC_HEADERS, 'x-api-key': TEST_OTHER_CLIENT_KEY }, 7)).status).toBe(202);
+    const client = new Client({ name: 'delivery-test', version: '1.0.0' });
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(gateway.mcpUrl), { requestInit: { headers: { 'x-api-key': TEST_CLIENT_KEY } } }),
+    );
+    try {
+      const refused = await client.callTool({ name: 'gainsight-send-custom-events', arguments: { events: [event(8)] } });
+      expect(refused.isError).toBe(true);
+      expect(JSON.stringify(refused.content)).toContain('DELIVERY_MAX_QUEUED_PER_CLIENT');
+    } finally {
+      await client.close();
+    }
+    await upstream.resume();
+    await waitFor(
+      async () => upstream.recorded.length,
+      (n) => n >= 4,
+      'the four accepted events',
+    );
+    // Once its deliveries are done, the client is accepted again.
+    await waitFor(
+      async () => (await send(mine, 9)).status,
+      (status) => status === 202,
+      'the client accepted again',
+    );
+    await waitFor(
+      async () => upstream.recorded.length,
+      (n) => n >= 5,
+      'the fifth event',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(upstream.recorded.map((r) => JSON.parse(r.body).identifyId).sort()).toEqual(['u-1', 'u-2', 'u-5', 'u-7', 'u-9']);
   });
 
   it('reports the queue in /metrics', async () => {

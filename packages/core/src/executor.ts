@@ -15,6 +15,7 @@ export type FailureKind =
   | 'idempotency-in-flight'
   | 'idempotency-key-reused'
   | 'delivery-unavailable'
+  | 'too-many-pending'
   | 'store-unavailable';
 
 export interface OperationFailure {

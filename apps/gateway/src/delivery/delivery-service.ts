@@ -154,6 +154,16 @@ export class DeliveryService {
           `The delivery queue is full (${pending} pending, DELIVERY_MAX_QUEUED ${config.maxQueued}); nothing was queued. Retry later.`,
         );
       }
+      // One acceptance is one client's; checked after the global cap, which says the more useful thing when both apply.
+      const clientId = deliveries[0]?.clientId;
+      const clientPending = clientId === undefined ? 0 : await store.countPending(clientId);
+      if (clientPending + deliveries.length > config.maxQueuedPerClient) {
+        return tooManyPending(
+          `This client has ${clientPending} deliveries pending and may have at most ${config.maxQueuedPerClient} ` +
+            `(DELIVERY_MAX_QUEUED_PER_CLIENT); ${deliveries.length === 1 ? 'the event was' : `none of the ${deliveries.length} events was`} queued. ` +
+            'Retry once some are delivered (GET /v1/deliveries?status=queued lists them).',
+        );
+      }
       await store.enqueue(deliveries, Date.now());
     } catch (error) {
       if (!(error instanceof DeliveryStoreUnavailableError)) throw error;
@@ -172,6 +182,11 @@ export class DeliveryService {
   private failed(request: AcceptRequest, failure: OperationFailure): OperationResult {
     return { ok: false, failure, requestId: request.requestId, attempts: 0 };
   }
+}
+
+/** One client's share of the queue is used up: the others are still accepted, so it is that client's 429. */
+function tooManyPending(detail: string): OperationFailure {
+  return { kind: 'too-many-pending', status: 429, title: 'Too many pending deliveries', detail, retryAfterSeconds: 30 };
 }
 
 function unavailable(detail: string): OperationFailure {

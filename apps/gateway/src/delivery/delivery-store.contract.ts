@@ -68,6 +68,30 @@ export function deliveryStoreContract(name: string, open: () => Promise<Contract
       expect(await store.countPending()).toBe(3);
     });
 
+    it("counts each client's pending deliveries through every transition, and after a take-over", async () => {
+      const [a1, a2, a3, a4] = [delivery(), delivery(), delivery(), delivery()];
+      const b1 = delivery({ clientId: 'client-b' });
+      await store.enqueue([a1, a2, a3, a4, b1] as NewDelivery[], Date.now());
+      const pending = async () => [await store.countPending('client-a'), await store.countPending('client-b'), await store.countPending()];
+      expect(await pending()).toEqual([4, 1, 5]);
+      expect(await store.countPending('client-c')).toBe(0);
+      await store.claimDue({ now: Date.now(), limit: 5 });
+      expect(await pending()).toEqual([4, 1, 5]);
+      await store.markDelivered(a1?.id ?? '', Date.now());
+      await store.markDead(a2?.id ?? '', { status: 400, type: 'upstream-rejected-input', detail: 'bad' }, Date.now());
+      await store.release(b1.id, Date.now(), Date.now());
+      await store.release(a4?.id ?? '', Date.now(), Date.now());
+      expect(await pending()).toEqual([2, 1, 3]);
+      expect(await store.retry(a2?.id ?? '', 'client-a', Date.now())).toBeDefined();
+      expect(await pending()).toEqual([3, 1, 4]);
+      expect(await store.discard(b1.id, 'client-b')).toBe('discarded');
+      expect(await pending()).toEqual([3, 0, 3]);
+      // a3 is still being delivered when its process stops: it stays pending for the store taking over, as a4 does.
+      store = await takeOver(store);
+      expect(await store.countPending('client-a')).toBe(3);
+      expect(await store.countPending('client-b')).toBe(0);
+    });
+
     it('rejects a batch whose one item cannot be stored, committing none of it', async () => {
       const duplicate = delivery();
       await store.enqueue([duplicate], Date.now());

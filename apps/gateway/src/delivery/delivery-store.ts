@@ -103,8 +103,12 @@ export interface DeliveryStore {
   pruneDelivered(before: number): Promise<number>;
   /** Due time of the earliest queued delivery, if any. */
   nextDueAt(): Promise<number | undefined>;
-  /** Pending deliveries (queued or being delivered): cheap, asked on every acceptance for back-pressure. */
-  countPending(): Promise<number>;
+  /**
+   * Pending deliveries (queued or being delivered), all of them or one client's: cheap, asked on every acceptance
+   * for back-pressure. A client's count may fall short of the truth for a moment after a crash mid-transition
+   * (never over it: a client is never refused for deliveries it no longer has).
+   */
+  countPending(clientId?: string): Promise<number>;
   /** Pending count and the oldest pending acceptance time, for metrics. */
   stats(): Promise<DeliveryStats>;
   close(): Promise<void>;

@@ -158,6 +158,7 @@ export class RedisDeliveryStore implements DeliveryStore {
         const queue = queues.get(delivery.pluginId) as Queue<DeliveryJobData>;
         await new Job(queue, delivery.operationId, data, { jobId: delivery.id }, delivery.id).addJob(multi);
         (multi as unknown as ChainableCommander).zadd(this.clientKey(delivery.clientId), seq, member(delivery.pluginId, delivery.id));
+        (multi as unknown as ChainableCommander).sadd(this.pendingKey(delivery.clientId), member(delivery.pluginId, delivery.id));
       }
       (multi as unknown as ChainableCommander).sadd(this.pluginsKey(), ...plugins);
       const results = await multi.exec();
@@ -198,6 +199,7 @@ export class RedisDeliveryStore implements DeliveryStore {
     const claim = this.claims.get(id);
     if (!claim) return;
     this.claims.delete(id);
+    await this.settle(claim.job);
     await claim.job.moveToCompleted({ deliveredAt: now }, claim.token, false);
   }
 
@@ -225,6 +227,7 @@ export class RedisDeliveryStore implements DeliveryStore {
     if (!claim) return;
     this.claims.delete(id);
     await claim.job.updateData({ ...claim.job.data, updatedAt: now, lastError: error });
+    await this.settle(claim.job);
     await claim.job.moveToFailed(new Error(error.detail), claim.token, false);
   }
 
@@ -283,6 +286,7 @@ export class RedisDeliveryStore implements DeliveryStore {
         if ((await job.getState()) !== 'failed') return undefined;
         throw error;
       }
+      await this.commands.sadd(this.pendingKey(clientId), member(job.data.pluginId, id));
       return this.get(id, clientId);
     });
   }
@@ -294,6 +298,8 @@ export class RedisDeliveryStore implements DeliveryStore {
       if (!found) return 'not-found';
       if (found.status !== 'queued' && found.status !== 'dead') return 'busy';
       try {
+        // Out of the pending set first, as in settle(): a crash in between undercounts, never overcounts.
+        await this.settle(found.job);
         await found.job.remove();
       } catch (error) {
         // Claimed for delivery since the state was read: BullMQ keeps a locked job.
@@ -329,7 +335,10 @@ export class RedisDeliveryStore implements DeliveryStore {
           const index = this.commands.pipeline();
           for (const [i, id] of ids.entries()) {
             const clientId = parseClientId(data[i]);
-            if (clientId !== undefined) index.zrem(this.clientKey(clientId), member(pluginId, id));
+            if (clientId === undefined) continue;
+            index.zrem(this.clientKey(clientId), member(pluginId, id));
+            // Already gone unless a step of this store failed halfway; removing it again costs nothing.
+            index.srem(this.pendingKey(clientId), member(pluginId, id));
           }
           await index.exec();
           pruned += removed.filter((n) => n === 1).length;
@@ -363,7 +372,8 @@ export class RedisDeliveryStore implements DeliveryStore {
   }
 
   /** One pipelined round trip of O(1) list and set lengths per plugin queue. */
-  countPending(): Promise<number> {
+  countPending(clientId?: string): Promise<number> {
+    if (clientId !== undefined) return this.guard(() => this.commands.scard(this.pendingKey(clientId)));
     return this.guard(async () => {
       const queues = await Promise.all((await this.pluginIds()).map((id) => this.queue(id)));
       const replies = await this.pipelined(
@@ -529,6 +539,19 @@ export class RedisDeliveryStore implements DeliveryStore {
 
   private clientKey(clientId: string): string {
     return `${this.keyBase}:client:${clientId}`;
+  }
+
+  /** The client's pending deliveries (queued or being delivered), for the per-client cap. */
+  private pendingKey(clientId: string): string {
+    return `${this.keyBase}:pending:${clientId}`;
+  }
+
+  /**
+   * Leaves the client's pending set before the job leaves BullMQ's active state: a crash between the two steps
+   * undercounts the client for a while (the job comes back and is delivered again), never overcounts it.
+   */
+  private async settle(job: DeliveryJob): Promise<void> {
+    await this.commands.srem(this.pendingKey(job.data.clientId), member(job.data.pluginId, job.id as string));
   }
 }
 

@@ -72,6 +72,8 @@ export class SqliteDeliveryStore implements DeliveryStore {
   private readonly db: Database.Database;
   /** Pending (queued + delivering) count, kept in step with every write so back-pressure costs no query. */
   private pending: number;
+  /** The same per client (only clients with pending deliveries), for the per-client cap. */
+  private readonly pendingByClient = new Map<string, number>();
   private readonly statements;
 
   constructor(options: SqliteDeliveryStoreOptions) {
@@ -94,7 +96,7 @@ export class SqliteDeliveryStore implements DeliveryStore {
       ),
       claim: this.db.prepare(`UPDATE deliveries SET status = 'delivering', attempts = attempts + 1, updated_at = ? WHERE seq = ?`),
       delivered: this.db.prepare(
-        `UPDATE deliveries SET status = 'delivered', delivered_at = ?, updated_at = ?, next_attempt_at = NULL WHERE id = ? AND status = 'delivering'`,
+        `UPDATE deliveries SET status = 'delivered', delivered_at = ?, updated_at = ?, next_attempt_at = NULL WHERE id = ? AND status = 'delivering' RETURNING client_id`,
       ),
       reschedule: this.db.prepare(
         `UPDATE deliveries SET status = 'queued', next_attempt_at = ?, last_error = ?, updated_at = ? WHERE id = ? AND status = 'delivering'`,
@@ -103,7 +105,7 @@ export class SqliteDeliveryStore implements DeliveryStore {
         `UPDATE deliveries SET status = 'queued', attempts = MAX(0, attempts - 1), next_attempt_at = ?, updated_at = ? WHERE id = ? AND status = 'delivering'`,
       ),
       dead: this.db.prepare(
-        `UPDATE deliveries SET status = 'dead', last_error = ?, updated_at = ?, next_attempt_at = NULL WHERE id = ? AND status = 'delivering'`,
+        `UPDATE deliveries SET status = 'dead', last_error = ?, updated_at = ?, next_attempt_at = NULL WHERE id = ? AND status = 'delivering' RETURNING client_id`,
       ),
       get: this.db.prepare(`SELECT * FROM deliveries WHERE id = ? AND client_id = ?`),
       list: this.db.prepare(`SELECT * FROM deliveries WHERE client_id = ? AND seq > ? ORDER BY seq LIMIT ?`),
@@ -116,13 +118,19 @@ export class SqliteDeliveryStore implements DeliveryStore {
       recover: this.db.prepare(`UPDATE deliveries SET status = 'queued', next_attempt_at = ?, updated_at = ? WHERE status = 'delivering'`),
       prune: this.db.prepare(`DELETE FROM deliveries WHERE status = 'delivered' AND delivered_at < ?`),
       nextDue: this.db.prepare(`SELECT MIN(next_attempt_at) AS due FROM deliveries WHERE status = 'queued'`),
-      pendingCount: this.db.prepare(`SELECT COUNT(*) AS n FROM deliveries WHERE status IN ('queued', 'delivering')`),
+      pendingByClient: this.db.prepare(
+        `SELECT client_id, COUNT(*) AS n FROM deliveries WHERE status IN ('queued', 'delivering') GROUP BY client_id`,
+      ),
       // The oldest of each pending status by (status, seq): two index lookups, not a scan of a deep queue.
       oldestPending: this.db.prepare(
         `SELECT MIN(created_at) AS at FROM deliveries WHERE seq IN ((SELECT MIN(seq) FROM deliveries WHERE status = 'queued'), (SELECT MIN(seq) FROM deliveries WHERE status = 'delivering'))`,
       ),
     };
-    this.pending = (this.statements.pendingCount.get() as { n: number }).n;
+    this.pending = 0;
+    for (const { client_id, n } of this.statements.pendingByClient.all() as { client_id: string; n: number }[]) {
+      this.pendingByClient.set(client_id, n);
+      this.pending += n;
+    }
   }
 
   async enqueue(deliveries: readonly NewDelivery[], now: number): Promise<void> {
@@ -130,7 +138,7 @@ export class SqliteDeliveryStore implements DeliveryStore {
       for (const item of items) this.statements.insert.run({ ...item, request: JSON.stringify(item.request), now });
     });
     this.write(() => insertAll(deliveries));
-    this.pending += deliveries.length;
+    for (const delivery of deliveries) this.adjustPending(delivery.clientId, 1);
   }
 
   async claimDue({ now, limit, excludePlugins = [], onlyPlugin }: ClaimOptions): Promise<DeliveryRecord[]> {
@@ -168,7 +176,8 @@ export class SqliteDeliveryStore implements DeliveryStore {
   }
 
   async markDelivered(id: string, now: number): Promise<void> {
-    if (this.write(() => this.statements.delivered.run(now, now, id)).changes > 0) this.pending -= 1;
+    const settled = this.write(() => this.statements.delivered.get(now, now, id)) as { client_id: string } | undefined;
+    if (settled) this.adjustPending(settled.client_id, -1);
   }
 
   async reschedule(id: string, nextAttemptAt: number, error: DeliveryError | undefined, now: number): Promise<void> {
@@ -180,7 +189,8 @@ export class SqliteDeliveryStore implements DeliveryStore {
   }
 
   async markDead(id: string, error: DeliveryError, now: number): Promise<void> {
-    if (this.write(() => this.statements.dead.run(JSON.stringify(error), now, id)).changes > 0) this.pending -= 1;
+    const settled = this.write(() => this.statements.dead.get(JSON.stringify(error), now, id)) as { client_id: string } | undefined;
+    if (settled) this.adjustPending(settled.client_id, -1);
   }
 
   async get(id: string, clientId: string): Promise<DeliveryRecord | undefined> {
@@ -201,7 +211,7 @@ export class SqliteDeliveryStore implements DeliveryStore {
   async retry(id: string, clientId: string, now: number): Promise<DeliveryRecord | undefined> {
     const changed = this.write(() => this.statements.retry.run(now, now, now, id, clientId)).changes;
     if (changed === 0) return undefined;
-    this.pending += 1;
+    this.adjustPending(clientId, 1);
     return this.get(id, clientId);
   }
 
@@ -211,7 +221,7 @@ export class SqliteDeliveryStore implements DeliveryStore {
     if (current.status !== 'queued' && current.status !== 'dead') return 'busy';
     const changed = this.write(() => this.statements.discard.run(id, clientId)).changes;
     if (changed === 0) return 'busy';
-    if (current.status === 'queued') this.pending -= 1;
+    if (current.status === 'queued') this.adjustPending(clientId, -1);
     return 'discarded';
   }
 
@@ -227,8 +237,8 @@ export class SqliteDeliveryStore implements DeliveryStore {
     return (this.statements.nextDue.get() as { due: number | null }).due ?? undefined;
   }
 
-  async countPending(): Promise<number> {
-    return this.pending;
+  async countPending(clientId?: string): Promise<number> {
+    return clientId === undefined ? this.pending : (this.pendingByClient.get(clientId) ?? 0);
   }
 
   async stats(): Promise<DeliveryStats> {
@@ -238,6 +248,13 @@ export class SqliteDeliveryStore implements DeliveryStore {
 
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
+  }
+
+  private adjustPending(clientId: string, change: 1 | -1): void {
+    this.pending += change;
+    const count = (this.pendingByClient.get(clientId) ?? 0) + change;
+    if (count > 0) this.pendingByClient.set(clientId, count);
+    else this.pendingByClient.delete(clientId);
   }
 
   /** A failed write (disk full, read-only file, lock timeout) is the store being unavailable, not a gateway bug. */

@@ -131,7 +131,11 @@ export function addBatchPath(
   responses['400'] = problem(
     `Bad request: the body is not \`{"${itemsName}": [...]}\` with 1 to ${maxItems} items, or no item is valid (\`errors\` points at each item's problems, e.g. \`/${itemsName}/3/eventName\`). Nothing was queued.`,
   );
-  responses['429'] = problem('Too many requests: over this client’s `INBOUND_RATE_LIMIT`. Wait `Retry-After` seconds.', true);
+  responses['429'] = problem(
+    'Too many requests: over this client’s `INBOUND_RATE_LIMIT` (`rate-limited`), or this client already has ' +
+      '`DELIVERY_MAX_QUEUED_PER_CLIENT` deliveries pending (`too-many-pending`; nothing was queued). Wait `Retry-After` seconds.',
+    true,
+  );
   responses['503'] = QUEUE_UNAVAILABLE;
   const operation: OperationObject = {
     operationId: `${entry.operation.id}Batch`,

@@ -85,6 +85,7 @@ export function buildOperation(entry: RestEntry, context: OperationContext): Ope
       ...(relays ? { relaysUpstreamErrors: true } : {}),
       ...invalidInputExample(operation, sources),
       takesBody: bodyName !== undefined,
+      ...(operation.delivery ? { queues: true } : {}),
       secured: context.secured,
       ...(context.bodyLimitBytes !== undefined ? { bodyLimitBytes: context.bodyLimitBytes } : {}),
     }),

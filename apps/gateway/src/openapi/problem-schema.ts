@@ -31,7 +31,8 @@ export const problemSchema: SchemaObject = {
         'payload-too-large, unsupported-media-type, not-found, method-not-allowed, internal-error, ' +
         'idempotency-in-flight, idempotency-key-reused, upstream-rejected-input, upstream-refused-gateway, upstream-rate-limited, ' +
         'upstream-failed, upstream-timeout, upstream-unreachable, unauthorized, rate-limited, host-not-allowed, ' +
-        'delivery-unavailable (the delivery queue is full or cannot write), delivery-not-dead, delivery-busy.',
+        'delivery-unavailable (the delivery queue is full or cannot write), too-many-pending (this client has ' +
+        'DELIVERY_MAX_QUEUED_PER_CLIENT deliveries pending), delivery-not-dead, delivery-busy, store-unavailable.',
       examples: ['urn:gateway:problem:invalid-input'],
     },
     title: { type: 'string', description: 'A short summary of the kind of problem.', examples: ['Invalid input'] },

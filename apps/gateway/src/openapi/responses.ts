@@ -38,6 +38,8 @@ export interface ResponseContext {
   readonly invalidInputExample?: { readonly pointer: string; readonly detail: string };
   /** Whether the operation reads a JSON body (then 413 and 415 apply). */
   readonly takesBody: boolean;
+  /** Whether the route may queue for durable delivery (then a client's full share of the queue is a 429 too). */
+  readonly queues?: boolean;
   /** Whether the gateway authenticates callers (see `InboundSecurity`). */
   readonly secured: boolean;
   readonly bodyLimitBytes?: number;
@@ -222,7 +224,10 @@ export function operationResponses(context: ResponseContext): ResponsesObject {
   responses['429'] = {
     ...problemResponse(
       `Too many requests: this client sent more than the gateway's inbound limit (\`INBOUND_RATE_LIMIT\`, \`rate-limited\`), ${upstream} is rate limiting, ` +
-        `or the gateway's own outbound limit for ${upstream} (\`UPSTREAM_RATE_LIMIT\`) is reached. Wait \`Retry-After\` seconds, then send the request again.`,
+        `or the gateway's own outbound limit for ${upstream} (\`UPSTREAM_RATE_LIMIT\`) is reached. Wait \`Retry-After\` seconds, then send the request again.` +
+        (context.queues
+          ? ' Queued requests: this client already has `DELIVERY_MAX_QUEUED_PER_CLIENT` deliveries pending (`too-many-pending`); nothing was queued.'
+          : ''),
       {
         'rate-limited': example(
           'This client is over the inbound limit',
@@ -249,6 +254,19 @@ export function operationResponses(context: ResponseContext): ResponsesObject {
                 ),
               ),
             }),
+        ...(context.queues
+          ? {
+              'too-many-pending': example(
+                'This client has too many deliveries pending',
+                problem(
+                  'too-many-pending',
+                  'Too many pending deliveries',
+                  429,
+                  'This client has 250000 deliveries pending and may have at most 250000 (DELIVERY_MAX_QUEUED_PER_CLIENT); the event was not queued. Retry once some are delivered (GET /v1/deliveries?status=queued lists them).',
+                ),
+              ),
+            }
+          : {}),
       },
       relays,
     ),
