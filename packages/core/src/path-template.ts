@@ -24,6 +24,8 @@ export interface PathValue {
  * never a dot segment. Throws InputError naming every value that cannot be sent, so nothing goes upstream.
  */
 export function fillPathTemplate(template: string, lookup: (name: string) => PathValue): string {
+  // Most upstream paths have no placeholder (PX's /events/custom): nothing to fill, on every call.
+  if (!template.includes('{')) return template;
   const problems: InputProblem[] = [];
   const path = rewritePathTemplate(template, (name) => {
     const { text, pointer } = lookup(name);
