@@ -356,6 +356,14 @@ describe('queued delivery over REST', () => {
     });
     expect(batch.status).toBe(429);
     expect(await json(batch)).toMatchObject({ type: 'urn:gateway:problem:too-many-pending', status: 429 });
+    // A batch larger than the whole share could never be taken: 400, split it (not a 429 to retry forever).
+    const oversized = await fetch(`${gateway.restUrl}/v1/custom-events/batch`, {
+      method: 'POST',
+      headers: { ...JSON_HEADERS, 'x-api-key': TEST_OTHER_CLIENT_KEY },
+      body: JSON.stringify({ events: [event(10), event(11), event(12), event(13)] }),
+    });
+    expect(oversized.status).toBe(400);
+    expect((await json(oversized)).detail).toContain('smaller batches');
     expect((await send(mine, 5)).status).toBe(202);
     const full = await send(mine, 6);
     expect(full.status).toBe(429);

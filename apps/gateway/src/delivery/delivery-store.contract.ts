@@ -90,6 +90,20 @@ export function deliveryStoreContract(name: string, open: () => Promise<Contract
       store = await takeOver(store);
       expect(await store.countPending('client-a')).toBe(3);
       expect(await store.countPending('client-b')).toBe(0);
+      // The store that took over delivers a3 (once its claim is back) and a4; a2 ends dead and is discarded.
+      await eventually(
+        async () => ((await store.get(a3?.id ?? '', 'client-a'))?.status === 'queued' ? true : undefined),
+        'the interrupted delivery to be queued again',
+      );
+      const settling = await store.claimDue({ now: Date.now() + 60_000, limit: 5 });
+      expect(settling.map((d) => d.id).sort()).toEqual([a2?.id, a3?.id, a4?.id].sort());
+      await store.markDelivered(a3?.id ?? '', Date.now());
+      await store.markDead(a2?.id ?? '', { status: 400, type: 'upstream-rejected-input', detail: 'bad' }, Date.now());
+      expect(await store.countPending('client-a')).toBe(1);
+      expect(await store.discard(a2?.id ?? '', 'client-a')).toBe('discarded');
+      expect(await store.countPending('client-a')).toBe(1);
+      await store.markDelivered(a4?.id ?? '', Date.now());
+      expect(await pending()).toEqual([0, 0, 0]);
     });
 
     it('rejects a batch whose one item cannot be stored, committing none of it', async () => {
@@ -98,6 +112,7 @@ export function deliveryStoreContract(name: string, open: () => Promise<Contract
       const fresh = delivery();
       await expect(store.enqueue([fresh, { ...duplicate, requestId: 'other' }], Date.now())).rejects.toThrow();
       expect((await store.stats()).pending).toBe(1);
+      expect(await store.countPending('client-a')).toBe(1);
       expect(await store.get(fresh.id, 'client-a')).toBeUndefined();
       expect(await store.get(duplicate.id, 'client-a')).toMatchObject({ requestId: duplicate.requestId });
       expect((await store.list('client-a', { limit: 10 })).items.map((d) => d.id)).toEqual([duplicate.id]);

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestRedis, skipRedis, type TestRedis } from '../../test/support/redis-server.ts';
 import { deliveryStoreContract } from './delivery-store.contract.ts';
@@ -160,5 +161,29 @@ describe.skipIf(skipRedis)('RedisDeliveryStore (a real redis-server)', () => {
     // The test server keeps nothing across a restart; what matters is that the reconnected store takes writes.
     expect(await store.get(delivery(12).id, 'client-a')).toMatchObject({ status: 'queued' });
     expect(await store.get(delivery(11).id, 'client-a')).toBeUndefined();
+  });
+
+  it("the prune pass drops pending-set members whose job is gone or finished, so a client's count cannot stay too high", async () => {
+    const store = await open('reconcile:');
+    stores.push(store);
+    await store.enqueue([delivery(21), delivery(22)], Date.now());
+    const [claimed] = await store.claimDue({ now: Date.now(), limit: 1 });
+    await store.markDead(claimed?.id ?? '', { status: 400, type: 'upstream-rejected-input', detail: 'bad' }, Date.now());
+    expect(await store.countPending('client-a')).toBe(1);
+    // What a failure between two steps leaves behind: a member for a job that is gone, and one for a dead job.
+    const raw = new Redis(redis?.url ?? '');
+    try {
+      await raw.sadd(
+        'reconcile:deliveries:pending:client-a',
+        JSON.stringify(['plugin-1', 'gone']),
+        JSON.stringify(['plugin-1', claimed?.id]),
+      );
+      expect(await store.countPending('client-a')).toBe(3);
+      await store.pruneDelivered(0);
+      expect(await store.countPending('client-a')).toBe(1);
+      expect(await raw.smembers('reconcile:deliveries:pending:client-a')).toEqual([JSON.stringify(['plugin-1', delivery(22).id])]);
+    } finally {
+      raw.disconnect();
+    }
   });
 });

@@ -78,7 +78,8 @@ const LIST_SCAN_LIMIT = 5000;
  * instance dies, the lock expires and any instance's stalled-job check puts the job back in the queue.
  *
  * Beside BullMQ's keys: `<prefix>deliveries:seq` (INCR, the acceptance order), `<prefix>deliveries:client:<id>`
- * (each client's delivery ids scored by that order, for listing) and `<prefix>deliveries:plugins` (queues in use).
+ * (each client's delivery ids scored by that order, for listing), `<prefix>deliveries:pending:<id>` (each client's
+ * pending deliveries, for the per-client cap) and `<prefix>deliveries:plugins` (queues in use).
  */
 export class RedisDeliveryStore implements DeliveryStore {
   /** Commands fail at once while Redis is unreachable (no offline queue): an acceptance answers 503, not later. */
@@ -117,7 +118,7 @@ export class RedisDeliveryStore implements DeliveryStore {
   }
 
   /**
-   * Atomic: the jobs of every queue, their per-client index entries and the plugin registry go in one MULTI/EXEC,
+   * Atomic: the jobs of every queue, their per-client index and pending entries and the plugin registry go in one MULTI/EXEC,
    * so a dropped connection commits none of them. Not atomic with it: the duplicate-id check and the sequence
    * INCRBY sent just before (ids are random UUIDs: the check refuses reuse, it does not arbitrate a race; a batch
    * that fails leaves a gap in the sequence). Redis has no rollback, so a command failing inside EXEC would not
@@ -279,14 +280,16 @@ export class RedisDeliveryStore implements DeliveryStore {
       if (found?.status !== 'dead') return undefined;
       const { job } = found;
       await job.updateData({ ...job.data, updatedAt: now, windowStartedAt: now, nextAttemptAt: now });
+      // Pending again before it can be claimed, so that its delivery's settle() finds it; undone if the retry fails.
+      await this.commands.sadd(this.pendingKey(clientId), member(job.data.pluginId, id));
       try {
         await job.retry('failed');
       } catch (error) {
+        await this.settle(job);
         // No longer dead: another request retried or discarded it meanwhile.
         if ((await job.getState()) !== 'failed') return undefined;
         throw error;
       }
-      await this.commands.sadd(this.pendingKey(clientId), member(job.data.pluginId, id));
       return this.get(id, clientId);
     });
   }
@@ -345,8 +348,40 @@ export class RedisDeliveryStore implements DeliveryStore {
           if (ids.length < PRUNE_BATCH) break;
         }
       }
+      await this.reconcilePending();
       return pruned;
     });
+  }
+
+  /**
+   * Drops pending-set members whose job is gone or finished (delivered or dead). Only a failure between two steps
+   * leaves one (an enqueue transaction with a failed command, a crash inside retry, an instance of an older version
+   * settling a job); without this pass such a member would count against its client for good.
+   */
+  private async reconcilePending(): Promise<void> {
+    let keysCursor = '0';
+    do {
+      const [nextKeys, keys] = await this.commands.scan(keysCursor, 'MATCH', `${this.keyBase}:pending:*`, 'COUNT', 100);
+      keysCursor = nextKeys;
+      for (const key of keys) {
+        let cursor = '0';
+        do {
+          const [next, members] = await this.commands.sscan(key, cursor, 'COUNT', PRUNE_BATCH);
+          cursor = next;
+          if (members.length === 0) continue;
+          const jobs = members.map((entry) => JSON.parse(entry) as [string, string]);
+          // Every BullMQ job hash has `timestamp`; a finished one has `finishedOn` too.
+          const fields = await this.pipelined(
+            jobs.map(([pluginId, id]) => ['hmget', this.jobKey(pluginId, id), 'timestamp', 'finishedOn']),
+          );
+          const stale = members.filter((_, i) => {
+            const [timestamp, finishedOn] = fields[i] as [string | null, string | null];
+            return timestamp === null || finishedOn !== null;
+          });
+          if (stale.length > 0) await this.commands.srem(key, ...stale);
+        } while (cursor !== '0');
+      }
+    } while (keysCursor !== '0');
   }
 
   /** Queued and due (waiting) counts as due now; otherwise the earliest delayed job's due time. */

@@ -38,7 +38,14 @@ export async function startDeliveries(container: DependencyContainer, redis?: Re
   await worker.start();
   const { pending } = await store.stats();
   logger.info(
-    { ...(redis ? { queue: 'redis' } : { queue: 'sqlite', dataDir: config.delivery.dataDir }), pending, mode: config.delivery.mode },
+    {
+      ...(redis ? { queue: 'redis' } : { queue: 'sqlite', dataDir: config.delivery.dataDir }),
+      pending,
+      mode: config.delivery.mode,
+      // Said at start: the per-client share (a quarter of the queue by default) is what a single-client host may need to raise.
+      maxQueued: config.delivery.maxQueued,
+      maxQueuedPerClient: config.delivery.maxQueuedPerClient,
+    },
     'delivery queue open',
   );
   return {

@@ -1,16 +1,11 @@
-import type { OperationExecutor } from '@gateway/core';
+import type { FrontDoorServices } from '../container.ts';
 import express, { type ErrorRequestHandler, type Express, type Request, type RequestHandler, type Response } from 'express';
 import type { Logger } from 'pino';
-import type { GatewayConfig } from '../config.ts';
 import { mountOpenApi } from '../openapi/openapi-router.ts';
 import type { InboundSecurity } from '../openapi/types.ts';
 import { securityHeaders } from '../openapi/security-headers.ts';
-import type { PluginRegistry } from '../plugins/plugin-registry.ts';
-import type { InboundKeys } from '../auth/inbound-keys.ts';
-import type { Metrics } from '../observability/metrics.ts';
 import type { Lifecycle } from '../ops/lifecycle.ts';
 import { mountMetrics, mountProbes } from '../ops/ops-routes.ts';
-import type { Store } from 'express-rate-limit';
 import { identifyClient } from '../auth/client-identity.ts';
 import { allowedHostnames, hostGuard } from '../hosting/host-guard.ts';
 import cors from 'cors';
@@ -25,16 +20,7 @@ import { inboundRateLimit } from '../limits/inbound-rate-limit.ts';
 import { requireInboundKey } from './inbound-auth.ts';
 import { mountSandboxReads } from './sandbox-routes.ts';
 
-export interface RestAppParts {
-  readonly config: GatewayConfig;
-  readonly registry: PluginRegistry;
-  readonly executor: OperationExecutor;
-  readonly logger: Logger;
-  readonly metrics: Metrics;
-  readonly lifecycle: Lifecycle;
-  readonly inboundKeys: InboundKeys;
-  /** The inbound budget store, shared with the MCP front door (one budget per client). */
-  readonly inboundBudget: Store;
+export interface RestAppParts extends FrontDoorServices {
   /** The delivery queue, when a loaded operation opts in to queued delivery. */
   readonly deliveries?: DeliveryService | undefined;
   /** The shared store (Redis), when REDIS_URL is set: readiness follows its connection. */

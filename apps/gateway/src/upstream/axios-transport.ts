@@ -167,9 +167,10 @@ function toTransportError(error: unknown): UpstreamTransportError {
     case 'ERR_BAD_RESPONSE':
       return new UpstreamTransportError('reset', code);
     default:
-      // The answer came but its compressed body does not decode (zlib's Z_… codes, brotli's ERR__ERROR_…): nothing
-      // readable arrived, and the upstream may have acted on the request, as with a connection lost mid-answer.
-      if (code && /^(?:Z_|ERR__ERROR_)/.test(code)) return new UpstreamTransportError('reset', code);
+      // An HTTP answer came but cannot be read: its compressed body does not decode (zlib's Z_… codes, brotli's
+      // ERR__ERROR_…) or its headers exceed 16 KiB. The upstream may have acted on the request, as with a connection
+      // lost mid-answer. (Bytes that are not HTTP at all stay "unreachable": not an HTTP server.)
+      if (code && /^(?:Z_|ERR__ERROR_|HPE_HEADER_OVERFLOW$)/.test(code)) return new UpstreamTransportError('reset', code);
       return new UpstreamTransportError('unreachable', code);
   }
 }

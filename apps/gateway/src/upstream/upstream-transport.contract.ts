@@ -404,9 +404,9 @@ export function upstreamTransportContract(name: string, makeTransport: MakeTrans
         expect(await failureOf(call())).toMatchObject({ failure: 'unreachable' });
       });
 
-      it('fails an answer whose headers exceed 16 KiB as unreachable', async () => {
+      it('fails an answer whose headers exceed 16 KiB as a reset (the upstream got the request and answered)', async () => {
         upstream.answer((_request, response) => void response.writeHead(200, { 'x-big': 'x'.repeat(20_000) }).end());
-        expect(await failureOf(call())).toMatchObject({ failure: 'unreachable', code: 'HPE_HEADER_OVERFLOW' });
+        expect(await failureOf(call())).toMatchObject({ failure: 'reset', code: 'HPE_HEADER_OVERFLOW' });
       });
 
       it('fails calls in flight as resets when closed', async () => {
