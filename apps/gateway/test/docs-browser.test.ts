@@ -190,3 +190,64 @@ describe.skipIf(skip)('Swagger UI with inbound keys: the Authorize button', () =
     }
   });
 });
+
+describe.skipIf(skip)('Swagger UI shows PX users and accounts and reads one back (sandbox mode)', () => {
+  let gateway: TestGateway;
+  let userDataDir: string;
+
+  beforeAll(async () => {
+    gateway = await startTestGateway({});
+    userDataDir = mkdtempSync(join(tmpdir(), 'gateway-docs-chromium-'));
+  });
+  afterAll(async () => {
+    await gateway?.close();
+    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+  });
+
+  it('lists every users and accounts operation, and a trial GET of a user created over REST answers 200 with it', {
+    timeout: 90_000,
+  }, async () => {
+    if (!installed) throw new Error(`chromium not installed at ${CHROMIUM}: CI must install it (apt-get install -y chromium)`);
+    const identifyId = 'ada@example.com';
+    const created = await fetch(`${gateway.restUrl}/v1/users`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ identifyId, email: 'ada@example.com', firstName: 'Ada', propertyKeys: ['AP-TEST-1'] }),
+    });
+    expect(created.status).toBe(201);
+    const context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, headless: true, args: ARGS });
+    try {
+      const page = context.pages()[0] ?? (await context.newPage());
+      const problems: string[] = [];
+      page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+      await page.goto(`${gateway.restUrl}/docs`);
+      const operations = [
+        'getUser',
+        'listUsers',
+        'createUser',
+        'updateUser',
+        'deleteUser',
+        'getAccount',
+        'listAccounts',
+        'createAccount',
+        'updateAccount',
+      ];
+      for (const id of operations)
+        await expect.poll(() => page.locator(`#operations-Gainsight_PX-${id}`).count(), { timeout: 20_000 }).toBe(1);
+
+      const getUser = page.locator('#operations-Gainsight_PX-getUser');
+      await getUser.locator('.opblock-summary').first().click();
+      await getUser.locator('button.try-out__btn').click();
+      const idInput = getUser.locator('tr[data-param-name="identifyId"] input');
+      await idInput.fill(identifyId);
+      await getUser.locator('button.execute').click();
+      const status = getUser.locator('.live-responses-table tbody .response-col_status').first();
+      await expect.poll(async () => (await status.textContent())?.trim(), { timeout: 20_000 }).toBe('200');
+      const body = await getUser.locator('.live-responses-table .response-col_description pre').first().textContent();
+      expect(JSON.parse(body ?? '{}')).toMatchObject({ identifyId, email: 'ada@example.com', firstName: 'Ada' });
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+});
