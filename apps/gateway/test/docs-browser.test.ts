@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { type BrowserContext, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, TEST_CLIENT_KEY, type TestGateway } from './support/test-gateway.ts';
 
@@ -23,6 +23,26 @@ const installed = existsSync(CHROMIUM);
 const skip = !installed && !inCi;
 if (skip) process.stdout.write('skipped: chromium not installed (apt-get install -y chromium)\n');
 
+/** A gateway started with `environment` and a fresh Chromium profile, for the tests of one describe block. */
+function gatewayAndProfile(environment: Record<string, string>): { gateway: TestGateway; userDataDir: string } {
+  const setup = { gateway: undefined as unknown as TestGateway, userDataDir: '' };
+  beforeAll(async () => {
+    setup.gateway = await startTestGateway(environment);
+    setup.userDataDir = mkdtempSync(join(tmpdir(), 'gateway-docs-chromium-'));
+  });
+  afterAll(async () => {
+    await setup.gateway?.close();
+    if (setup.userDataDir) rmSync(setup.userDataDir, { recursive: true, force: true });
+  });
+  return setup;
+}
+
+/** Chromium on a profile; in CI a missing Chromium fails the test rather than skipping it. */
+async function launchChromium(userDataDir: string): Promise<BrowserContext> {
+  if (!installed) throw new Error(`chromium not installed at ${CHROMIUM}: CI must install it (apt-get install -y chromium)`);
+  return chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, headless: true, args: ARGS });
+}
+
 /** Swagger UI's element ids: `operations-<tag>-<operationId>` (the batch route is under two tags). */
 const SEND_CUSTOM_EVENT = '#operations-Gainsight_PX-sendCustomEvent';
 const SEND_BATCH = '#operations-Gainsight_PX-sendCustomEventBatch';
@@ -33,21 +53,11 @@ interface SandboxPage {
 }
 
 describe.skipIf(skip)('Swagger UI at /docs in Chromium (sandbox mode)', () => {
-  let gateway: TestGateway;
-  let userDataDir: string;
-
-  beforeAll(async () => {
-    gateway = await startTestGateway({});
-    userDataDir = mkdtempSync(join(tmpdir(), 'gateway-docs-chromium-'));
-  });
-  afterAll(async () => {
-    await gateway?.close();
-    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
-  });
+  const setup = gatewayAndProfile({});
 
   it('makes a trial call: Try it out, Execute, 201, and the sandbox received the event', { timeout: 90_000 }, async () => {
-    if (!installed) throw new Error(`chromium not installed at ${CHROMIUM}: CI must install it (apt-get install -y chromium)`);
-    const context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, headless: true, args: ARGS });
+    const { gateway } = setup;
+    const context = await launchChromium(setup.userDataDir);
     try {
       const page = context.pages()[0] ?? (await context.newPage());
       const problems: string[] = [];
@@ -96,23 +106,13 @@ describe.skipIf(skip)('Swagger UI at /docs in Chromium (sandbox mode)', () => {
 });
 
 describe.skipIf(skip)('Swagger UI trial calls of queued delivery (sandbox mode)', () => {
-  let gateway: TestGateway;
-  let userDataDir: string;
-
-  beforeAll(async () => {
-    gateway = await startTestGateway({});
-    userDataDir = mkdtempSync(join(tmpdir(), 'gateway-docs-chromium-'));
-  });
-  afterAll(async () => {
-    await gateway?.close();
-    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
-  });
+  const setup = gatewayAndProfile({});
 
   it('queues with Prefer: respond-async and through the batch route: 202 each, and the sandbox receives both events', {
     timeout: 90_000,
   }, async () => {
-    if (!installed) throw new Error(`chromium not installed at ${CHROMIUM}: CI must install it (apt-get install -y chromium)`);
-    const context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, headless: true, args: ARGS });
+    const { gateway } = setup;
+    const context = await launchChromium(setup.userDataDir);
     try {
       const page = context.pages()[0] ?? (await context.newPage());
       await page.goto(`${gateway.restUrl}/docs/`);
@@ -149,21 +149,11 @@ describe.skipIf(skip)('Swagger UI trial calls of queued delivery (sandbox mode)'
 });
 
 describe.skipIf(skip)('Swagger UI with inbound keys: the Authorize button', () => {
-  let gateway: TestGateway;
-  let userDataDir: string;
-
-  beforeAll(async () => {
-    gateway = await startTestGateway({ GATEWAY_API_KEYS: TEST_CLIENT_KEY });
-    userDataDir = mkdtempSync(join(tmpdir(), 'gateway-docs-chromium-'));
-  });
-  afterAll(async () => {
-    await gateway?.close();
-    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
-  });
+  const setup = gatewayAndProfile({ GATEWAY_API_KEYS: TEST_CLIENT_KEY });
 
   it('answers 401 before Authorize and 201 after entering the key', { timeout: 90_000 }, async () => {
-    if (!installed) throw new Error(`chromium not installed at ${CHROMIUM}: CI must install it (apt-get install -y chromium)`);
-    const context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, headless: true, args: ARGS });
+    const { gateway } = setup;
+    const context = await launchChromium(setup.userDataDir);
     try {
       const page = context.pages()[0] ?? (await context.newPage());
       await page.goto(`${gateway.restUrl}/docs/`);
@@ -192,22 +182,12 @@ describe.skipIf(skip)('Swagger UI with inbound keys: the Authorize button', () =
 });
 
 describe.skipIf(skip)('Swagger UI shows PX users and accounts and reads one back (sandbox mode)', () => {
-  let gateway: TestGateway;
-  let userDataDir: string;
-
-  beforeAll(async () => {
-    gateway = await startTestGateway({});
-    userDataDir = mkdtempSync(join(tmpdir(), 'gateway-docs-chromium-'));
-  });
-  afterAll(async () => {
-    await gateway?.close();
-    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
-  });
+  const setup = gatewayAndProfile({});
 
   it('lists every users and accounts operation, and a trial GET of a user created over REST answers 200 with it', {
     timeout: 90_000,
   }, async () => {
-    if (!installed) throw new Error(`chromium not installed at ${CHROMIUM}: CI must install it (apt-get install -y chromium)`);
+    const { gateway } = setup;
     const identifyId = 'ada@example.com';
     const created = await fetch(`${gateway.restUrl}/v1/users`, {
       method: 'POST',
@@ -215,7 +195,7 @@ describe.skipIf(skip)('Swagger UI shows PX users and accounts and reads one back
       body: JSON.stringify({ identifyId, email: 'ada@example.com', firstName: 'Ada', propertyKeys: ['AP-TEST-1'] }),
     });
     expect(created.status).toBe(201);
-    const context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, headless: true, args: ARGS });
+    const context = await launchChromium(setup.userDataDir);
     try {
       const page = context.pages()[0] ?? (await context.newPage());
       const problems: string[] = [];
