@@ -164,7 +164,7 @@ describe.skipIf(skipRedis)('RedisDeliveryStore (a real redis-server)', () => {
   });
 
   it("the prune pass drops pending-set members whose job is gone or finished, so a client's count cannot stay too high", async () => {
-    const store = await open('reconcile:');
+    const store = await open('reconcile:', { reconcileEveryMs: 0 });
     stores.push(store);
     await store.enqueue([delivery(21), delivery(22)], Date.now());
     const [claimed] = await store.claimDue({ now: Date.now(), limit: 1 });

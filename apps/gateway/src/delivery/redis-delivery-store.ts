@@ -32,6 +32,11 @@ export interface RedisDeliveryStoreOptions {
   readonly stalledIntervalMs?: number;
   /** Connection and lock-renewal errors (the store keeps going: ioredis reconnects by itself). */
   readonly onError?: (error: Error) => void;
+  /**
+   * How often a prune also checks the per-client pending sets against their jobs (default 1 h; the first check
+   * that long after opening, so a start with a deep queue does not walk it).
+   */
+  readonly reconcileEveryMs?: number;
 }
 
 /** What a BullMQ job carries: the delivery, minus what BullMQ itself tracks (state, attempts started, finish time). */
@@ -61,6 +66,7 @@ interface Claim {
 
 const DEFAULT_LOCK_DURATION_MS = 30_000;
 const DEFAULT_STALLED_INTERVAL_MS = 15_000;
+const DEFAULT_RECONCILE_EVERY_MS = 3_600_000;
 /**
  * BullMQ marks a job that stalled more often than this for failure (applied by its own processing loop, which this
  * store does not run); set out of reach so that an instance dying never fails a delivery, whatever BullMQ does.
@@ -96,6 +102,7 @@ export class RedisDeliveryStore implements DeliveryStore {
   private knownPlugins: { readonly ids: readonly string[]; readonly at: number } | undefined;
   private rotation = 0;
   private closed = false;
+  private reconciledAt = Date.now();
 
   constructor(private readonly options: RedisDeliveryStoreOptions) {
     const prefix = options.prefix ?? 'gateway:';
@@ -348,7 +355,10 @@ export class RedisDeliveryStore implements DeliveryStore {
           if (ids.length < PRUNE_BATCH) break;
         }
       }
-      await this.reconcilePending();
+      if (Date.now() - this.reconciledAt >= (this.options.reconcileEveryMs ?? DEFAULT_RECONCILE_EVERY_MS)) {
+        this.reconciledAt = Date.now();
+        await this.reconcilePending();
+      }
       return pruned;
     });
   }
