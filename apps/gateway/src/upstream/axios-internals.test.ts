@@ -1,5 +1,3 @@
-import http, { type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import axios from 'axios';
 import { Agent, type Dispatcher } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -12,58 +10,32 @@ import {
   upstreamAxios,
   withoutUnusedDefaults,
 } from './axios-transport.ts';
+import { type CapturedRequest, type CaptureServer, startCaptureServer } from '../../test/support/capture-server.ts';
 import { undiciAdapter } from './undici-adapter.ts';
 import type { OutgoingCall } from './upstream-transport.ts';
 
 // What axios-transport.ts and undici-adapter.ts lean on in axios itself, checked over real sockets, so an axios
 // upgrade that moves one of them fails here rather than in production.
 
-interface Seen {
-  readonly method: string;
-  readonly url: string;
-  readonly headers: IncomingHttpHeaders;
-  readonly body: string;
-}
-
 const OPTIONS = { timeoutMs: 5_000 };
 const EVENT = { eventName: 'Signup', identifyId: 'u-1' };
 
 describe('the axios behaviour the upstream transports rely on', () => {
-  const seen: Seen[] = [];
-  const sockets = new Set<Socket>();
-  let server: http.Server;
+  let upstream: CaptureServer;
+  let seen: CapturedRequest[];
   let baseUrl: string;
   const opened: { close(): Promise<void> }[] = [];
 
   beforeAll(async () => {
-    server = http.createServer((request, response) => {
-      const chunks: Buffer[] = [];
-      request.on('data', (chunk: Buffer) => chunks.push(chunk));
-      request.on('end', () => {
-        seen.push({
-          method: request.method ?? '',
-          url: request.url ?? '',
-          headers: request.headers,
-          body: Buffer.concat(chunks).toString(),
-        });
-        response.writeHead(204).end();
-      });
-    });
-    server.on('connection', (socket: Socket) => {
-      sockets.add(socket);
-      socket.on('close', () => sockets.delete(socket));
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+    upstream = await startCaptureServer({ status: 204 });
+    seen = upstream.requests;
+    baseUrl = `${upstream.url}/v1`;
   });
   afterEach(async () => {
     seen.length = 0;
     for (const connections of opened.splice(0)) await connections.close();
   });
-  afterAll(async () => {
-    for (const socket of sockets) socket.destroy();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  });
+  afterAll(() => upstream.close());
 
   const track = (connections: Connections): Connections => {
     opened.push(connections);
