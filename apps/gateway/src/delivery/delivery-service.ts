@@ -102,12 +102,6 @@ export class DeliveryService {
         );
         return this.failed(request, invalidInput(problems));
       }
-      // Larger than the client's whole share of the queue, it could never be accepted: a 400 to split it, not a 429 to wait.
-      const share = Math.min(this.parts.config.maxQueued, this.parts.config.maxQueuedPerClient);
-      if (deliveries.length > share) {
-        const message = `holds ${deliveries.length} valid items, more than this gateway queues for one client (${share}: DELIVERY_MAX_QUEUED_PER_CLIENT and DELIVERY_MAX_QUEUED); send them in smaller batches`;
-        return this.failed(request, invalidInput([{ pointer: '', message }]));
-      }
       const refusal = await this.commit(deliveries);
       if (refusal) return this.failed(request, refusal);
       return { ok: true, status: 202, body: { accepted: deliveries.length, rejected, results }, requestId: request.requestId, attempts: 0 };
@@ -153,6 +147,12 @@ export class DeliveryService {
   /** Commits, or says why not (full queue, unwritable store): never a 202 without the deliveries committed. */
   private async commit(deliveries: readonly NewDelivery[]): Promise<OperationFailure | undefined> {
     const { store, config, worker, logger } = this.parts;
+    // Larger than the client's whole share of the queue, it could never be accepted: a 400 to split it, not a 429 to wait.
+    const share = Math.min(config.maxQueued, config.maxQueuedPerClient);
+    if (deliveries.length > share) {
+      const message = `holds ${deliveries.length} valid items, more than this gateway queues for one client (${share}: DELIVERY_MAX_QUEUED_PER_CLIENT and DELIVERY_MAX_QUEUED); send them in smaller batches`;
+      return invalidInput([{ pointer: '', message }]);
+    }
     try {
       // One acceptance is one client's: its count is read beside the total (one round trip's wait on Redis, not two).
       const clientId = deliveries[0]?.clientId;
