@@ -108,6 +108,12 @@ describe('the README', () => {
     for (const block of blocks) expect(block.steps.length, `README.md:${block.line}: an empty block`).toBeGreaterThan(0);
   });
 
+  it('links every page of docs/ from its map', () => {
+    const pages = readdirSync(join(ROOT, 'docs')).filter((name) => name.endsWith('.md'));
+    const unlinked = pages.filter((page) => !README.includes(`](docs/${page})`));
+    expect(unlinked, `add a row to the README's documentation map for: ${unlinked.join(', ')}`).toEqual([]);
+  });
+
   describe('shell examples against a started gateway', () => {
     let gateway: GatewayProcess;
     let dataDir: string;
