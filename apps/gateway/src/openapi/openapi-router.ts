@@ -51,5 +51,5 @@ export function mountOpenApi(router: IRouter, { source, options = {}, trustForwa
 }
 
 function withServer(document: OpenAPIObject, url: string): OpenAPIObject {
-  return { ...document, servers: [{ url, description: 'This gateway, as reached by the request for this document' }] };
+  return { ...document, servers: [{ url, description: 'This gateway' }] };
 }
