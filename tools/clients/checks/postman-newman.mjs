@@ -25,7 +25,10 @@ const all = await run({});
 const { assertions, requests: sent } = all.run.stats;
 check(sent.total === requests.length, `newman sent every request (${sent.total} of ${requests.length})`);
 check(assertions.total >= requests.length, `newman ran the tests (${assertions.total} assertions)`);
-check(all.run.failures.length === 0, `every assertion passed (${all.run.failures.length} failed: ${all.run.failures.map((f) => `${f.source?.name}: ${f.error?.message}`).join('; ')})`);
+check(
+  all.run.failures.length === 0,
+  `every assertion passed (${all.run.failures.length} failed: ${all.run.failures.map((f) => `${f.source?.name}: ${f.error?.message}`).join('; ')})`,
+);
 const answers = all.run.executions.map((e) => `${e.item.name} -> ${e.response?.code}`);
 check(
   all.run.executions.some((e) => e.item.name === SEND_EVENT && e.response?.code === 201),
@@ -37,7 +40,8 @@ const before = await sandboxCount();
 const twice = await run({ folder: SEND_EVENT, iterationCount: 2 });
 check(twice.run.failures.length === 0, `"${SEND_EVENT}" twice: every assertion passed`);
 check(
-  twice.run.executions.length === 2 && twice.run.executions.every((e) => e.response?.code === 201 && !e.response.headers.has('Idempotent-Replayed')),
+  twice.run.executions.length === 2 &&
+    twice.run.executions.every((e) => e.response?.code === 201 && !e.response.headers.has('Idempotent-Replayed')),
   `"${SEND_EVENT}" twice: 201 both times, neither a replay (folder ${folder?.name})`,
 );
 check((await sandboxCount()) === before + 2, `"${SEND_EVENT}" twice: two events recorded in the sandbox`);
