@@ -2,7 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { hasDotSegment, type UpstreamResponse } from '@gateway/core';
 import axios, { type AxiosAdapter, type AxiosInstance, type AxiosRequestConfig, isAxiosError } from 'axios';
-import { Agent, fetch as undiciFetch, Request as UndiciRequest, Response as UndiciResponse } from 'undici';
+import { Agent } from 'undici';
 import { parseLeniently } from './parse-body.ts';
 import { undiciAdapter } from './undici-adapter.ts';
 import { type OutgoingCall, type UpstreamTransport, UpstreamTransportError } from './upstream-transport.ts';
@@ -19,9 +19,7 @@ export interface TransportOptions {
 
 /** What the two transports differ in: the axios adapter that moves the bytes and the connections it keeps. */
 export interface Connections {
-  readonly adapter: AxiosAdapter | 'http' | 'fetch';
-  /** The `fetch` adapter: undici's fetch and its classes (axios's env), over this dispatcher. */
-  readonly fetch?: { readonly env: AxiosRequestConfig['env']; readonly dispatcher: Agent };
+  readonly adapter: AxiosAdapter | 'http';
   readonly httpAgent?: http.Agent;
   readonly httpsAgent?: https.Agent;
   close(): Promise<void>;
@@ -31,16 +29,6 @@ export interface Connections {
 export function undiciConnections(options: TransportOptions): Connections {
   const dispatcher = new Agent({ connections: CONNECTIONS_PER_ORIGIN, ...(options.ca ? { connect: { ca: options.ca } } : {}) });
   return { adapter: undiciAdapter(dispatcher), close: () => dispatcher.destroy() };
-}
-
-/** axios's own `fetch` adapter, given undici's fetch over one undici keep-alive pool per origin. */
-export function fetchConnections(options: TransportOptions): Connections {
-  const dispatcher = new Agent({ connections: CONNECTIONS_PER_ORIGIN, ...(options.ca ? { connect: { ca: options.ca } } : {}) });
-  return {
-    adapter: 'fetch',
-    fetch: { env: { fetch: undiciFetch, Request: UndiciRequest, Response: UndiciResponse } as AxiosRequestConfig['env'], dispatcher },
-    close: () => dispatcher.destroy(),
-  };
 }
 
 /** axios's own `http` adapter over node:http(s) keep-alive agents: the reference the undici adapter is tested against. */
@@ -65,7 +53,6 @@ export function upstreamAxios(connections: Connections, options: TransportOption
     adapter: connections.adapter,
     // Only when there are agents: axios merges every key of the defaults into each request's config.
     ...(connections.httpAgent ? { httpAgent: connections.httpAgent, httpsAgent: connections.httpsAgent } : {}),
-    ...(connections.fetch ? { env: connections.fetch.env, fetchOptions: { dispatcher: connections.fetch.dispatcher } } : {}),
     timeout: options.timeoutMs,
     maxRedirects: 0,
     proxy: false,
@@ -88,7 +75,7 @@ export function withoutUnusedDefaults(http: AxiosInstance): AxiosInstance {
   http.defaults.headers = {} as AxiosInstance['defaults']['headers'];
   // `env` (FormData and Blob classes, for the default transformRequest replaced above, and data: URLs), the XSRF
   // names (browsers only) and maxBodyLength (the http adapter's body limit: unlimited when unset, as when -1).
-  if (http.defaults.adapter !== 'fetch') http.defaults.env = undefined;
+  http.defaults.env = undefined;
   for (const unused of ['xsrfCookieName', 'xsrfHeaderName', 'maxBodyLength'] as const) delete http.defaults[unused];
   return http;
 }
@@ -138,11 +125,6 @@ export class AxiosTransport implements UpstreamTransport {
       // undici gives a repeated header as an array; joined as node:http joins them (`a, b`).
       for (const [name, value] of Object.entries(response.headers))
         if (value != null) headers[name] = Array.isArray(value) ? value.join(', ') : String(value);
-      // fetch decodes these itself but keeps the header (and the encoded length): the body relayed is decoded.
-      if (this.connections.adapter === 'fetch' && FETCH_DECODES.has(headers['content-encoding']?.toLowerCase() ?? '')) {
-        delete headers['content-encoding'];
-        delete headers['content-length'];
-      }
       return { status: response.status, headers, body: parseLeniently(response.data, headers['content-type']) };
     } catch (error) {
       throw toTransportError(error);
@@ -153,8 +135,6 @@ export class AxiosTransport implements UpstreamTransport {
     return this.connections.close();
   }
 }
-
-const FETCH_DECODES = new Set(['gzip', 'x-gzip', 'deflate', 'br']);
 
 /** A list value repeats its parameter (`filter=a&filter=b`), not axios's default `filter[]=a&filter[]=b`. */
 const REPEATED_PARAMS = { indexes: null } as const;
@@ -173,38 +153,8 @@ function hasKeys(record: Readonly<Record<string, unknown>> | undefined): boolean
   return false;
 }
 
-/** The code that says what happened: axios's own, else the first one down the `cause` chain (fetch wraps undici's). */
-function codeOf(error: unknown): string | undefined {
-  const own = isAxiosError(error) ? error.code : (error as NodeJS.ErrnoException).code;
-  if (own && own !== 'ERR_NETWORK' && own !== 'ERR_BAD_RESPONSE') return own;
-  for (let cause = (error as Error).cause; cause; cause = (cause as Error).cause) {
-    const code = (cause as NodeJS.ErrnoException).code;
-    if (code) return undiciCode(code);
-  }
-  return own;
-}
-
-/** undici's codes, as node:http (and so axios's http adapter) names the same failures. */
-function undiciCode(code: string): string {
-  switch (code) {
-    case 'UND_ERR_SOCKET':
-    case 'UND_ERR_CLOSED':
-    case 'UND_ERR_DESTROYED':
-    case 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH':
-      return 'ECONNRESET';
-    case 'UND_ERR_HEADERS_OVERFLOW':
-      return 'HPE_HEADER_OVERFLOW';
-    case 'UND_ERR_CONNECT_TIMEOUT':
-    case 'UND_ERR_HEADERS_TIMEOUT':
-    case 'UND_ERR_BODY_TIMEOUT':
-      return 'ETIMEDOUT';
-    default:
-      return code;
-  }
-}
-
 function toTransportError(error: unknown): UpstreamTransportError {
-  const code = codeOf(error);
+  const code = isAxiosError(error) ? error.code : (error as NodeJS.ErrnoException).code;
   switch (code) {
     case 'ETIMEDOUT':
     case 'ECONNABORTED':
