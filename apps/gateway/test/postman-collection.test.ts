@@ -1,4 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PostmanCollection, PostmanItem } from '../src/openapi/postman-collection.ts';
 import { TEST_CLIENT_KEY } from './support/secrets.ts';
@@ -64,9 +68,30 @@ describe('GET /postman.json', () => {
     expect(await count()).toBe(before + 2);
   });
 
-  it('/docs links it: the document description Swagger UI shows names /postman.json', async () => {
+  it('/docs links it: Swagger UI in Chromium shows a link whose target is the collection', { timeout: 60_000 }, async () => {
     const document = (await (await fetch(`${gateway.restUrl}/openapi.json`)).json()) as { info: { description: string } };
     expect(document.info.description).toContain('[/postman.json](/postman.json)');
+    const inCi = ['true', '1'].includes((process.env.CI ?? '').toLowerCase());
+    if (!existsSync('/usr/bin/chromium') && !inCi) return;
+    const profile = mkdtempSync(join(tmpdir(), 'gateway-postman-chromium-'));
+    const context = await chromium.launchPersistentContext(profile, {
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    try {
+      const page = context.pages()[0] ?? (await context.newPage());
+      await page.goto(`${gateway.restUrl}/docs/`);
+      const link = page.locator('.info a[href="/postman.json"]');
+      await link.waitFor({ state: 'visible' });
+      const href = await link.evaluate((a) => (a as HTMLAnchorElement).href);
+      expect(href).toBe(`${gateway.restUrl}/postman.json`);
+      const answer = await page.request.get(href);
+      expect(((await answer.json()) as PostmanCollection).info.schema).toContain('collection/v2.1.0');
+    } finally {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    }
   });
 
   it('with GATEWAY_API_KEYS: the collection authenticates with X-API-Key {{inboundKey}} and never holds a key', async () => {
