@@ -84,7 +84,7 @@ describe('GET /postman.json', () => {
       await page.goto(`${gateway.restUrl}/docs/`);
       const link = page.locator('.info a[href="/postman.json"]');
       await link.waitFor({ state: 'visible' });
-      const href = await link.evaluate((a) => (a as HTMLAnchorElement).href);
+      const href = await link.evaluate((a) => (a as unknown as { href: string }).href);
       expect(href).toBe(`${gateway.restUrl}/postman.json`);
       const answer = await page.request.get(href);
       expect(((await answer.json()) as PostmanCollection).info.schema).toContain('collection/v2.1.0');

@@ -105,11 +105,10 @@ type Resolve = <T>(item: T | ReferenceObject | undefined) => T | undefined;
 function requestItem(path: string, method: (typeof METHODS)[number], operation: OperationObject, resolve: Resolve): PostmanItem {
   const parameters = (operation.parameters ?? []).map((p) => resolve<ParameterObject>(p)).filter((p) => p !== undefined);
   const text = (value: unknown) => (typeof value === 'string' ? value : JSON.stringify(value));
-  const exampleOf = (parameter: ParameterObject): unknown =>
-    parameter.example ??
-    (Array.isArray(parameter.schema && 'examples' in parameter.schema ? parameter.schema.examples : undefined)
-      ? (parameter.schema as { examples: unknown[] }).examples[0]
-      : undefined);
+  const exampleOf = (parameter: ParameterObject): unknown => {
+    const examples = (parameter.schema as { examples?: unknown } | undefined)?.examples;
+    return parameter.example ?? (Array.isArray(examples) ? examples[0] : undefined);
+  };
 
   const segments = path
     .replace(/^\//, '')
@@ -145,14 +144,8 @@ function requestItem(path: string, method: (typeof METHODS)[number], operation: 
   const json = resolve<RequestBodyObject>(operation.requestBody)?.content?.['application/json'];
   const body = json?.example ?? firstOf(json?.examples);
   if (body !== undefined) header.push({ key: 'Content-Type', value: 'application/json' });
-  const raw = `{{baseUrl}}/${segments.join('/')}${
-    query.some((q) => !q.disabled)
-      ? `?${query
-          .filter((q) => !q.disabled)
-          .map((q) => `${q.key}=${encodeURIComponent(q.value)}`)
-          .join('&')}`
-      : ''
-  }`;
+  const sent = query.filter((q) => !q.disabled).map((q) => `${q.key}=${encodeURIComponent(q.value)}`);
+  const raw = `{{baseUrl}}/${segments.join('/')}${sent.length > 0 ? `?${sent.join('&')}` : ''}`;
   return {
     name: operation.summary ?? operation.operationId ?? `${method.toUpperCase()} ${path}`,
     request: {
