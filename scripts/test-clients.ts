@@ -3,7 +3,8 @@
 // package.json and lock, out of the workspace) and run under Node 24 from tools/node24 (several need Node >= 22).
 // MCP (both modes): the AI SDK MCP client, @langchain/mcp-adapters, mcp-remote bridged to an SDK stdio client.
 // OpenAPI (stateless mode): openapi-typescript + openapi-fetch (type-checked, then sent), @hey-api/openapi-ts
-// generation with no warning, openapi-to-postmanv2 requests sent twice as generated, Prism as a validating proxy.
+// generation with no warning, the gateway's own Postman collection (GET /postman.json) run by newman, Bruno's OpenAPI
+// import sent as imported, Prism as a validating proxy.
 // Every client runs offline: only the npm registry is needed, for `npm ci`. Exits non-zero when any check fails.
 // Usage: tsx --tsconfig scripts/tsconfig.json scripts/test-clients.ts [--only <check>]
 import 'reflect-metadata';
@@ -101,7 +102,8 @@ const CHECKS: readonly Check[] = [
       return /warn|error/i.test(result.output) ? '@hey-api/openapi-ts printed a warning' : undefined;
     },
   },
-  { name: 'postman', modes: ['stateless'], run: script('postman.mjs') },
+  { name: 'postman', modes: ['stateless'], run: script('postman-newman.mjs') },
+  { name: 'bruno', modes: ['stateless'], run: script('bruno.mjs') },
   { name: 'prism', modes: ['stateless'], run: script('prism.mjs') },
 ];
 

@@ -1,6 +1,7 @@
 import { pathTemplateNames, type RestParameterSource, rewritePathTemplate } from '@gateway/core';
 import type { Alpha2ExposedParameter, Alpha2MappedOutput, Alpha2ToolParameter, Alpha2Type, Alpha2With } from './alpha2.ts';
 import type { Bindings } from './binds.ts';
+import { type BodyField, bodySchema, parseBodyPath, stepKeys } from './body-paths.ts';
 import type { DiagnosticSink, YamlPath } from './diagnostics.ts';
 import { compileTemplate, type Expr, hasPlaceholder } from './expressions.ts';
 
@@ -82,7 +83,7 @@ function same(a: string, b: string): boolean {
 export class PlanBuilder {
   private readonly inputs: InputSpec[] = [];
   private readonly fixed = new Map<string, Expr>();
-  private readonly bodyFields: { name: string; schema: Record<string, unknown> }[] = [];
+  private readonly bodyFields: BodyField[] = [];
 
   constructor(
     private readonly source: ExposureSource,
@@ -156,7 +157,25 @@ export class PlanBuilder {
       this.add({ name, schema: own ? restSchema(own) : { type: 'string' }, required: true, source: 'path', ...coercion(own) });
     }
     for (const { parameter, at } of declared) {
-      if (parameter.value !== undefined) {
+      const jsonPath = typeof parameter.value === 'string' && parameter.value.trim().startsWith('$');
+      if (jsonPath && parameter.in === 'body') {
+        // As the Ikanos engine reads it: the input is the node at that JSONPath in the JSON request body.
+        const steps = parseBodyPath(parameter.value as string);
+        if (typeof steps === 'string') this.sink.error([...at, 'value'], steps);
+        else
+          this.bodyFields.push({
+            name: parameter.name,
+            steps,
+            schema: plainSchema(parameter.type, parameter.description, parameter.pattern),
+          });
+        continue;
+      }
+      if (jsonPath) {
+        this.sink.warning(
+          [...at, 'value'],
+          `a JSONPath "value" reads the request body, so it applies only to "in: body"; this ${parameter.in} parameter is read from the request as usual`,
+        );
+      } else if (parameter.value !== undefined) {
         this.fixed.set(parameter.name, this.compileValue(parameter.value, [...at, 'value']));
         continue;
       }
@@ -175,7 +194,11 @@ export class PlanBuilder {
           if (parameter.name === 'body')
             this.add({ name: 'body', schema: plainSchema(parameter.type, parameter.description), required: true, source: 'body' });
           else
-            this.bodyFields.push({ name: parameter.name, schema: plainSchema(parameter.type, parameter.description, parameter.pattern) });
+            this.bodyFields.push({
+              name: parameter.name,
+              steps: [{ key: parameter.name }],
+              schema: plainSchema(parameter.type, parameter.description, parameter.pattern),
+            });
           break;
         case 'cookie':
           this.sink.error(at, 'cookie parameters are not supported on REST exposures by this gateway');
@@ -187,16 +210,12 @@ export class PlanBuilder {
         this.sink.error(this.source.at, 'takes both a whole "body" parameter and body fields; declare one or the other');
         return;
       }
-      this.add({
-        name: 'body',
-        schema: {
-          type: 'object',
-          properties: Object.fromEntries(this.bodyFields.map((field) => [field.name, field.schema])),
-          required: this.bodyFields.map((field) => field.name),
-        },
-        required: true,
-        source: 'body',
-      });
+      const body = bodySchema(this.bodyFields);
+      if ('problem' in body) {
+        this.sink.error([...this.source.at, 'inputParameters'], `the request body cannot be read: ${body.problem}`);
+        return;
+      }
+      this.add({ name: 'body', schema: body.schema, required: true, source: 'body' });
     }
   }
 
@@ -265,7 +284,7 @@ export class PlanBuilder {
     const fixed = this.fixed.get(name);
     if (fixed) return fixed;
     const field = this.bodyFields.find((f) => f.name === name) ?? this.bodyFields.find((f) => same(f.name, name));
-    if (field && !this.find(name)) return { kind: 'input', name: 'body', path: [field.name, ...path] };
+    if (field && !this.find(name)) return { kind: 'input', name: 'body', path: [...stepKeys(field.steps), ...path] };
     const input = this.find(name) ?? this.implicitInput(name, at, feeds, 'reference');
     return { kind: 'input', name: input.name, path };
   }
@@ -286,7 +305,7 @@ export class PlanBuilder {
     const fixed = this.fixed.get(parameter.name);
     if (fixed) return fixed;
     const field = this.bodyFields.find((f) => same(f.name, parameter.name));
-    if (field && !this.find(parameter.name)) return { kind: 'input', name: 'body', path: [field.name] };
+    if (field && !this.find(parameter.name)) return { kind: 'input', name: 'body', path: stepKeys(field.steps) };
     if (parameter.in === 'body' && this.bodyFields.length > 0 && !this.find(parameter.name)) {
       return { kind: 'input', name: 'body', path: [] };
     }

@@ -48,7 +48,7 @@ export function buildOpenApiDocument(source: DocumentSource, options: DocumentOp
       contact: options.info.contact,
       license: options.info.license,
     },
-    servers: [...(options.servers ?? [{ url: '/', description: 'This gateway (the host this document was fetched from)' }])],
+    servers: [...(options.servers ?? [{ url: '/', description: 'This gateway' }])],
     paths: {},
   });
   for (const plugin of source.plugins) {

@@ -29,18 +29,30 @@ const PREFER_PARAMETER = 'Prefer';
 const LOCATION_HEADER = 'Location';
 const PREFERENCE_APPLIED_HEADER = 'PreferenceApplied';
 
-const problem = (description: string, withRetryAfter = false): ResponseObject => ({
+const problem = (description: string, withRetryAfter = false, example?: Record<string, unknown>): ResponseObject => ({
   description,
   headers: {
     'X-Request-Id': ref('headers', REQUEST_ID_HEADER),
     ...(withRetryAfter ? { 'Retry-After': ref('headers', RETRY_AFTER_HEADER) } : {}),
   },
-  content: { 'application/problem+json': { schema: ref('schemas', PROBLEM_SCHEMA) } },
+  content: {
+    'application/problem+json': {
+      schema: ref('schemas', PROBLEM_SCHEMA),
+      ...(example ? { examples: { [String(example.type).split(':').pop() as string]: { value: example } } } : {}),
+    },
+  },
 });
 
 const QUEUE_UNAVAILABLE = problem(
   'Service unavailable: the delivery queue is full (`DELIVERY_MAX_QUEUED`) or cannot take writes; nothing was queued. Wait `Retry-After` seconds and send it again.',
   true,
+  {
+    type: 'urn:gateway:problem:delivery-unavailable',
+    title: 'Delivery queue unavailable',
+    status: 503,
+    detail: 'The delivery queue is full (100000 pending, DELIVERY_MAX_QUEUED 100000); nothing was queued. Retry later.',
+    requestId: '3f1c9a52-7c1e-4f7e-9a7f-2d1b8f5e4c21',
+  },
 );
 
 /** Components every delivery route refers to; added once. */
@@ -67,10 +79,12 @@ export function addDeliveryComponents(builder: OpenApiBuilder): void {
       name: 'Prefer',
       in: 'header',
       required: false,
+      // No example or enum: clients that import the document (Bruno, Postman) fill and enable a header from them, and this
+      // one changes what the call does (202 queued instead of the upstream's 201).
       description:
-        '`respond-async` (RFC 7240): validate, store the request for durable delivery and answer 202 with its delivery id, instead of ' +
-        'calling the upstream now. The gateway delivers it in the background and retries for hours.',
-      schema: { type: 'string', examples: ['respond-async'] },
+        'Send `respond-async` (RFC 7240) to validate, store the request for durable delivery and answer 202 with its delivery id, instead of ' +
+        'calling the upstream now. The gateway delivers it in the background and retries for hours. Without it the call is synchronous.',
+      schema: { type: 'string' },
     })
     .addHeader(LOCATION_HEADER, {
       description: 'The delivery’s status resource.',

@@ -3,7 +3,8 @@ import type { IRouter, Request, Response } from 'express';
 import { stringify } from 'yaml';
 import { buildOpenApiDocument } from './build-document.ts';
 import { DEFAULT_INFO } from './document-info.ts';
-import { DOCS_PATH, OPENAPI_JSON_PATH, OPENAPI_YAML_PATH } from './paths.ts';
+import { DOCS_PATH, OPENAPI_JSON_PATH, OPENAPI_YAML_PATH, POSTMAN_JSON_PATH } from './paths.ts';
+import { buildPostmanCollection } from './postman-collection.ts';
 import { serverUrlFrom } from './servers.ts';
 import { mountSwaggerUi } from './swagger-ui.ts';
 import type { DocumentOptions, DocumentSource } from './types.ts';
@@ -24,9 +25,9 @@ const MAX_RENDERINGS = 16;
  * only `servers` changes per request (the host the caller reached), so trial calls go back to that host.
  */
 export function mountOpenApi(router: IRouter, { source, options = {}, trustForwardedHeaders = false }: OpenApiRouterParts): void {
-  const document = buildOpenApiDocument(source, { info: DEFAULT_INFO, ...options });
-  const renderings = new Map<string, { json?: string; yaml?: string }>();
-  const render = (request: Request, format: 'json' | 'yaml'): string => {
+  const document = withCollectionLink(buildOpenApiDocument(source, { info: DEFAULT_INFO, ...options }));
+  const renderings = new Map<string, { json?: string; yaml?: string; postman?: string }>();
+  const render = (request: Request, format: 'json' | 'yaml' | 'postman'): string => {
     const url = serverUrlFrom(request.headers, 'encrypted' in request.socket && request.socket.encrypted === true, trustForwardedHeaders);
     let rendering = renderings.get(url);
     if (!rendering) {
@@ -35,7 +36,8 @@ export function mountOpenApi(router: IRouter, { source, options = {}, trustForwa
       renderings.set(url, rendering);
     }
     const served = withServer(document, url);
-    if (format === 'json') rendering.json ??= JSON.stringify(served);
+    if (format === 'postman') rendering.postman ??= JSON.stringify(buildPostmanCollection(served, url));
+    else if (format === 'json') rendering.json ??= JSON.stringify(served);
     else rendering.yaml ??= stringify(served, { aliasDuplicateObjects: false, lineWidth: 0 });
     return rendering[format] as string;
   };
@@ -47,9 +49,19 @@ export function mountOpenApi(router: IRouter, { source, options = {}, trustForwa
 
   router.get(OPENAPI_JSON_PATH, (request, response) => send(response, 'application/json', render(request, 'json')));
   router.get(OPENAPI_YAML_PATH, (request, response) => send(response, 'application/yaml', render(request, 'yaml')));
+  router.get(POSTMAN_JSON_PATH, (request, response) => {
+    response.setHeader('Content-Disposition', 'inline; filename="postman_collection.json"');
+    send(response, 'application/json', render(request, 'postman'));
+  });
   mountSwaggerUi(router, DOCS_PATH, OPENAPI_JSON_PATH, `${document.info.title}: API documentation`);
 }
 
+/** Swagger UI shows the description at the top of `/docs`: the collection is one click away. */
+function withCollectionLink(document: OpenAPIObject): OpenAPIObject {
+  const link = `Postman collection (import, or \`newman run\`): [${POSTMAN_JSON_PATH}](${POSTMAN_JSON_PATH})`;
+  return { ...document, info: { ...document.info, description: `${document.info.description ?? ''}\n\n${link}`.trim() } };
+}
+
 function withServer(document: OpenAPIObject, url: string): OpenAPIObject {
-  return { ...document, servers: [{ url, description: 'This gateway, as reached by the request for this document' }] };
+  return { ...document, servers: [{ url, description: 'This gateway' }] };
 }

@@ -2,3 +2,4 @@
 export const OPENAPI_JSON_PATH = '/openapi.json';
 export const OPENAPI_YAML_PATH = '/openapi.yaml';
 export const DOCS_PATH = '/docs';
+export const POSTMAN_JSON_PATH = '/postman.json';
