@@ -52,7 +52,17 @@ export interface RedisDeliveryStoreOptions {
 }
 
 /** A BullMQ job carries nothing but its id (the delivery id): the ledger holds the record, the payload its own key. */
-type DeliveryJob = Job<Record<string, never>>;
+type DeliveryJob = Job<Record<string, unknown>>;
+
+/** What a job of the previous layout carried (the delivery itself); read only to import it into the ledger. */
+interface LegacyJobData {
+  readonly clientId: string;
+  readonly pluginId: string;
+  readonly operationId: string;
+  readonly requestId: string;
+  readonly request: unknown;
+  readonly createdAt: number;
+}
 
 interface Claim {
   job: DeliveryJob;
@@ -204,7 +214,9 @@ export class RedisDeliveryStore implements DeliveryStore {
       held.token = token;
       return undefined;
     }
-    const reply = (await this.script('CLAIM', [id, now, token, EARLY_TOLERANCE_MS])) as [string, string[] | string, string?];
+    let reply = (await this.script('CLAIM', [id, now, token, EARLY_TOLERANCE_MS])) as [string, string[] | string, string?];
+    if (reply[0] === 'stale' && (await this.importLegacy(job)))
+      reply = (await this.script('CLAIM', [id, now, token, EARLY_TOLERANCE_MS])) as typeof reply;
     if (reply[0] === 'ok') {
       this.claims.set(id, { job, token });
       return { ...toRecord(reply[1] as string[]), payload: reply[2] as string };
@@ -213,6 +225,39 @@ export class RedisDeliveryStore implements DeliveryStore {
     // Settled, discarded or pruned since this job was added: the job is done, nothing is sent.
     else await job.moveToCompleted(null, token, false);
     return undefined;
+  }
+
+  /**
+   * A job of the previous Redis layout carries its delivery in its data and has no ledger record: the record is
+   * written from it (accepted earlier, so no cap applies), so an upgrade with deliveries queued loses none.
+   */
+  private async importLegacy(job: DeliveryJob): Promise<boolean> {
+    const data = job.data as Partial<LegacyJobData>;
+    if (data.request === undefined || typeof data.clientId !== 'string' || typeof data.pluginId !== 'string') return false;
+    const payload = JSON.stringify(data.request);
+    const unlimited = Number.MAX_SAFE_INTEGER;
+    const reply = (await this.script('ENQUEUE', [
+      data.createdAt ?? Date.now(),
+      unlimited,
+      unlimited,
+      unlimited,
+      1,
+      job.id as string,
+      data.clientId,
+      encode(data.clientId),
+      data.pluginId,
+      encode(data.pluginId),
+      data.operationId ?? job.name,
+      data.requestId ?? '',
+      payload,
+      JSON.stringify({ bytes: Buffer.byteLength(payload) }),
+      Buffer.byteLength(payload),
+      '',
+    ])) as string[];
+    if (reply[0] !== 'ok') return false;
+    // The job is there already: its marker would only make the reconcile pass add it again (a no-op).
+    await this.commands.zrem(`${this.base}unqueued`, job.id as string);
+    return true;
   }
 
   /**
@@ -382,6 +427,9 @@ export class RedisDeliveryStore implements DeliveryStore {
           if (seen < BATCH) break;
         }
       }
+      // Jobs finish with removeOnComplete: only jobs of the previous layout are left in BullMQ's completed sets.
+      const grace = Math.max(0, Date.now() - deliveredBefore);
+      for (const pluginId of await this.pluginIds()) await (await this.queue(pluginId)).clean(grace, BATCH, 'completed');
       return pruned;
     });
   }
