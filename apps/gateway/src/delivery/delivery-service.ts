@@ -186,7 +186,7 @@ export class DeliveryService {
 
   /** Whether the store takes writes (`ok`), or why not: `/readyz` and a metric report it. */
   get storeCondition(): DeliveryHealth['condition'] {
-    return this.parts.health.condition;
+    return this.parts.store.condition?.() === 'full' ? 'full' : this.parts.health.condition;
   }
 
   private get caps(): DeliveryCaps {

@@ -61,6 +61,7 @@ export class DeliveryWorker {
   private settledSinceCompact = false;
   private busyAt = Date.now();
   private compactedIdle = true;
+  private probedAt = 0;
 
   constructor(private readonly parts: DeliveryWorkerParts) {
     this.random = parts.random ?? Math.random;
@@ -176,6 +177,7 @@ export class DeliveryWorker {
         if (claimed.length > 0 && this.inFlight.size < config.concurrency) continue;
         const due = this.inFlight.size < config.concurrency ? await store.nextDueAt() : undefined;
         if (this.inFlight.size === 0) await this.compact(due);
+        await this.probe();
         let wait = due === undefined ? IDLE_POLL_MS : due - Date.now();
         // Due work that was not claimed belongs to a paused plugin: wait for its next probe.
         if (wait <= 0 && claimed.length === 0) wait = this.nextProbeInMs();
@@ -192,7 +194,9 @@ export class DeliveryWorker {
   /** While writes are refused, asks the store (cheaply) whether they are taken again. */
   private async probe(): Promise<void> {
     const { store, health } = this.parts;
-    if (health.condition === 'ok' || !store.probeWrite) return;
+    if ((health.condition === 'ok' && store.condition?.() !== 'full') || !store.probeWrite) return;
+    if (Date.now() - this.probedAt < IDLE_POLL_MS) return;
+    this.probedAt = Date.now();
     try {
       await store.probeWrite();
       health.wrote();

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { CursorCodec } from './cursor.ts';
@@ -33,9 +33,17 @@ export interface SqliteDeliveryStoreOptions {
   readonly fsync?: boolean;
   /** How long a write waits for a lock held by another connection before it is refused (default 5 s). */
   readonly busyTimeoutMs?: number;
+  /** Size of the disk reserve (RESERVE_FILE); default 4 MiB. */
+  readonly reserveBytes?: number;
 }
 
 export const DATABASE_FILE = 'deliveries.sqlite';
+/**
+ * Disk space set aside beside the database: released when a write finds the disk full, so that the queue can still
+ * record claims and outcomes (and start) while new acceptances are refused; taken back once the space is free.
+ */
+export const RESERVE_FILE = 'deliveries.reserve';
+const DEFAULT_RESERVE_BYTES = 4 * 1024 * 1024;
 
 /** The ledger's columns: everything but the payload, which lives in its own table and is read only by `claim`. */
 const RECORD_COLUMNS =
@@ -109,7 +117,7 @@ interface ClientUsage {
  * checked; a refused write throws DeliveryStoreUnavailableError and leaves the counts as they were.
  */
 export class SqliteDeliveryStore implements DeliveryStore {
-  private readonly db: Database.Database;
+  private readonly db!: Database.Database;
   /** Records by status and each client's pending count and payload bytes, kept in step with every committed write. */
   private readonly byStatus: StatusCounts = emptyStatusCounts();
   private readonly clients = new Map<string, ClientUsage>();
@@ -117,23 +125,45 @@ export class SqliteDeliveryStore implements DeliveryStore {
   private readonly cursors: CursorCodec;
   private readonly prepared = new Map<string, Database.Statement>();
 
+  private readonly reservePath: string;
+  private readonly reserveBytes: number;
+  /** The reserve was released (the disk filled): acceptances are refused until it can be taken back. */
+  private reserveReleased = false;
+
   constructor(options: SqliteDeliveryStoreOptions) {
     mkdirSync(options.dataDir, { recursive: true });
-    this.db = new Database(join(options.dataDir, DATABASE_FILE));
+    this.reservePath = join(options.dataDir, RESERVE_FILE);
+    this.reserveBytes = options.reserveBytes ?? DEFAULT_RESERVE_BYTES;
+    const file = join(options.dataDir, DATABASE_FILE);
+    // Created owner-only before SQLite opens it (its WAL takes the same mode): the payloads are upstream requests.
+    if (!existsSync(file)) closeSync(openSync(file, 'a', 0o600));
+    chmodSync(file, 0o600);
+    const open = (): Database.Database => {
+      const db = new Database(file);
+      try {
+        // One process owns the file: no shared-memory index beside it (nothing to create on a full disk), and a
+        // second gateway on the same DATA_DIR is refused at start instead of delivering the same rows.
+        db.pragma('locking_mode = EXCLUSIVE');
+        db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+        db.pragma('journal_mode = WAL');
+        db.pragma(`synchronous = ${options.fsync ? 'FULL' : 'NORMAL'}`);
+        // After a checkpoint the WAL is cut back to this size rather than left at its peak.
+        db.pragma(`journal_size_limit = ${1024 * 1024}`);
+        migrate(db);
+        return db;
+      } catch (error) {
+        db.close();
+        throw error;
+      }
+    };
     try {
-      // One process owns the file: no shared-memory index beside it (nothing to create on a full disk), and a second
-      // gateway on the same DATA_DIR is refused at start instead of delivering the same rows.
-      this.db.pragma('locking_mode = EXCLUSIVE');
-      this.db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma(`synchronous = ${options.fsync ? 'FULL' : 'NORMAL'}`);
-      // After a checkpoint the WAL is cut back to this size rather than left at its peak.
-      this.db.pragma(`journal_size_limit = ${1024 * 1024}`);
-      this.migrate();
+      this.db = open();
     } catch (error) {
-      this.db.close();
-      throw error;
+      // A start on a full disk: the reserve makes room to open, recover and deliver (acceptances stay refused).
+      if (!isFull(error) || !this.releaseReserve()) throw error;
+      this.db = open();
     }
+    if (!this.reserveReleased) this.takeReserve();
     this.cursors = new CursorCodec(this.cursorKey());
     this.statements = {
       insert: this.db.prepare(
@@ -199,6 +229,8 @@ export class SqliteDeliveryStore implements DeliveryStore {
     const clientId = deliveries[0]?.clientId;
     if (clientId === undefined) return { ok: true };
     if (deliveries.some((d) => d.clientId !== clientId)) throw new Error('one acceptance is one client’s');
+    // The reserve's room is for what is already queued: its claims and outcomes.
+    if (this.reserveReleased) throw new DeliveryStoreUnavailableError('the disk holding DATA_DIR is full', 'full');
     const bytes = deliveries.reduce((sum, d) => sum + d.summary.bytes, 0);
     const refusal = this.refusal(clientId, deliveries.length, bytes, caps);
     if (refusal) return { ok: false, ...refusal };
@@ -279,6 +311,8 @@ export class SqliteDeliveryStore implements DeliveryStore {
       return changes === 1 ? current : undefined;
     });
     const settled = this.write(apply);
+    // On the reserve, the WAL is reset after each outcome so that it is reused instead of grown.
+    if (this.reserveReleased) this.checkpoint(false);
     if (!settled) return;
     const to: DeliveryStatus = settlement.outcome === 'delivered' ? 'delivered' : settlement.outcome === 'dead' ? 'dead' : 'queued';
     this.byStatus.delivering -= 1;
@@ -454,6 +488,23 @@ export class SqliteDeliveryStore implements DeliveryStore {
     }
   }
 
+  condition(): 'ok' | 'full' {
+    return this.reserveReleased ? 'full' : 'ok';
+  }
+
+  async probeWrite(): Promise<void> {
+    if (this.reserveReleased) {
+      this.checkpoint(true);
+      if (!this.takeReserve()) throw new DeliveryStoreUnavailableError('the disk holding DATA_DIR is still full', 'full');
+      return;
+    }
+    this.write(() => this.db.prepare(`UPDATE delivery_meta SET value = value WHERE key = 'cursor-key'`).run());
+  }
+
+  async compact(idle: boolean): Promise<void> {
+    this.checkpoint(idle);
+  }
+
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
@@ -525,43 +576,52 @@ export class SqliteDeliveryStore implements DeliveryStore {
     return read() as Buffer;
   }
 
-  /** Creates the schema, or moves a schema-1 file (request inside the record) to schema 2 in one transaction. */
-  private migrate(): void {
-    const version = this.db.pragma('user_version', { simple: true }) as number;
-    if (version === SCHEMA_VERSION) return;
-    const columns = (this.db.pragma('table_info(deliveries)') as { name: string }[]).map((c) => c.name);
-    this.db.transaction(() => {
-      if (columns.includes('request')) {
-        this.db.exec('ALTER TABLE deliveries RENAME TO deliveries_v1');
-        for (const index of ['deliveries_due', 'deliveries_by_client', 'deliveries_delivered', 'deliveries_status_order'])
-          this.db.exec(`DROP INDEX IF EXISTS ${index}`);
-        this.db.exec(SCHEMA);
-        this.db.exec(`
-          INSERT INTO deliveries (seq, id, client_id, plugin_id, operation_id, request_id, status, attempts, created_at, updated_at, window_started_at, next_attempt_at, delivered_at, last_error, summary, bytes)
-            SELECT seq, id, client_id, plugin_id, operation_id, request_id, status, attempts, created_at,
-                   CASE WHEN status = 'delivered' THEN coalesce(delivered_at, updated_at) ELSE updated_at END,
-                   window_started_at, next_attempt_at, delivered_at, last_error, '{}', length(CAST(request AS BLOB))
-            FROM deliveries_v1;
-          INSERT INTO delivery_payloads (seq, payload) SELECT seq, request FROM deliveries_v1 WHERE status <> 'delivered';
-          DROP TABLE deliveries_v1;
-        `);
-      } else {
-        this.db.exec(SCHEMA);
-      }
-      this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
-    })();
-  }
-
-  /** A failed write (disk full, read-only file, lock timeout) is the store being unavailable, not a gateway bug. */
+  /**
+   * A failed write (disk full, read-only file, lock timeout) is the store being unavailable, not a gateway bug. On a
+   * full disk the reserve is released once and the write tried again.
+   */
   private write<T>(run: () => T): T {
     try {
       return run();
     } catch (error) {
+      if (isFull(error) && this.releaseReserve()) return this.write(run);
       if (error instanceof Database.SqliteError) throw storeError(error);
       throw error;
     }
   }
+
+  /** Deletes the reserve file; false when there was none left to release. */
+  private releaseReserve(): boolean {
+    if (!existsSync(this.reservePath)) {
+      this.reserveReleased = true;
+      return false;
+    }
+    rmSync(this.reservePath, { force: true });
+    this.reserveReleased = true;
+    return true;
+  }
+
+  /** Writes the reserve file in full (real blocks, not a sparse file); false when the disk has no room for it. */
+  private takeReserve(): boolean {
+    let fd: number | undefined;
+    try {
+      fd = openSync(this.reservePath, 'w', 0o600);
+      const block = Buffer.alloc(64 * 1024);
+      for (let written = 0; written < this.reserveBytes; written += block.length) writeSync(fd, block);
+      closeSync(fd);
+      this.reserveReleased = false;
+      return true;
+    } catch {
+      if (fd !== undefined) closeSync(fd);
+      rmSync(this.reservePath, { force: true });
+      this.reserveReleased = true;
+      return false;
+    }
+  }
 }
+
+const isFull = (error: unknown): boolean =>
+  (error instanceof Database.SqliteError && error.code.startsWith('SQLITE_FULL')) || (error as NodeJS.ErrnoException)?.code === 'ENOSPC';
 
 /** Names the condition behind a refused SQLite write, for the caller's answer and for readiness. */
 export function storeError(error: InstanceType<typeof Database.SqliteError>): DeliveryStoreUnavailableError {
@@ -571,6 +631,33 @@ export function storeError(error: InstanceType<typeof Database.SqliteError>): De
       ? 'read-only'
       : 'unavailable';
   return new DeliveryStoreUnavailableError(`delivery store write failed (${error.code})`, condition, { cause: error });
+}
+
+/** Creates the schema, or moves a schema-1 file (request inside the record) to schema 2 in one transaction. */
+function migrate(db: Database.Database): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version === SCHEMA_VERSION) return;
+  const columns = (db.pragma('table_info(deliveries)') as { name: string }[]).map((c) => c.name);
+  db.transaction(() => {
+    if (columns.includes('request')) {
+      db.exec('ALTER TABLE deliveries RENAME TO deliveries_v1');
+      for (const index of ['deliveries_due', 'deliveries_by_client', 'deliveries_delivered', 'deliveries_status_order'])
+        db.exec(`DROP INDEX IF EXISTS ${index}`);
+      db.exec(SCHEMA);
+      db.exec(`
+        INSERT INTO deliveries (seq, id, client_id, plugin_id, operation_id, request_id, status, attempts, created_at, updated_at, window_started_at, next_attempt_at, delivered_at, last_error, summary, bytes)
+          SELECT seq, id, client_id, plugin_id, operation_id, request_id, status, attempts, created_at,
+                 CASE WHEN status = 'delivered' THEN coalesce(delivered_at, updated_at) ELSE updated_at END,
+                 window_started_at, next_attempt_at, delivered_at, last_error, '{}', length(CAST(request AS BLOB))
+          FROM deliveries_v1;
+        INSERT INTO delivery_payloads (seq, payload) SELECT seq, request FROM deliveries_v1 WHERE status <> 'delivered';
+        DROP TABLE deliveries_v1;
+      `);
+    } else {
+      db.exec(SCHEMA);
+    }
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  })();
 }
 
 function filterClause(clientId: string, filter: DeliveryFilter, statuses: readonly DeliveryStatus[]): { where: string; values: unknown[] } {
