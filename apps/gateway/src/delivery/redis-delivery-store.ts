@@ -295,6 +295,11 @@ export class RedisDeliveryStore implements DeliveryStore {
     return 0;
   }
 
+  /** A write of a key of its own (expiring), to learn whether Redis takes writes again after a refusal. */
+  async probeWrite(): Promise<void> {
+    await this.guard(() => this.commands.set(`${this.base}write-probe`, String(Date.now()), 'PX', 60_000));
+  }
+
   nextDueAt(): Promise<number | undefined> {
     return this.guard(async () => {
       const [, score] = await this.commands.zrange(`${this.base}due`, 0, 0, 'WITHSCORES');
