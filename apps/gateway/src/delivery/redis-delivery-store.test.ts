@@ -208,6 +208,26 @@ describe.skipIf(skipRedis)('RedisDeliveryStore (a real redis-server)', () => {
     expect(await store.get(delivery(11).id, 'client-a')).toBeUndefined();
   });
 
+  it('Redis out of memory (maxmemory, noeviction) refuses writes as a full store, and takes them again once it has room', async () => {
+    const store = await open('outage:');
+    stores.push(store);
+    const raw = new Redis(redis?.url ?? '');
+    try {
+      await raw.config('SET', 'maxmemory-policy', 'noeviction');
+      await raw.config('SET', 'maxmemory', '1');
+      const refused = await store.enqueue([delivery(50)], Date.now(), OPEN).catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(DeliveryStoreUnavailableError);
+      expect((refused as DeliveryStoreUnavailableError).condition).toBe('full');
+      await expect(store.probeWrite()).rejects.toMatchObject({ condition: 'full' });
+    } finally {
+      await raw.config('SET', 'maxmemory', '0');
+      raw.disconnect();
+    }
+    await store.probeWrite();
+    expect(await store.enqueue([delivery(51)], Date.now(), OPEN)).toEqual({ ok: true });
+    expect(await store.get(delivery(50).id, 'client-a')).toBeUndefined();
+  });
+
   it('an accepted delivery whose BullMQ job was lost is added again from the ledger, and delivered', async () => {
     const store = await open('reconcile:', { reconcileEveryMs: 100 });
     stores.push(store);
