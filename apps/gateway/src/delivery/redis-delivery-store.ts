@@ -72,7 +72,7 @@ interface Claim {
 const DEFAULT_LOCK_DURATION_MS = 30_000;
 const DEFAULT_STALLED_INTERVAL_MS = 15_000;
 const DEFAULT_RECONCILE_EVERY_MS = 5000;
-/** A job older than its enqueue by this much without confirmation is added again (Queue.add by id is idempotent). */
+/** An `unqueued` marker this old means its job was never added: it is added again (a job id already there is a no-op). */
 const UNQUEUED_GRACE_MS = 2000;
 /** A job that comes back this much before its record is due goes back to the delayed set. */
 const EARLY_TOLERANCE_MS = 1000;
