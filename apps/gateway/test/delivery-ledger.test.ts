@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -158,6 +159,49 @@ describe('delivery ledger: caps, summaries, retention', () => {
     expect(dead.lastError).toMatchObject({ type: 'tampered' });
     expect((await list()).items).toHaveLength(1);
     expect(upstream?.received).toHaveLength(0);
+  });
+
+  it('with DELIVERY_SEAL_KEY, stored requests are unreadable in the file; one altered or moved there is dead (tampered), never sent', {
+    timeout: 60_000,
+  }, async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'gateway-ledger-'));
+    dirs.push(dataDir);
+    const sealed = { DATA_DIR: dataDir, DELIVERY_SEAL_KEY: randomBytes(32).toString('hex') };
+    await start(sealed);
+    await upstream?.suspend();
+    const ids: string[] = [];
+    for (const n of [1, 2, 3]) ids.push((await json(await send(n, {}, { accountId: `acct-${n}` }))).id);
+    await gateway?.close();
+    const file = new Database(join(dataDir, DATABASE_FILE));
+    const payloads = file.prepare('SELECT d.id, p.payload FROM delivery_payloads p JOIN deliveries d USING (seq) ORDER BY seq').all() as {
+      id: string;
+      payload: string;
+    }[];
+    expect(payloads.map((p) => p.payload).join()).not.toContain('acct-');
+    // One byte of the first changed; the third's payload replaced by the second's (a valid seal, for another delivery).
+    const [first, second] = payloads as [{ id: string; payload: string }, { id: string; payload: string }];
+    const flipped = Buffer.from(first.payload.slice(3), 'base64');
+    flipped[flipped.length - 1] = (flipped[flipped.length - 1] as number) ^ 1;
+    const update = file.prepare('UPDATE delivery_payloads SET payload = ? WHERE seq = (SELECT seq FROM deliveries WHERE id = ?)');
+    update.run(`s1.${flipped.toString('base64')}`, first.id);
+    update.run(second.payload, ids[2]);
+    file.close();
+    await upstream?.resume();
+    await start(sealed);
+    for (const id of [ids[0], ids[2]] as string[]) {
+      const dead = await waitFor(
+        async () => json(await fetch(`${gateway?.restUrl}/v1/deliveries/${id}`)),
+        (d) => d.status === 'dead',
+        'dead',
+      );
+      expect(dead.lastError).toMatchObject({ type: 'tampered' });
+    }
+    await waitFor(
+      () => statusOf(ids[1] as string),
+      (s) => s === 'delivered',
+      'the untouched one delivered',
+    );
+    expect(upstream?.received.map((r) => JSON.parse(r.body).accountId)).toEqual(['acct-2']);
   });
 
   it('prunes dead deliveries after DELIVERY_DEAD_RETENTION, and reports what is held by status in /metrics', async () => {

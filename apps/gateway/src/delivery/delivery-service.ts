@@ -74,7 +74,7 @@ export class DeliveryService {
       readonly codec?: PayloadCodec;
     },
   ) {
-    this.codec = parts.codec ?? new PayloadCodec();
+    this.codec = parts.codec ?? new PayloadCodec(parts.config.sealKey);
   }
 
   private readonly codec: PayloadCodec;
@@ -200,7 +200,9 @@ export class DeliveryService {
     input: unknown,
     upstreamRequest: Parameters<PayloadCodec['encode']>[0],
   ): NewDelivery {
-    const payload = this.codec.encode(upstreamRequest);
+    // Time-ordered (UUIDv7): a deep queue's id index grows at its end instead of being written all over.
+    const id = timeOrderedUuid();
+    const payload = this.codec.encode(upstreamRequest, { id, pluginId: request.pluginId, operationId: request.operationId });
     const picked = entry.operation.delivery?.summarize?.(input as never) ?? {};
     const summary: Record<string, string | number> = { bytes: Buffer.byteLength(payload) };
     for (const field of ['eventName', 'identifyId', 'accountId'] as const) {
@@ -208,8 +210,7 @@ export class DeliveryService {
       if (typeof value === 'string') summary[field] = value.slice(0, SUMMARY_FIELD_MAX);
     }
     return {
-      // Time-ordered (UUIDv7): a deep queue's id index grows at its end instead of being written all over.
-      id: timeOrderedUuid(),
+      id,
       clientId: request.clientId,
       pluginId: request.pluginId,
       operationId: request.operationId,

@@ -65,7 +65,7 @@ export class DeliveryWorker {
 
   constructor(private readonly parts: DeliveryWorkerParts) {
     this.random = parts.random ?? Math.random;
-    this.codec = parts.codec ?? new PayloadCodec();
+    this.codec = parts.codec ?? new PayloadCodec(parts.config.sealKey);
   }
 
   /** Outcomes waiting to be written because the store refused them (a full disk). */
@@ -273,7 +273,7 @@ export class DeliveryWorker {
     };
     let attempt: DeliveryAttempt;
     try {
-      const request = this.codec.decode(delivery.payload);
+      const request = this.codec.decode(delivery.payload, delivery);
       attempt = await executor.deliverOnce({ ...delivery, request }, this.abort.signal);
     } catch (error) {
       if (error instanceof PayloadUnreadableError) {
