@@ -173,6 +173,49 @@ describe.skipIf(skipRedis)('several instances on one Redis (REDIS_URL)', () => {
     }
   });
 
+  it('redis-server killed with deliveries in flight, down past their locks, back from its AOF: each event sent once', {
+    timeout: 120_000,
+  }, async () => {
+    let slow = false;
+    // The attempts under way when Redis dies answer only after it is back: their locks lapsed meanwhile.
+    upstream = await startProgrammableUpstream(() => ({ status: 201, delayMs: slow ? 6000 : 20 }));
+    const dataDir = mkdtempSync(join(tmpdir(), 'gateway-redis-'));
+    dirs.push(dataDir);
+    const gateway = await startGatewayProcess({
+      GAINSIGHT_API_KEY: TEST_PX_KEY,
+      GAINSIGHT_PX_BASE_URL: `${upstream.url}/v1`,
+      GATEWAY_API_KEYS: TEST_CLIENT_KEY,
+      REDIS_URL: redis.url,
+      REDIS_PREFIX: `restart-${Math.random().toString(36).slice(2)}:`,
+      DATA_DIR: dataDir,
+      INBOUND_RATE_LIMIT: '0',
+      DELIVERY_LOCK_MS: '1500',
+    });
+    processes.push(gateway);
+    const total = 300;
+    await sendBatches(gateway.restUrl, total, 100, 0, { 'x-api-key': TEST_CLIENT_KEY });
+    await waitFor(async () => upstream.received.length >= 100, 'deliveries under way');
+    slow = true;
+    await waitFor(async () => upstream.received.length >= 108, 'slow attempts in flight');
+    await redis.stop();
+    slow = false;
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    await redis.start();
+    await waitFor(async () => recordedEvents(upstream).distinct.size === total, 'every event delivered', 90_000);
+    const settled = async () => {
+      for (const status of ['queued', 'delivering']) {
+        const response = await fetch(`${gateway.restUrl}/v1/deliveries?status=${status}&limit=1`, {
+          headers: { 'x-api-key': TEST_CLIENT_KEY },
+        });
+        if (response.status !== 200 || (await json(response)).items.length > 0) return false;
+      }
+      return true;
+    };
+    await waitFor(settled, 'no delivery pending');
+    expect(recordedEvents(upstream).duplicates).toBe(0);
+    expect(upstream.received).toHaveLength(total);
+  });
+
   it('async accept answers 503 (never 202) while Redis is away, and 202 again once it is back', { timeout: 60_000 }, async () => {
     upstream = await startProgrammableUpstream();
     const { a, b } = await twoInstances();
