@@ -187,18 +187,24 @@ export class RedisDeliveryStore implements DeliveryStore {
       // Round robin over the plugins' queues (each FIFO by due time), starting one further each call for fairness.
       const start = this.rotation++ % workers.length;
       const open = [...workers.slice(start), ...workers.slice(0, start)];
-      while (claimed.length < limit && open.length > 0) {
-        for (const worker of [...open]) {
-          if (claimed.length >= limit) break;
-          const token = randomUUID();
-          const job = (await worker.getNextJob(token, { block: false })) as DeliveryJob | undefined;
-          if (!job?.id) {
-            open.splice(open.indexOf(worker), 1);
-            continue;
+      try {
+        while (claimed.length < limit && open.length > 0) {
+          for (const worker of [...open]) {
+            if (claimed.length >= limit) break;
+            const token = randomUUID();
+            const job = (await worker.getNextJob(token, { block: false })) as DeliveryJob | undefined;
+            if (!job?.id) {
+              open.splice(open.indexOf(worker), 1);
+              continue;
+            }
+            const delivery = await this.claimJob(job, token, now);
+            if (delivery) claimed.push(delivery);
           }
-          const delivery = await this.claimJob(job, token, now);
-          if (delivery) claimed.push(delivery);
         }
+      } catch (error) {
+        // What is claimed already is the caller's to deliver and settle (held, its locks renewed): never dropped.
+        if (claimed.length === 0) throw error;
+        this.onError(error as Error);
       }
       return claimed;
     });
@@ -221,9 +227,14 @@ export class RedisDeliveryStore implements DeliveryStore {
       this.claims.set(id, { job, token });
       return { ...toRecord(reply[1] as string[]), payload: reply[2] as string };
     }
-    if (reply[0] === 'later') await job.moveToDelayed(Number(reply[1]), token);
-    // Settled, discarded or pruned since this job was added: the job is done, nothing is sent.
-    else await job.moveToCompleted(null, token, false);
+    try {
+      if (reply[0] === 'later') await job.moveToDelayed(Number(reply[1]), token);
+      // Settled, discarded or pruned since this job was added: the job is done, nothing is sent.
+      else await job.moveToCompleted(null, token, false);
+    } catch (error) {
+      // Left active, it comes back through the stalled check and meets the same answer.
+      this.onError(error as Error);
+    }
     return undefined;
   }
 
@@ -262,8 +273,9 @@ export class RedisDeliveryStore implements DeliveryStore {
 
   /**
    * The ledger first (one script); then BullMQ's job is finished, delayed or dropped. If the ledger write fails, the
-   * claim stays held for the worker's later settle (its lock taken back if it lapsed meanwhile). If only the job's move fails, the ledger is already right: the job comes back
-   * through the stalled check and is dropped or delayed when claimed.
+   * claim stays held for the worker's later settle (its lock taken back if it lapsed meanwhile). If only the job's
+   * move fails, the ledger is already right: the job comes back through the stalled check and is dropped or delayed
+   * when claimed.
    */
   async settle(id: string, settlement: Settlement, now: number): Promise<void> {
     const claim = this.claims.get(id);
