@@ -47,7 +47,7 @@ const DEFAULT_RESERVE_BYTES = 4 * 1024 * 1024;
 
 /** The ledger's columns: everything but the payload, which lives in its own table and is read only by `claim`. */
 const RECORD_COLUMNS =
-  'seq, id, client_id, plugin_id, operation_id, request_id, status, attempts, created_at, updated_at, window_started_at, next_attempt_at, delivered_at, last_error, summary, bytes, traceparent';
+  'seq, id, client_id, plugin_id, operation_id, request_id, status, attempts, created_at, updated_at, window_started_at, next_attempt_at, delivered_at, last_error, event_name, identify_id, account_id, bytes, traceparent';
 
 interface Row {
   seq: number;
@@ -64,7 +64,9 @@ interface Row {
   next_attempt_at: number | null;
   delivered_at: number | null;
   last_error: string | null;
-  summary: string | null;
+  event_name: string | null;
+  identify_id: string | null;
+  account_id: string | null;
   bytes: number;
   traceparent: string | null;
 }
@@ -85,7 +87,9 @@ const SCHEMA = `
     next_attempt_at INTEGER,
     delivered_at INTEGER,
     last_error TEXT,
-    summary TEXT,
+    event_name TEXT,
+    identify_id TEXT,
+    account_id TEXT,
     bytes INTEGER NOT NULL DEFAULT 0,
     traceparent TEXT
   );
@@ -167,8 +171,8 @@ export class SqliteDeliveryStore implements DeliveryStore {
     this.cursors = new CursorCodec(this.cursorKey());
     this.statements = {
       insert: this.db.prepare(
-        `INSERT INTO deliveries (id, client_id, plugin_id, operation_id, request_id, status, attempts, created_at, updated_at, window_started_at, next_attempt_at, summary, bytes, traceparent)
-         VALUES (@id, @clientId, @pluginId, @operationId, @requestId, 'queued', 0, @now, @now, @now, @now, @summary, @bytes, @traceparent)`,
+        `INSERT INTO deliveries (id, client_id, plugin_id, operation_id, request_id, status, attempts, created_at, updated_at, window_started_at, next_attempt_at, event_name, identify_id, account_id, bytes, traceparent)
+         VALUES (@id, @clientId, @pluginId, @operationId, @requestId, 'queued', 0, @now, @now, @now, @now, @eventName, @identifyId, @accountId, @bytes, @traceparent)`,
       ),
       insertPayload: this.db.prepare(`INSERT INTO delivery_payloads (seq, payload) VALUES (?, ?)`),
       claim: this.db.prepare(
@@ -236,12 +240,18 @@ export class SqliteDeliveryStore implements DeliveryStore {
     if (refusal) return { ok: false, ...refusal };
     const insertAll = this.db.transaction((items: readonly NewDelivery[]) => {
       for (const item of items) {
-        const { bytes: size, ...fields } = item.summary;
+        const { summary } = item;
         const { lastInsertRowid } = this.statements.insert.run({
-          ...item,
+          id: item.id,
+          clientId: item.clientId,
+          pluginId: item.pluginId,
+          operationId: item.operationId,
+          requestId: item.requestId,
           now,
-          summary: JSON.stringify(fields),
-          bytes: size,
+          eventName: summary.eventName ?? null,
+          identifyId: summary.identifyId ?? null,
+          accountId: summary.accountId ?? null,
+          bytes: summary.bytes,
           traceparent: item.acceptedTraceparent ?? null,
         });
         this.statements.insertPayload.run(lastInsertRowid, item.payload);
@@ -645,10 +655,10 @@ function migrate(db: Database.Database): void {
         db.exec(`DROP INDEX IF EXISTS ${index}`);
       db.exec(SCHEMA);
       db.exec(`
-        INSERT INTO deliveries (seq, id, client_id, plugin_id, operation_id, request_id, status, attempts, created_at, updated_at, window_started_at, next_attempt_at, delivered_at, last_error, summary, bytes)
+        INSERT INTO deliveries (seq, id, client_id, plugin_id, operation_id, request_id, status, attempts, created_at, updated_at, window_started_at, next_attempt_at, delivered_at, last_error, bytes)
           SELECT seq, id, client_id, plugin_id, operation_id, request_id, status, attempts, created_at,
                  CASE WHEN status = 'delivered' THEN coalesce(delivered_at, updated_at) ELSE updated_at END,
-                 window_started_at, next_attempt_at, delivered_at, last_error, '{}', length(CAST(request AS BLOB))
+                 window_started_at, next_attempt_at, delivered_at, last_error, length(CAST(request AS BLOB))
           FROM deliveries_v1;
         INSERT INTO delivery_payloads (seq, payload) SELECT seq, request FROM deliveries_v1 WHERE status <> 'delivered';
         DROP TABLE deliveries_v1;
@@ -696,7 +706,12 @@ function toRecord(row: Row): DeliveryRecord {
     ...(row.next_attempt_at !== null && row.status === 'queued' ? { nextAttemptAt: row.next_attempt_at } : {}),
     ...(row.delivered_at !== null ? { deliveredAt: row.delivered_at } : {}),
     ...(row.last_error !== null ? { lastError: JSON.parse(row.last_error) as DeliveryError } : {}),
-    summary: { ...(row.summary ? (JSON.parse(row.summary) as object) : {}), bytes: row.bytes },
+    summary: {
+      bytes: row.bytes,
+      ...(row.event_name !== null ? { eventName: row.event_name } : {}),
+      ...(row.identify_id !== null ? { identifyId: row.identify_id } : {}),
+      ...(row.account_id !== null ? { accountId: row.account_id } : {}),
+    },
     ...(row.traceparent !== null ? { acceptedTraceparent: row.traceparent } : {}),
   };
 }
