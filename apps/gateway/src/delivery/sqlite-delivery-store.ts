@@ -334,7 +334,7 @@ export class SqliteDeliveryStore implements DeliveryStore {
   }
 
   async get(id: string, clientId: string): Promise<DeliveryRecord | undefined> {
-    const row = this.statements.get.get(id, clientId) as Row | undefined;
+    const row = this.read(() => this.statements.get.get(id, clientId)) as Row | undefined;
     return row ? toRecord(row) : undefined;
   }
 
@@ -350,9 +350,8 @@ export class SqliteDeliveryStore implements DeliveryStore {
       conditions.push('plugin_id = ?');
       values.push(pluginId);
     }
-    const rows = this.statement(
-      `SELECT ${RECORD_COLUMNS} FROM deliveries WHERE ${conditions.join(' AND ')} AND seq > ? ORDER BY seq LIMIT ?`,
-    ).all(...values, after, limit + 1) as Row[];
+    const sql = `SELECT ${RECORD_COLUMNS} FROM deliveries WHERE ${conditions.join(' AND ')} AND seq > ? ORDER BY seq LIMIT ?`;
+    const rows = this.read(() => this.statement(sql).all(...values, after, limit + 1)) as Row[];
     const page = rows.slice(0, limit);
     const last = page.at(-1);
     return {
@@ -365,7 +364,7 @@ export class SqliteDeliveryStore implements DeliveryStore {
     const byStatus = emptyStatusCounts();
     const byPlugin: Record<string, StatusCounts> = {};
     let deliveredLastMinute = 0;
-    const rows = this.statements.summary.all(now - 60_000, clientId) as {
+    const rows = this.read(() => this.statements.summary.all(now - 60_000, clientId)) as {
       plugin_id: string;
       status: DeliveryStatus;
       n: number;
@@ -377,7 +376,7 @@ export class SqliteDeliveryStore implements DeliveryStore {
       (byPlugin[row.plugin_id] as StatusCounts)[row.status] += row.n;
       if (row.status === 'delivered') deliveredLastMinute += row.recent ?? 0;
     }
-    const oldest = this.statements.oldestQueued.get(clientId) as { created_at: number } | undefined;
+    const oldest = this.read(() => this.statements.oldestQueued.get(clientId)) as { created_at: number } | undefined;
     return { byStatus, byPlugin, ...(oldest ? { oldestQueuedAt: oldest.created_at } : {}), deliveredLastMinute };
   }
 
@@ -387,12 +386,12 @@ export class SqliteDeliveryStore implements DeliveryStore {
   }
 
   async stats(): Promise<DeliveryStats> {
-    const oldest = (this.statements.oldestPending.get() as { at: number | null }).at;
+    const oldest = (this.read(() => this.statements.oldestPending.get()) as { at: number | null }).at;
     return { pending: this.pending, byStatus: { ...this.byStatus }, ...(oldest !== null ? { oldestPendingAt: oldest } : {}) };
   }
 
   async retry(id: string, clientId: string, now: number, caps: DeliveryCaps): Promise<RetryResult> {
-    const current = this.statements.current.get(id) as Pick<Row, 'seq' | 'client_id' | 'status' | 'bytes'> | undefined;
+    const current = this.read(() => this.statements.current.get(id)) as Pick<Row, 'seq' | 'client_id' | 'status' | 'bytes'> | undefined;
     if (current?.client_id !== clientId || current.status !== 'dead') return { outcome: 'not-dead' };
     const refusal = this.refusal(clientId, 1, 0, caps);
     if (refusal) return { outcome: 'refused', ...refusal };
@@ -432,7 +431,7 @@ export class SqliteDeliveryStore implements DeliveryStore {
   }
 
   async discard(id: string, clientId: string): Promise<'discarded' | 'not-found' | 'busy'> {
-    const current = this.statements.current.get(id) as Pick<Row, 'seq' | 'client_id' | 'status' | 'bytes'> | undefined;
+    const current = this.read(() => this.statements.current.get(id)) as Pick<Row, 'seq' | 'client_id' | 'status' | 'bytes'> | undefined;
     if (current?.client_id !== clientId) return 'not-found';
     if (current.status !== 'queued' && current.status !== 'dead') return 'busy';
     const removed = this.write(this.db.transaction(() => this.removeRow(current.seq)));
@@ -482,7 +481,7 @@ export class SqliteDeliveryStore implements DeliveryStore {
   }
 
   async nextDueAt(): Promise<number | undefined> {
-    return (this.statements.nextDue.get() as { due: number | null }).due ?? undefined;
+    return (this.read(() => this.statements.nextDue.get()) as { due: number | null }).due ?? undefined;
   }
 
   /**
@@ -595,6 +594,16 @@ export class SqliteDeliveryStore implements DeliveryStore {
       return run();
     } catch (error) {
       if (isFull(error) && this.releaseReserve()) return this.write(run);
+      if (error instanceof Database.SqliteError) throw storeError(error);
+      throw error;
+    }
+  }
+
+  /** A failed read (I/O error, corrupt page) is the store being unavailable too: callers answer 503, not 500. */
+  private read<T>(run: () => T): T {
+    try {
+      return run();
+    } catch (error) {
       if (error instanceof Database.SqliteError) throw storeError(error);
       throw error;
     }
