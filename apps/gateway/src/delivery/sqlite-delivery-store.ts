@@ -47,7 +47,7 @@ const DEFAULT_RESERVE_BYTES = 4 * 1024 * 1024;
 
 /** The ledger's columns: everything but the payload, which lives in its own table and is read only by `claim`. */
 const RECORD_COLUMNS =
-  'seq, id, client_id, plugin_id, operation_id, request_id, status, attempts, created_at, updated_at, window_started_at, next_attempt_at, delivered_at, last_error, summary, bytes, traceparent';
+  'seq, id, client_id, plugin_id, operation_id, request_id, status, attempts, created_at, updated_at, window_started_at, next_attempt_at, delivered_at, last_error, event_name, identify_id, account_id, bytes, traceparent';
 
 interface Row {
   seq: number;
@@ -64,7 +64,9 @@ interface Row {
   next_attempt_at: number | null;
   delivered_at: number | null;
   last_error: string | null;
-  summary: string | null;
+  event_name: string | null;
+  identify_id: string | null;
+  account_id: string | null;
   bytes: number;
   traceparent: string | null;
 }
@@ -85,7 +87,9 @@ const SCHEMA = `
     next_attempt_at INTEGER,
     delivered_at INTEGER,
     last_error TEXT,
-    summary TEXT,
+    event_name TEXT,
+    identify_id TEXT,
+    account_id TEXT,
     bytes INTEGER NOT NULL DEFAULT 0,
     traceparent TEXT
   );
@@ -167,8 +171,8 @@ export class SqliteDeliveryStore implements DeliveryStore {
     this.cursors = new CursorCodec(this.cursorKey());
     this.statements = {
       insert: this.db.prepare(
-        `INSERT INTO deliveries (id, client_id, plugin_id, operation_id, request_id, status, attempts, created_at, updated_at, window_started_at, next_attempt_at, summary, bytes, traceparent)
-         VALUES (@id, @clientId, @pluginId, @operationId, @requestId, 'queued', 0, @now, @now, @now, @now, @summary, @bytes, @traceparent)`,
+        `INSERT INTO deliveries (id, client_id, plugin_id, operation_id, request_id, status, attempts, created_at, updated_at, window_started_at, next_attempt_at, event_name, identify_id, account_id, bytes, traceparent)
+         VALUES (@id, @clientId, @pluginId, @operationId, @requestId, 'queued', 0, @now, @now, @now, @now, @eventName, @identifyId, @accountId, @bytes, @traceparent)`,
       ),
       insertPayload: this.db.prepare(`INSERT INTO delivery_payloads (seq, payload) VALUES (?, ?)`),
       claim: this.db.prepare(
@@ -236,12 +240,18 @@ export class SqliteDeliveryStore implements DeliveryStore {
     if (refusal) return { ok: false, ...refusal };
     const insertAll = this.db.transaction((items: readonly NewDelivery[]) => {
       for (const item of items) {
-        const { bytes: size, ...fields } = item.summary;
+        const { summary } = item;
         const { lastInsertRowid } = this.statements.insert.run({
-          ...item,
+          id: item.id,
+          clientId: item.clientId,
+          pluginId: item.pluginId,
+          operationId: item.operationId,
+          requestId: item.requestId,
           now,
-          summary: JSON.stringify(fields),
-          bytes: size,
+          eventName: summary.eventName ?? null,
+          identifyId: summary.identifyId ?? null,
+          accountId: summary.accountId ?? null,
+          bytes: summary.bytes,
           traceparent: item.acceptedTraceparent ?? null,
         });
         this.statements.insertPayload.run(lastInsertRowid, item.payload);
@@ -324,7 +334,7 @@ export class SqliteDeliveryStore implements DeliveryStore {
   }
 
   async get(id: string, clientId: string): Promise<DeliveryRecord | undefined> {
-    const row = this.statements.get.get(id, clientId) as Row | undefined;
+    const row = this.read(() => this.statements.get.get(id, clientId)) as Row | undefined;
     return row ? toRecord(row) : undefined;
   }
 
@@ -340,9 +350,8 @@ export class SqliteDeliveryStore implements DeliveryStore {
       conditions.push('plugin_id = ?');
       values.push(pluginId);
     }
-    const rows = this.statement(
-      `SELECT ${RECORD_COLUMNS} FROM deliveries WHERE ${conditions.join(' AND ')} AND seq > ? ORDER BY seq LIMIT ?`,
-    ).all(...values, after, limit + 1) as Row[];
+    const sql = `SELECT ${RECORD_COLUMNS} FROM deliveries WHERE ${conditions.join(' AND ')} AND seq > ? ORDER BY seq LIMIT ?`;
+    const rows = this.read(() => this.statement(sql).all(...values, after, limit + 1)) as Row[];
     const page = rows.slice(0, limit);
     const last = page.at(-1);
     return {
@@ -355,7 +364,7 @@ export class SqliteDeliveryStore implements DeliveryStore {
     const byStatus = emptyStatusCounts();
     const byPlugin: Record<string, StatusCounts> = {};
     let deliveredLastMinute = 0;
-    const rows = this.statements.summary.all(now - 60_000, clientId) as {
+    const rows = this.read(() => this.statements.summary.all(now - 60_000, clientId)) as {
       plugin_id: string;
       status: DeliveryStatus;
       n: number;
@@ -367,7 +376,7 @@ export class SqliteDeliveryStore implements DeliveryStore {
       (byPlugin[row.plugin_id] as StatusCounts)[row.status] += row.n;
       if (row.status === 'delivered') deliveredLastMinute += row.recent ?? 0;
     }
-    const oldest = this.statements.oldestQueued.get(clientId) as { created_at: number } | undefined;
+    const oldest = this.read(() => this.statements.oldestQueued.get(clientId)) as { created_at: number } | undefined;
     return { byStatus, byPlugin, ...(oldest ? { oldestQueuedAt: oldest.created_at } : {}), deliveredLastMinute };
   }
 
@@ -377,12 +386,12 @@ export class SqliteDeliveryStore implements DeliveryStore {
   }
 
   async stats(): Promise<DeliveryStats> {
-    const oldest = (this.statements.oldestPending.get() as { at: number | null }).at;
+    const oldest = (this.read(() => this.statements.oldestPending.get()) as { at: number | null }).at;
     return { pending: this.pending, byStatus: { ...this.byStatus }, ...(oldest !== null ? { oldestPendingAt: oldest } : {}) };
   }
 
   async retry(id: string, clientId: string, now: number, caps: DeliveryCaps): Promise<RetryResult> {
-    const current = this.statements.current.get(id) as Pick<Row, 'seq' | 'client_id' | 'status' | 'bytes'> | undefined;
+    const current = this.read(() => this.statements.current.get(id)) as Pick<Row, 'seq' | 'client_id' | 'status' | 'bytes'> | undefined;
     if (current?.client_id !== clientId || current.status !== 'dead') return { outcome: 'not-dead' };
     const refusal = this.refusal(clientId, 1, 0, caps);
     if (refusal) return { outcome: 'refused', ...refusal };
@@ -422,7 +431,7 @@ export class SqliteDeliveryStore implements DeliveryStore {
   }
 
   async discard(id: string, clientId: string): Promise<'discarded' | 'not-found' | 'busy'> {
-    const current = this.statements.current.get(id) as Pick<Row, 'seq' | 'client_id' | 'status' | 'bytes'> | undefined;
+    const current = this.read(() => this.statements.current.get(id)) as Pick<Row, 'seq' | 'client_id' | 'status' | 'bytes'> | undefined;
     if (current?.client_id !== clientId) return 'not-found';
     if (current.status !== 'queued' && current.status !== 'dead') return 'busy';
     const removed = this.write(this.db.transaction(() => this.removeRow(current.seq)));
@@ -472,7 +481,7 @@ export class SqliteDeliveryStore implements DeliveryStore {
   }
 
   async nextDueAt(): Promise<number | undefined> {
-    return (this.statements.nextDue.get() as { due: number | null }).due ?? undefined;
+    return (this.read(() => this.statements.nextDue.get()) as { due: number | null }).due ?? undefined;
   }
 
   /**
@@ -590,6 +599,16 @@ export class SqliteDeliveryStore implements DeliveryStore {
     }
   }
 
+  /** A failed read (I/O error, corrupt page) is the store being unavailable too: callers answer 503, not 500. */
+  private read<T>(run: () => T): T {
+    try {
+      return run();
+    } catch (error) {
+      if (error instanceof Database.SqliteError) throw storeError(error);
+      throw error;
+    }
+  }
+
   /** Deletes the reserve file; false when there was none left to release. */
   private releaseReserve(): boolean {
     if (!existsSync(this.reservePath)) {
@@ -645,10 +664,10 @@ function migrate(db: Database.Database): void {
         db.exec(`DROP INDEX IF EXISTS ${index}`);
       db.exec(SCHEMA);
       db.exec(`
-        INSERT INTO deliveries (seq, id, client_id, plugin_id, operation_id, request_id, status, attempts, created_at, updated_at, window_started_at, next_attempt_at, delivered_at, last_error, summary, bytes)
+        INSERT INTO deliveries (seq, id, client_id, plugin_id, operation_id, request_id, status, attempts, created_at, updated_at, window_started_at, next_attempt_at, delivered_at, last_error, bytes)
           SELECT seq, id, client_id, plugin_id, operation_id, request_id, status, attempts, created_at,
                  CASE WHEN status = 'delivered' THEN coalesce(delivered_at, updated_at) ELSE updated_at END,
-                 window_started_at, next_attempt_at, delivered_at, last_error, '{}', length(CAST(request AS BLOB))
+                 window_started_at, next_attempt_at, delivered_at, last_error, length(CAST(request AS BLOB))
           FROM deliveries_v1;
         INSERT INTO delivery_payloads (seq, payload) SELECT seq, request FROM deliveries_v1 WHERE status <> 'delivered';
         DROP TABLE deliveries_v1;
@@ -696,7 +715,12 @@ function toRecord(row: Row): DeliveryRecord {
     ...(row.next_attempt_at !== null && row.status === 'queued' ? { nextAttemptAt: row.next_attempt_at } : {}),
     ...(row.delivered_at !== null ? { deliveredAt: row.delivered_at } : {}),
     ...(row.last_error !== null ? { lastError: JSON.parse(row.last_error) as DeliveryError } : {}),
-    summary: { ...(row.summary ? (JSON.parse(row.summary) as object) : {}), bytes: row.bytes },
+    summary: {
+      bytes: row.bytes,
+      ...(row.event_name !== null ? { eventName: row.event_name } : {}),
+      ...(row.identify_id !== null ? { identifyId: row.identify_id } : {}),
+      ...(row.account_id !== null ? { accountId: row.account_id } : {}),
+    },
     ...(row.traceparent !== null ? { acceptedTraceparent: row.traceparent } : {}),
   };
 }
