@@ -2,19 +2,12 @@ import type { Logger } from 'pino';
 import type { DeliveryConfig } from '../config.ts';
 import type { DeliveryAttempt, Executor } from '../executor.ts';
 import type { Metrics } from '../observability/metrics.ts';
+import type { UpstreamHealth } from '../upstream/upstream-health.ts';
 import type { DeliveryRecord, DeliveryStore } from './delivery-store.ts';
 
-/** A paused plugin's next probe waits 1 s, then twice as long each time the key is refused again, up to this. */
-const MAX_PAUSE_MS = 30_000;
 /** Polling bound while nothing is due: a new delivery wakes the worker at once; this covers other instances' writes. */
 const IDLE_POLL_MS = 1000;
 const PRUNE_EVERY_MS = 3_600_000;
-
-interface Pause {
-  until: number;
-  refusals: number;
-  probing: boolean;
-}
 
 export interface DeliveryWorkerParts {
   readonly store: DeliveryStore;
@@ -22,18 +15,21 @@ export interface DeliveryWorkerParts {
   readonly config: DeliveryConfig;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /** The upstreams' breakers: a plugin whose breaker is open gets one delivery at a time, as its probe. */
+  readonly health: UpstreamHealth;
   readonly random?: () => number;
 }
 
 /**
  * Delivers queued requests oldest first, `concurrency` at a time, each paced by the upstream's outbound budget.
  * Transient failures are retried with exponential backoff and jitter (honouring Retry-After) until the retry
- * window closes; an upstream refusing the gateway's own key pauses that plugin's deliveries (nothing is
- * dead-lettered for it) and probes with one delivery at a time until it is accepted again.
+ * window closes. While an upstream's breaker is open (it cannot be reached, or it refuses the gateway's own key)
+ * its deliveries wait unattempted, nothing is dead-lettered for it, and one delivery at a time goes as the probe.
  */
 export class DeliveryWorker {
   private readonly inFlight = new Set<Promise<void>>();
-  private readonly pauses = new Map<string, Pause>();
+  /** Ids of claimed deliveries that are their upstream's probe. */
+  private readonly probes = new Set<string>();
   private readonly abort = new AbortController();
   private stopping = false;
   private wakeUp: (() => void) | undefined;
@@ -45,9 +41,9 @@ export class DeliveryWorker {
     this.random = parts.random ?? Math.random;
   }
 
-  /** Plugins whose deliveries are paused now (their upstream refuses the gateway's key). */
+  /** Plugins whose deliveries are paused now (their upstream's breaker is open). */
   get pausedPlugins(): string[] {
-    return [...this.pauses.keys()];
+    return [...this.parts.health.openBreakers.keys()];
   }
 
   async start(): Promise<void> {
@@ -104,23 +100,24 @@ export class DeliveryWorker {
   private async claim(free: number): Promise<DeliveryRecord[]> {
     if (free <= 0) return [];
     const now = Date.now();
-    const { store } = this.parts;
+    const { store, health } = this.parts;
     const claimed: DeliveryRecord[] = [];
-    for (const [pluginId, pause] of this.pauses) {
-      if (pause.probing || pause.until > now || claimed.length >= free) continue;
+    const held = health.held();
+    for (const [pluginId, probeInMs] of held) {
+      if (probeInMs > 0 || claimed.length >= free || !health.admit(pluginId, 'delivery').admitted) continue;
       const probe = await store.claimDue({ now, limit: 1, onlyPlugin: pluginId });
-      if (probe.length > 0) pause.probing = true;
+      if (probe[0]) this.probes.add(probe[0].id);
+      else health.release(pluginId);
       claimed.push(...probe);
     }
     if (claimed.length < free)
-      claimed.push(...(await store.claimDue({ now, limit: free - claimed.length, excludePlugins: [...this.pauses.keys()] })));
+      claimed.push(...(await store.claimDue({ now, limit: free - claimed.length, excludePlugins: [...held.keys()] })));
     return claimed;
   }
 
   private nextProbeInMs(): number {
-    const now = Date.now();
     let soonest = IDLE_POLL_MS;
-    for (const pause of this.pauses.values()) if (!pause.probing) soonest = Math.min(soonest, pause.until - now);
+    for (const probeInMs of this.parts.health.held().values()) if (probeInMs > 0) soonest = Math.min(soonest, probeInMs);
     return Math.max(10, soonest);
   }
 
@@ -155,8 +152,9 @@ export class DeliveryWorker {
       attempt: delivery.attempts,
     };
     let attempt: DeliveryAttempt;
+    const probe = this.probes.delete(delivery.id);
     try {
-      attempt = await executor.deliverOnce(delivery, this.abort.signal);
+      attempt = await executor.deliverOnce(delivery, this.abort.signal, probe);
     } catch (error) {
       logger.error({ ...log, err: error }, 'delivery attempt failed inside the gateway');
       attempt = {
@@ -166,17 +164,16 @@ export class DeliveryWorker {
     }
     const now = Date.now();
     try {
-      if (attempt.outcome !== 'interrupted') metrics.deliveryAttempts.inc({ plugin, result: attempt.outcome });
+      if (attempt.outcome !== 'interrupted' && attempt.outcome !== 'held')
+        metrics.deliveryAttempts.inc({ plugin, result: attempt.outcome });
       switch (attempt.outcome) {
         case 'delivered':
-          this.resume(plugin);
           await store.markDelivered(delivery.id, now);
           metrics.deliveries.inc({ plugin, outcome: 'delivered' });
           metrics.deliveryLatency.observe({ plugin }, (now - delivery.createdAt) / 1000);
           logger.info({ ...log, upstreamStatus: attempt.status }, 'delivered');
           return;
         case 'rejected':
-          this.resume(plugin);
           await store.markDead(delivery.id, attempt.error, now);
           metrics.deliveries.inc({ plugin, outcome: 'dead' });
           logger.warn(
@@ -185,15 +182,11 @@ export class DeliveryWorker {
           );
           return;
         case 'refused':
-          this.pause(plugin, now, attempt.error.status);
-          await store.release(delivery.id, now, now);
-          return;
+        case 'held':
         case 'interrupted':
           await store.release(delivery.id, now, now);
           return;
         case 'retry': {
-          const pause = this.pauses.get(plugin);
-          if (pause) pause.probing = false;
           const delay = attempt.retryAfterMs ?? this.backoffMs(delivery.attempts);
           if (now + delay > delivery.windowStartedAt + config.retryWindowMs) {
             const detail = `Not delivered within DELIVERY_RETRY_WINDOW (${delivery.attempts} attempts). Last failure: ${attempt.error.detail}`;
@@ -221,27 +214,6 @@ export class DeliveryWorker {
     const { retryBaseMs, retryMaxMs } = this.parts.config;
     const ceiling = Math.min(retryMaxMs, retryBaseMs * 2 ** Math.min(30, attempts - 1));
     return Math.round(ceiling / 2 + (this.random() * ceiling) / 2);
-  }
-
-  private pause(plugin: string, now: number, status: number | undefined): void {
-    const pause = this.pauses.get(plugin) ?? { until: 0, refusals: 0, probing: false };
-    pause.refusals += 1;
-    pause.probing = false;
-    pause.until = now + Math.min(MAX_PAUSE_MS, 1000 * 2 ** Math.min(15, pause.refusals - 1));
-    if (!this.pauses.has(plugin)) {
-      this.pauses.set(plugin, pause);
-      this.parts.metrics.deliveryPaused.set({ plugin }, 1);
-      this.parts.logger.warn(
-        { plugin, upstreamStatus: status },
-        'upstream refused the gateway key: deliveries paused, probing until it is accepted',
-      );
-    }
-  }
-
-  private resume(plugin: string): void {
-    if (!this.pauses.delete(plugin)) return;
-    this.parts.metrics.deliveryPaused.set({ plugin }, 0);
-    this.parts.logger.info({ plugin }, 'upstream accepts the gateway key again: deliveries resumed');
   }
 
   private async prune(): Promise<void> {
