@@ -65,6 +65,7 @@ export function createContainer(config: GatewayConfig, logger: Logger, redis?: R
           logger: deliveryLogger,
           metrics: c.resolve(METRICS),
           health: c.resolve(UPSTREAM_HEALTH),
+          outboundRateLimit: config.upstreamRateLimit,
         }),
     ),
   });

@@ -3,6 +3,7 @@ import type { DeliveryConfig } from '../config.ts';
 import type { DeliveryAttempt, Executor } from '../executor.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { UpstreamHealth } from '../upstream/upstream-health.ts';
+import { AdaptiveConcurrency } from './adaptive-concurrency.ts';
 import type { DeliveryRecord, DeliveryStore } from './delivery-store.ts';
 
 /** Polling bound while nothing is due: a new delivery wakes the worker at once; this covers other instances' writes. */
@@ -17,11 +18,14 @@ export interface DeliveryWorkerParts {
   readonly metrics: Metrics;
   /** The upstreams' breakers: a plugin whose breaker is open gets one delivery at a time, as its probe. */
   readonly health: UpstreamHealth;
+  /** UPSTREAM_RATE_LIMIT: with the upstream's latency, how many deliveries in flight keep its budget busy. */
+  readonly outboundRateLimit: number;
   readonly random?: () => number;
 }
 
 /**
- * Delivers queued requests oldest first, `concurrency` at a time, each paced by the upstream's outbound budget.
+ * Delivers queued requests oldest first, as many at a time as AdaptiveConcurrency allows (the upstream's budget
+ * times its latency), each paced by the upstream's outbound budget.
  * Transient failures are retried with exponential backoff and jitter (honouring Retry-After) until the retry
  * window closes. While an upstream's breaker is open (it cannot be reached, or it refuses the gateway's own key)
  * its deliveries wait unattempted, nothing is dead-lettered for it, and one delivery at a time goes as the probe.
@@ -36,9 +40,15 @@ export class DeliveryWorker {
   private loopDone: Promise<void> | undefined;
   private pruneTimer: NodeJS.Timeout | undefined;
   private readonly random: () => number;
+  private readonly concurrency: AdaptiveConcurrency;
 
   constructor(private readonly parts: DeliveryWorkerParts) {
     this.random = parts.random ?? Math.random;
+    this.concurrency = new AdaptiveConcurrency({
+      initial: parts.config.concurrency,
+      max: parts.config.maxConcurrency,
+      ratePerSecond: parts.outboundRateLimit,
+    });
   }
 
   /** Plugins whose deliveries are paused now (their upstream's breaker is open). */
@@ -52,6 +62,7 @@ export class DeliveryWorker {
     if (recovered > 0)
       logger.warn({ deliveries: recovered }, 'deliveries interrupted by the previous stop are queued again (at-least-once)');
     await this.prune();
+    this.parts.metrics.deliveryConcurrency.set(this.concurrency.limit);
     this.pruneTimer = setInterval(() => void this.prune(), Math.min(PRUNE_EVERY_MS, config.retentionMs));
     this.pruneTimer.unref();
     this.loopDone = this.loop();
@@ -78,13 +89,14 @@ export class DeliveryWorker {
   }
 
   private async loop(): Promise<void> {
-    const { store, config, logger } = this.parts;
+    const { store, logger } = this.parts;
     while (!this.stopping) {
       try {
-        const claimed = await this.claim(config.concurrency - this.inFlight.size);
+        const limit = this.concurrency.limit;
+        const claimed = await this.claim(limit - this.inFlight.size);
         for (const delivery of claimed) this.track(this.deliver(delivery));
-        if (claimed.length > 0 && this.inFlight.size < config.concurrency) continue;
-        const due = this.inFlight.size < config.concurrency ? await store.nextDueAt() : undefined;
+        if (claimed.length > 0 && this.inFlight.size < limit) continue;
+        const due = this.inFlight.size < limit ? await store.nextDueAt() : undefined;
         let wait = due === undefined ? IDLE_POLL_MS : due - Date.now();
         // Due work that was not claimed belongs to a paused plugin: wait for its next probe.
         if (wait <= 0 && claimed.length === 0) wait = this.nextProbeInMs();
@@ -162,6 +174,7 @@ export class DeliveryWorker {
         error: { type: 'internal-error', detail: 'The gateway failed while sending this delivery; it will try again.' },
       };
     }
+    this.adapt(attempt);
     const now = Date.now();
     try {
       if (attempt.outcome !== 'interrupted' && attempt.outcome !== 'held')
@@ -207,6 +220,18 @@ export class DeliveryWorker {
       // The row stays `delivering`; the next start queues it again (at-least-once).
       logger.error({ ...log, err: error }, 'delivery outcome could not be recorded');
     }
+  }
+
+  /** What an attempt says about how many deliveries the upstream can take at once. */
+  private adapt(attempt: DeliveryAttempt): void {
+    if (attempt.outcome === 'retry') {
+      const { status, type } = attempt.error;
+      if (status === 429 || status === 503 || type === 'upstream-timeout') this.concurrency.overloadedAnswer();
+      else if (status !== undefined && attempt.upstreamMs !== undefined) this.concurrency.answered(attempt.upstreamMs);
+    } else if ((attempt.outcome === 'delivered' || attempt.outcome === 'rejected') && attempt.upstreamMs !== undefined) {
+      this.concurrency.answered(attempt.upstreamMs);
+    } else return;
+    this.parts.metrics.deliveryConcurrency.set(this.concurrency.limit);
   }
 
   /** Exponential from DELIVERY_RETRY_BASE_MS, capped at DELIVERY_RETRY_MAX_MS, with jitter over its upper half. */
