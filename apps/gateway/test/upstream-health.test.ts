@@ -92,6 +92,10 @@ describe('one health view per upstream (circuit breaker)', () => {
     expect(new Set(answers.map((a) => a.type))).toEqual(new Set(['urn:gateway:problem:upstream-unavailable']));
     for (const { retryAfter } of answers) expect(Number(retryAfter)).toBeGreaterThanOrEqual(1);
     expect(await (await fetch(`${restUrl}/metrics`)).text()).toContain('gateway_upstream_unavailable{plugin="gainsight-px"} 1');
+    const document = (await (await fetch(`${restUrl}/openapi.json`)).json()) as {
+      paths: Record<string, { post: { responses: Record<string, { description: string }> } }>;
+    };
+    expect(document.paths['/v1/custom-events']?.post.responses['503']?.description).toContain('upstream-unavailable');
     const ready = (await (await fetch(`${restUrl}/readyz`)).json()) as { deliveryPaused?: string[] };
     expect(ready.deliveryPaused).toEqual(['gainsight-px']);
 
