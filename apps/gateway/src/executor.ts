@@ -219,7 +219,8 @@ export class Executor implements OperationExecutor {
     } catch (error) {
       if (!(error instanceof UpstreamTransportError)) throw error;
       const durationMs = observe(error.failure);
-      this.health.observe(loaded.descriptor.id, 'connection-failed');
+      // A call its caller gave up on (a closed client connection) says nothing about the upstream.
+      if (!request.signal?.aborted) this.health.observe(loaded.descriptor.id, 'connection-failed');
       this.logger.warn({ ...log, failure: error.failure, code: error.code, durationMs }, 'upstream did not answer');
       return { error };
     }
