@@ -1,8 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { OperationDescriptor, PluginDescriptor, UpstreamRequest } from '@gateway/core';
 import { describe, expect, it } from 'vitest';
-import { COMMITTED_SEED, SHARED_SEED, seedText } from '../test/seed.ts';
+import { seedText } from '../test/seed.ts';
 import {
   type CapabilityLoad,
   type Diagnostic,
@@ -61,11 +59,6 @@ function indent(text: string, spaces: number): string {
 }
 
 describe('the seed, verbatim', () => {
-  it('is the committed fixture copy (when ../shared is present)', () => {
-    if (!existsSync(SHARED_SEED)) return;
-    expect(readFileSync(COMMITTED_SEED, 'utf8')).toBe(readFileSync(SHARED_SEED, 'utf8'));
-  });
-
   it('loads with one warning per deviation, each naming its YAML path and line', () => {
     const result = load(seedText(), { environment: SEED_ENV });
     expect(errors(result)).toEqual([]);
@@ -651,14 +644,5 @@ ${indent(auth, 4)}
       ['get-user', 'GET /v1/users/{userId}', 'same-user'],
       ['renamed', false, 'renamed'],
     ]);
-  });
-});
-
-describe('the packaged schema', () => {
-  it('is the alpha2 schema from ../shared/reference, copied verbatim (when present)', () => {
-    const shared = fileURLToPath(new URL('../../../../shared/reference/naftiko-1.0.0-alpha2.schema.json', import.meta.url));
-    if (!existsSync(shared)) return;
-    const copy = fileURLToPath(new URL('../schema/naftiko-1.0.0-alpha2.schema.json', import.meta.url));
-    expect(readFileSync(copy, 'utf8')).toBe(readFileSync(shared, 'utf8'));
   });
 });

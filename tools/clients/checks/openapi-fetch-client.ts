@@ -1,4 +1,4 @@
-// Type-checked against the generated types (tsc --noEmit), then run by Node 24: the README's minimal event and one with every optional field.
+// Type-checked against the generated types (tsc --noEmit), then run by Node 24: the README's first event and one with every optional field.
 import createClient from 'openapi-fetch';
 import type { paths } from '../.generated/openapi-typescript/schema.ts';
 

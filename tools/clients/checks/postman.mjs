@@ -1,7 +1,7 @@
 // openapi-to-postmanv2 (as Postman's importer and its CLI run it): every generated request for POST /v1/custom-events,
 // sent exactly as generated, answers 2xx twice in a row, in the default (schema) and the example mode; with the
-// README's two edits (untick Idempotency-Key, give `date` a real value or delete it) it is recorded twice; and the
-// README's setup line (the CLI, example mode, optional parameters off) makes requests recorded twice as generated.
+// docs/clients.md's two edits (untick Idempotency-Key, give `date` a real value or delete it) it is recorded twice; and the
+// docs/clients.md's setup line (the CLI, example mode, optional parameters off) makes requests recorded twice as generated.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -16,7 +16,7 @@ const convert = (options) =>
   new Promise((resolve, reject) =>
     converter.convertV2({ type: 'json', data: spec }, options, (error, result) => (error ? reject(error) : resolve(result))),
   );
-/** The README's setup line: `openapi2postmanv2 -s openapi.json -o collection.json -O <options>` (the CLI reads a file, not a URL). */
+/** docs/clients.md's setup line: `openapi2postmanv2 -s openapi.json -o collection.json -O <options>` (the CLI reads a file, not a URL). */
 function convertWithCli(options) {
   const dir = mkdtempSync(join(tmpdir(), 'postman-'));
   try {
@@ -31,7 +31,7 @@ function convertWithCli(options) {
     rmSync(dir, { recursive: true, force: true });
   }
 }
-// Open (issue 15), and not fixable in the document or the gateway without saying something false (README, Clients):
+// Open (issue 15), and not fixable in the document or the gateway without saying something false (docs/clients.md):
 // in schema mode the converter writes every optional property with a type placeholder, `date` (its oneOf's first
 // branch) as "<integer>"; and it writes the optional Idempotency-Key header, enabled, with one value fixed at conversion.
 const KNOWN_SCHEMA_MODE_DATE = 'schema mode sends the placeholder "date": "<integer>", which the gateway refuses (400 at /date only)';
@@ -47,11 +47,11 @@ async function send(headers, body) {
   return { status: answer.status, ok: answer.ok, replayed: answer.headers.get('idempotent-replayed') !== null, text, pointers };
 }
 
-const README_SETUP = 'parametersResolution=Example,enableOptionalParameters=false';
+const DOCUMENTED_SETUP = 'parametersResolution=Example,enableOptionalParameters=false';
 for (const [mode, conversion] of [
   ['schema (default)', () => convert({})],
   ['example', () => convert({ parametersResolution: 'Example' })],
-  [`CLI -O ${README_SETUP} (README)`, () => convertWithCli(README_SETUP)],
+  [`CLI -O ${DOCUMENTED_SETUP} (docs/clients.md)`, () => convertWithCli(DOCUMENTED_SETUP)],
 ]) {
   const result = await conversion();
   check(result.result === true, `postman ${mode}: converted ${result.reason ?? ''}`);
@@ -83,7 +83,7 @@ for (const [mode, conversion] of [
       check((await sandboxCount()) === generatedBefore + 2, `postman ${mode}: both sends as generated recorded in the sandbox`);
     }
 
-    // The README's edits: untick Idempotency-Key, and give `date` a real value (here: delete it, PX stamps the time).
+    // docs/clients.md's edits: untick Idempotency-Key, and give `date` a real value (here: delete it, PX stamps the time).
     const { 'Idempotency-Key': _fixedKey, ...edited } = headers;
     const body = JSON.parse(request.body.raw);
     if (body.date === '<integer>' || body.date === '<dateTime>') delete body.date;
@@ -92,7 +92,7 @@ for (const [mode, conversion] of [
     for (const [index, answer] of answers.entries()) {
       check(
         answer.ok && !answer.replayed,
-        `postman ${mode}: send ${index + 1} with the README's edits -> ${answer.status}${answer.replayed ? ' (replay)' : ''} ${answer.ok ? '' : answer.text.slice(0, 300)}`,
+        `postman ${mode}: send ${index + 1} with the edits docs/clients.md names -> ${answer.status}${answer.replayed ? ' (replay)' : ''} ${answer.ok ? '' : answer.text.slice(0, 300)}`,
       );
     }
     // Synchronous sends are in the sandbox already; queued ones (the example mode fills Prefer: respond-async) later.

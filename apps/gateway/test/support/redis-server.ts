@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-/** A real redis-server on an ephemeral loopback port, started and stopped by the test that needs it. It runs as the README advises for the queue (AOF, here fsynced on every write), so a restart after SIGKILL keeps what it had. */
+/** A real redis-server on an ephemeral loopback port, started and stopped by the test that needs it. It runs as docs/scale-out.md advises for the queue (AOF, here fsynced on every write), so a restart after SIGKILL keeps what it had. */
 export interface TestRedis {
   readonly url: string;
   readonly port: number;
