@@ -447,6 +447,7 @@ const SCENARIOS = {
   q: 'gateway REST, Prefer: respond-async (accept into the SQLite queue; delivery at 150/s meanwhile)',
   'q-batch': 'gateway batch route, 1000-event batches, 4 connections (req/s = batches/s)',
   'q-drain': '3,000 queued events drained at UPSTREAM_RATE_LIMIT=150 against an upstream allowing 200/s',
+  'q-slow': '2,000 queued events drained against an upstream answering in 2–5 s (UPSTREAM_RATE_LIMIT=150)',
   'q-mem': 'RSS with BENCH_QUEUE_EVENTS (1,000,000) events queued, the upstream unreachable',
   'q-list': 'GET /v1/deliveries?limit=1000 over 1,000 queued events of 1 MB each, paused (req/s = pages/s; RSS after)',
   r: 'd with REDIS_URL: idempotency, inbound and outbound budgets in a local redis-server',
@@ -599,6 +600,38 @@ async function main() {
     };
     await stop(gateway.child);
     await stop(limited.child);
+    rmSync(gateway.logFile, { force: true });
+  }
+
+  if (wanted('q-slow')) {
+    // A slow PX: the worker's in-flight deliveries follow budget × latency (up to DELIVERY_MAX_CONCURRENCY).
+    const slow = await forkTarget('upstream.mjs', { BENCH_UPSTREAM_DELAY_MS: '2000-5000' });
+    const gateway = await startGatewayChild('slow', slow.url, { UPSTREAM_RATE_LIMIT: '150', LOG_LEVEL: 'warn' });
+    out(`  ${'q-slow'.padEnd(8)} ${SCENARIOS['q-slow']} ...`);
+    const started = Date.now();
+    const accepted = await queueEvents(gateway.rest, { 'x-api-key': CLIENT_KEY }, 2000, 1);
+    const deadline = Date.now() + 180_000;
+    let state = await upstreamState(slow);
+    while ((state.counts[201] ?? 0) < accepted && Date.now() < deadline) {
+      await sleep(250);
+      state = await upstreamState(slow);
+    }
+    const seconds = (state.answered.last - started) / 1000;
+    const delivered = state.counts[201] ?? 0;
+    results['q-slow'] = {
+      id: 'q-slow',
+      target: SCENARIOS['q-slow'],
+      accepted,
+      delivered,
+      drainSeconds: round(seconds, 2),
+      rps: round(delivered / seconds, 1),
+      maxInFlight: state.maxConcurrent,
+      errors: accepted - delivered,
+      non2xx: 0,
+      ...memoryOf(gateway.child.pid),
+    };
+    await stop(gateway.child);
+    await stop(slow.child);
     rmSync(gateway.logFile, { force: true });
   }
 
@@ -843,6 +876,11 @@ function report(results, gatewayMemory, halfRate, elapsedMs, loadAverage) {
       `heap capped (${MEMORY_FLAGS.join(' ')}): RSS ${capped.rssMb} MB after ${capped.served} requests at ${fmt(capped.rps, 0)} req/s${of ? ` (${fmt(capped.rps / of.rps, 2)} × d)` : ''}`,
     );
   }
+  const qSlow = scenarios['q-slow'];
+  if (qSlow)
+    out(
+      `slow upstream (2–5 s): ${qSlow.delivered} of ${qSlow.accepted} delivered in ${qSlow.drainSeconds} s = ${qSlow.rps}/s, at most ${qSlow.maxInFlight} in flight`,
+    );
   if (qBatch) out(`batch accept: ${fmt(qBatch.rps * BATCH_SIZE, 0)} events/s in ${BATCH_SIZE}-event batches`);
   if (qDrain)
     out(

@@ -11,11 +11,21 @@ const ratePerSecond = Number(process.env.BENCH_UPSTREAM_RATE ?? 0);
 let window = { second: 0, count: 0 };
 /** First and latest time (ms) a 201 was answered: the delivery drain's pace. */
 const answered = { first: 0, last: 0 };
+/** BENCH_UPSTREAM_DELAY_MS: `min-max`, each 201 answered after a random delay in that range (a slow PX). */
+const [delayMin, delayMax] = (process.env.BENCH_UPSTREAM_DELAY_MS ?? '0-0').split('-').map(Number);
+/** Requests being answered now, and the most at once. */
+let concurrent = 0;
+let maxConcurrent = 0;
 process.on('message', (message) => {
-  if (message === 'counts') process.send?.({ counts, answered });
+  if (message === 'counts') process.send?.({ counts, answered, maxConcurrent });
 });
 
 const server = createServer((request, response) => {
+  concurrent += 1;
+  maxConcurrent = Math.max(maxConcurrent, concurrent);
+  response.on('close', () => {
+    concurrent -= 1;
+  });
   request.on('data', () => {});
   request.on('end', () => {
     if (request.method !== 'POST' || request.url !== '/v1/events/custom') {
@@ -28,10 +38,14 @@ const server = createServer((request, response) => {
       counts[429] += 1;
       response.writeHead(429, { 'content-length': '0' }).end();
     } else {
-      counts[201] += 1;
-      answered.last = Date.now();
-      answered.first ||= answered.last;
-      response.writeHead(201, { 'content-length': '0' }).end();
+      const answer = () => {
+        counts[201] += 1;
+        answered.last = Date.now();
+        answered.first ||= answered.last;
+        response.writeHead(201, { 'content-length': '0' }).end();
+      };
+      if (delayMax > 0) setTimeout(answer, delayMin + Math.random() * (delayMax - delayMin));
+      else answer();
     }
   });
 });

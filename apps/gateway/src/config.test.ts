@@ -43,3 +43,25 @@ describe('readConfig: delivery caps, retention and sealing', () => {
     }
   });
 });
+
+describe('DELIVERY_CONCURRENCY and DELIVERY_MAX_CONCURRENCY', () => {
+  it('start at 8 and may grow to 256 by default', () => {
+    const { concurrency, maxConcurrency } = readConfig({}).delivery;
+    expect([concurrency, maxConcurrency]).toEqual([8, 256]);
+  });
+
+  it('refuses a start above the cap, naming both', () => {
+    expect(() => readConfig({ DELIVERY_CONCURRENCY: '16', DELIVERY_MAX_CONCURRENCY: '8' })).toThrow(
+      /DELIVERY_CONCURRENCY \(16.*DELIVERY_MAX_CONCURRENCY \(8\)/,
+    );
+  });
+});
+
+describe('UPSTREAM_BREAKER_FAILURES and UPSTREAM_BREAKER_MAX_MS', () => {
+  it('default to 5 failures and 10 s, and refuse what is not a positive integer (the cap at least 1 s)', () => {
+    const config = readConfig({});
+    expect([config.upstreamBreakerFailures, config.upstreamBreakerMaxMs]).toEqual([5, 10_000]);
+    expect(() => readConfig({ UPSTREAM_BREAKER_FAILURES: '0' })).toThrow(/UPSTREAM_BREAKER_FAILURES/);
+    expect(() => readConfig({ UPSTREAM_BREAKER_MAX_MS: '500' })).toThrow(/UPSTREAM_BREAKER_MAX_MS/);
+  });
+});

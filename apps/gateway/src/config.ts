@@ -22,6 +22,10 @@ export interface GatewayConfig {
   readonly upstreamRetryBaseMs: number;
   /** Outbound requests per second per upstream; 0 turns the limiter off. */
   readonly upstreamRateLimit: number;
+  /** UPSTREAM_BREAKER_FAILURES: consecutive connection failures that open an upstream's breaker. */
+  readonly upstreamBreakerFailures: number;
+  /** UPSTREAM_BREAKER_MAX_MS: the longest wait between probes of an unreachable upstream. */
+  readonly upstreamBreakerMaxMs: number;
   readonly bodyLimitBytes: number;
   /** IDEMPOTENCY_MAX_RECORDS and IDEMPOTENCY_MAX_RECORDS_PER_CLIENT: how many idempotency records the process keeps. */
   readonly idempotency: IdempotencyLimits;
@@ -53,7 +57,10 @@ export interface DeliveryConfig {
   readonly dataDir: string;
   /** `queue`: opted-in operations are queued even without `Prefer: respond-async`. */
   readonly mode: 'sync' | 'queue';
+  /** DELIVERY_CONCURRENCY: deliveries in flight at start, before the upstream's latency is known. */
   readonly concurrency: number;
+  /** DELIVERY_MAX_CONCURRENCY: the most deliveries in flight, however slow the upstream answers. */
+  readonly maxConcurrency: number;
   /** How long a delivery is retried after acceptance before it is dead. */
   readonly retryWindowMs: number;
   readonly retryBaseMs: number;
@@ -170,6 +177,12 @@ export function readConfig(environment: Environment): GatewayConfig {
     .map((name) => name.trim())
     .filter((name) => name !== '' && name !== 'none');
   const maxQueued = integer('DELIVERY_MAX_QUEUED', 1_000_000, 1, 1_000_000_000);
+  const concurrency = integer('DELIVERY_CONCURRENCY', 8, 1, 256);
+  const maxConcurrency = integer('DELIVERY_MAX_CONCURRENCY', 256, 1, 4096);
+  if (concurrency > maxConcurrency)
+    throw new ConfigError(
+      `DELIVERY_CONCURRENCY (${concurrency}, the deliveries in flight at start) must not exceed DELIVERY_MAX_CONCURRENCY (${maxConcurrency})`,
+    );
   return {
     host,
     inboundKeys,
@@ -189,6 +202,8 @@ export function readConfig(environment: Environment): GatewayConfig {
     upstreamRetries: integer('UPSTREAM_RETRIES', 2, 0, 10),
     upstreamRetryBaseMs: integer('UPSTREAM_RETRY_BASE_MS', 200, 1, 60_000),
     upstreamRateLimit: integer('UPSTREAM_RATE_LIMIT', 150, 0, 100_000),
+    upstreamBreakerFailures: integer('UPSTREAM_BREAKER_FAILURES', 5, 1, 10_000),
+    upstreamBreakerMaxMs: integer('UPSTREAM_BREAKER_MAX_MS', 10_000, 1000, 600_000),
     bodyLimitBytes: integer('BODY_LIMIT', 1024 * 1024, 1, 100 * 1024 * 1024),
     idempotency: {
       maxRecords: integer('IDEMPOTENCY_MAX_RECORDS', DEFAULT_IDEMPOTENCY_LIMITS.maxRecords, 1, 100_000_000),
@@ -200,7 +215,8 @@ export function readConfig(environment: Environment): GatewayConfig {
     delivery: {
       dataDir: environment.DATA_DIR || './data',
       mode: deliveryMode,
-      concurrency: integer('DELIVERY_CONCURRENCY', 8, 1, 256),
+      concurrency,
+      maxConcurrency,
       retryWindowMs: duration('DELIVERY_RETRY_WINDOW', 24 * 3_600_000, 1000),
       retryBaseMs: integer('DELIVERY_RETRY_BASE_MS', 1000, 1, 600_000),
       retryMaxMs: integer('DELIVERY_RETRY_MAX_MS', 600_000, 1, 86_400_000),

@@ -26,7 +26,9 @@ import {
   OUTBOUND_BUDGET,
   PLUGIN_REGISTRY,
   UPSTREAM_CLIENT,
+  UPSTREAM_HEALTH,
 } from './tokens.ts';
+import { UpstreamHealth } from './upstream/upstream-health.ts';
 import { UpstreamClient } from './upstream/upstream-client.ts';
 import { LocalOutboundBudget, type OutboundBudget, UNLIMITED_BUDGET } from './upstream/outbound-budget.ts';
 import type { RedisState } from './redis/redis-state.ts';
@@ -48,6 +50,7 @@ export function createContainer(config: GatewayConfig, logger: Logger, redis?: R
   container.registerInstance(IDEMPOTENCY_STORE, redis?.idempotencyStore ?? new MemoryIdempotencyStore(config.idempotency));
   container.registerSingleton(IDEMPOTENCY_GUARD, IdempotencyGuard);
   container.registerInstance(OUTBOUND_BUDGET, outboundBudget(config.upstreamRateLimit, redis));
+  container.registerInstance(UPSTREAM_HEALTH, upstreamHealth(config, logger, container.resolve(METRICS)));
   // Under its class for the delivery worker and service (prepare, deliverOnce); EXECUTOR is the same instance.
   container.registerSingleton(Executor);
   container.register(EXECUTOR, { useToken: Executor });
@@ -63,7 +66,9 @@ export function createContainer(config: GatewayConfig, logger: Logger, redis?: R
           config: config.delivery,
           logger: deliveryLogger,
           metrics: c.resolve(METRICS),
-          health: c.resolve(DeliveryHealth),
+          storeHealth: c.resolve(DeliveryHealth),
+          upstreamHealth: c.resolve(UPSTREAM_HEALTH),
+          outboundRateLimit: config.upstreamRateLimit,
         }),
     ),
   });
@@ -108,6 +113,28 @@ export function frontDoorServices(container: DependencyContainer): FrontDoorServ
     inboundKeys: container.resolve(INBOUND_KEYS),
     inboundBudget: container.resolve(INBOUND_BUDGET),
   };
+}
+
+/** The breakers' changes are logged and counted here, the one place that knows the logger and the metrics. */
+function upstreamHealth(config: GatewayConfig, logger: Logger, metrics: Metrics): UpstreamHealth {
+  const log = logger.child({ component: 'upstream' });
+  return new UpstreamHealth({
+    failureThreshold: config.upstreamBreakerFailures,
+    maxProbeIntervalMs: config.upstreamBreakerMaxMs,
+    probeLeaseMs: config.upstreamTimeoutMs + 5000,
+    onChange: (plugin, reason) => {
+      metrics.upstreamUnavailable.set({ plugin }, reason === 'unreachable' ? 1 : 0);
+      metrics.deliveryPaused.set({ plugin }, reason ? 1 : 0);
+      if (reason === 'unreachable')
+        log.warn(
+          { plugin, failures: config.upstreamBreakerFailures },
+          'upstream unreachable: breaker open, calls answered 503 and deliveries held while it is probed',
+        );
+      else if (reason === 'key-refused')
+        log.warn({ plugin }, 'upstream refused the gateway key: deliveries paused, probing every second until it is accepted');
+      else log.info({ plugin }, 'upstream answers again: breaker closed, deliveries resumed');
+    },
+  });
 }
 
 function outboundBudget(ratePerSecond: number, redis: RedisState | undefined): OutboundBudget {

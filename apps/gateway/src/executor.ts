@@ -17,13 +17,23 @@ import type { GatewayConfig } from './config.ts';
 import type { IdempotencyGuard } from './idempotency/idempotency-guard.ts';
 import type { Metrics } from './observability/metrics.ts';
 import type { LoadedOperation, PluginRegistry } from './plugins/plugin-registry.ts';
-import { CONFIG, IDEMPOTENCY_GUARD, LOGGER, METRICS, OUTBOUND_BUDGET, PLUGIN_REGISTRY, UPSTREAM_CLIENT } from './tokens.ts';
+import {
+  CONFIG,
+  IDEMPOTENCY_GUARD,
+  LOGGER,
+  METRICS,
+  OUTBOUND_BUDGET,
+  PLUGIN_REGISTRY,
+  UPSTREAM_CLIENT,
+  UPSTREAM_HEALTH,
+} from './tokens.ts';
 import { failureFromStatus, failureFromTransport } from './upstream/classify-response.ts';
 import { secretRefs } from './upstream/credentials.ts';
 import { defaultUpstreamRequest } from './upstream/default-request.ts';
 import { redactJson } from './upstream/redact.ts';
 import type { OutboundBudget } from './upstream/outbound-budget.ts';
 import { backoffMs, isRetryableStatus, retryAfterMs } from './upstream/retry-policy.ts';
+import type { UpstreamHealth } from './upstream/upstream-health.ts';
 import { type UpstreamTransport, UpstreamTransportError } from './upstream/upstream-transport.ts';
 
 type Attempt = { readonly response: UpstreamResponse } | { readonly error: UpstreamTransportError };
@@ -39,6 +49,7 @@ export class Executor implements OperationExecutor {
     @inject(METRICS) private readonly metrics: Metrics,
     @inject(IDEMPOTENCY_GUARD) private readonly idempotency: IdempotencyGuard,
     @inject(OUTBOUND_BUDGET) private readonly budget: OutboundBudget,
+    @inject(UPSTREAM_HEALTH) private readonly health: UpstreamHealth,
   ) {}
 
   async execute(request: ExecutionRequest): Promise<OperationResult> {
@@ -86,21 +97,35 @@ export class Executor implements OperationExecutor {
   async deliverOnce(
     delivery: { readonly pluginId: string; readonly operationId: string; readonly requestId: string; readonly request: UpstreamRequest },
     signal?: AbortSignal,
+    holdsProbe = false,
   ): Promise<DeliveryAttempt> {
-    const entry = this.registry.find(delivery.pluginId, delivery.operationId);
-    if (!entry)
+    const { pluginId } = delivery;
+    const entry = this.registry.find(pluginId, delivery.operationId);
+    if (!entry) {
+      if (holdsProbe) this.health.release(pluginId);
       return {
         outcome: 'rejected',
-        error: { type: 'unknown-operation', detail: `No operation ${delivery.pluginId}/${delivery.operationId} is loaded.` },
+        error: { type: 'unknown-operation', detail: `No operation ${pluginId}/${delivery.operationId} is loaded.` },
       };
-    if (!(await this.budget.acquire(delivery.pluginId, Number.POSITIVE_INFINITY, signal))) return { outcome: 'interrupted' };
+    }
+    if (!(await this.budget.acquire(pluginId, Number.POSITIVE_INFINITY, signal))) {
+      if (holdsProbe) this.health.release(pluginId);
+      return { outcome: 'interrupted' };
+    }
+    // The breaker may have opened while this delivery waited for its slot: it waits too, unattempted.
+    if (!holdsProbe && !this.health.admit(pluginId, 'delivery').admitted) return { outcome: 'held' };
     const deadline = performance.now() + this.config.upstreamTimeoutMs;
-    const request = { pluginId: delivery.pluginId, operationId: delivery.operationId, input: undefined, requestId: delivery.requestId };
+    const request = { pluginId, operationId: delivery.operationId, input: undefined, requestId: delivery.requestId };
+    const started = performance.now();
     const attempt = await this.attempt(entry, delivery.request, request, deadline, 1);
-    if ('response' in attempt && attempt.response.status >= 200 && attempt.response.status < 300)
-      return { outcome: 'delivered', status: attempt.response.status };
+    const upstreamMs = performance.now() - started;
+    if ('response' in attempt && attempt.response.status >= 200 && attempt.response.status < 300) {
+      this.health.observe(pluginId, 'answered');
+      return { outcome: 'delivered', status: attempt.response.status, upstreamMs };
+    }
     const upstreamTitle = entry.loaded.mode === 'sandbox' ? `${entry.loaded.descriptor.title} (sandbox)` : entry.loaded.descriptor.title;
     const failure = this.failure(entry, attempt, upstreamTitle);
+    if ('response' in attempt) this.health.observe(pluginId, failure.kind === 'upstream-refused-gateway' ? 'key-refused' : 'answered');
     const error = {
       ...(failure.upstreamStatus !== undefined ? { status: failure.upstreamStatus } : {}),
       type: failure.kind,
@@ -108,10 +133,10 @@ export class Executor implements OperationExecutor {
     };
     if ('error' in attempt || isRetryableStatus(attempt.response.status)) {
       const retryAfter = 'response' in attempt ? retryAfterMs(attempt.response.headers['retry-after']) : undefined;
-      return { outcome: 'retry', error, ...(retryAfter !== undefined ? { retryAfterMs: retryAfter } : {}) };
+      return { outcome: 'retry', error, upstreamMs, ...(retryAfter !== undefined ? { retryAfterMs: retryAfter } : {}) };
     }
     if (failure.kind === 'upstream-refused-gateway') return { outcome: 'refused', error };
-    return { outcome: 'rejected', error };
+    return { outcome: 'rejected', error, upstreamMs };
   }
 
   /** Attempts the call until it succeeds, fails for good, or the next attempt would pass the deadline. */
@@ -124,6 +149,10 @@ export class Executor implements OperationExecutor {
     let attempts = 0;
 
     for (;;) {
+      const admission = this.health.admit(loaded.descriptor.id, 'sync');
+      if (!admission.admitted) {
+        return { ok: false, failure: upstreamUnavailable(upstreamTitle, admission.retryInMs), requestId, attempts };
+      }
       // A slot so late that the call would have too little time left to run is refused at once instead.
       const granted = await this.budget.acquire(
         loaded.descriptor.id,
@@ -131,12 +160,14 @@ export class Executor implements OperationExecutor {
         request.signal,
       );
       if (!granted) {
+        if (admission.probe) this.health.release(loaded.descriptor.id);
         const failure = outboundLimited(upstreamTitle, this.config.upstreamRateLimit);
         return { ok: false, failure, requestId, attempts };
       }
       attempts += 1;
       if (attempts > 1) this.metrics.upstreamRetries.inc(labels);
       const attempt = await this.attempt(entry, upstreamRequest, request, deadline, attempts);
+      this.observeSync(entry, attempt, upstreamTitle);
       if ('response' in attempt && attempt.response.status >= 200 && attempt.response.status < 300) {
         const body = operation.upstream.fromResponse ? operation.upstream.fromResponse(attempt.response) : attempt.response.body;
         return { ok: true, status: attempt.response.status, body, requestId, attempts };
@@ -188,9 +219,22 @@ export class Executor implements OperationExecutor {
     } catch (error) {
       if (!(error instanceof UpstreamTransportError)) throw error;
       const durationMs = observe(error.failure);
+      // A call its caller gave up on (a closed client connection) says nothing about the upstream.
+      if (!request.signal?.aborted) this.health.observe(loaded.descriptor.id, 'connection-failed');
       this.logger.warn({ ...log, failure: error.failure, code: error.code, durationMs }, 'upstream did not answer');
       return { error };
     }
+  }
+
+  /**
+   * What a synchronous answer tells the breaker: any answer but a refusal of the gateway's key closes it. A refusal
+   * leaves it as it is: pausing deliveries is the worker's decision (its probes are what reopen them).
+   */
+  private observeSync(entry: LoadedOperation, attempt: Attempt, upstreamTitle: string): void {
+    if (!('response' in attempt)) return;
+    const { status } = attempt.response;
+    const refused = (status < 200 || status >= 300) && this.failure(entry, attempt, upstreamTitle).kind === 'upstream-refused-gateway';
+    if (!refused) this.health.observe(entry.loaded.descriptor.id, 'answered');
   }
 
   private failure(entry: LoadedOperation, attempt: Attempt, upstreamTitle: string): OperationFailure {
@@ -211,15 +255,17 @@ export type PreparedRequest =
 
 /** How one delivery attempt ended, as the worker acts on it. */
 export type DeliveryAttempt =
-  | { readonly outcome: 'delivered'; readonly status: number }
+  | { readonly outcome: 'delivered'; readonly status: number; readonly upstreamMs: number }
   /** Transient (transport failure, 408, 429, 5xx but 501/505): try again later. */
-  | { readonly outcome: 'retry'; readonly error: DeliveryError; readonly retryAfterMs?: number }
+  | { readonly outcome: 'retry'; readonly error: DeliveryError; readonly retryAfterMs?: number; readonly upstreamMs?: number }
   /** The upstream refused the gateway's own key or address: pause, never dead-letter. */
   | { readonly outcome: 'refused'; readonly error: DeliveryError }
   /** The upstream rejected this request itself (400, ...): dead at once. */
-  | { readonly outcome: 'rejected'; readonly error: DeliveryError }
+  | { readonly outcome: 'rejected'; readonly error: DeliveryError; readonly upstreamMs?: number }
   /** Stopped before sending (shutdown). */
-  | { readonly outcome: 'interrupted' };
+  | { readonly outcome: 'interrupted' }
+  /** Not sent: the upstream's breaker opened while it waited for its slot (it waits, unattempted). */
+  | { readonly outcome: 'held' };
 
 /** A 429 without `Retry-After` waits at least a second: retrying it at once only adds to the upstream's load. */
 const MIN_RATE_LIMITED_WAIT_MS = 1000;
@@ -253,6 +299,17 @@ function outboundLimited(upstream: string, ratePerSecond: number): OperationFail
     title: `Outbound limit for ${upstream} reached`,
     detail: `The gateway sends at most ${ratePerSecond} requests per second to ${upstream} (UPSTREAM_RATE_LIMIT) and this request could not be sent within its deadline. Wait and send it again.`,
     retryAfterSeconds: 1,
+  };
+}
+
+/** The breaker is open: nothing was sent, and nothing will be until a probe finds the upstream answering again. */
+function upstreamUnavailable(upstream: string, retryInMs: number): OperationFailure {
+  return {
+    kind: 'upstream-unavailable',
+    status: 503,
+    title: `${upstream} is unavailable`,
+    detail: `${upstream} could not be reached on its last attempts; the gateway sends nothing to it until a probe gets an answer again. Nothing was sent; try again after Retry-After.`,
+    retryAfterSeconds: Math.max(1, Math.ceil(retryInMs / 1000)),
   };
 }
 

@@ -12,6 +12,7 @@ import type { PluginRegistry } from './plugins/plugin-registry.ts';
 import type { UpstreamTransport } from './upstream/upstream-transport.ts';
 import type { OutboundBudget } from './upstream/outbound-budget.ts';
 import type { DeliveryStore } from './delivery/delivery-store.ts';
+import type { UpstreamHealth } from './upstream/upstream-health.ts';
 
 export const CONFIG: InjectionToken<GatewayConfig> = Symbol('GatewayConfig');
 export const LOGGER: InjectionToken<Logger> = Symbol('Logger');
@@ -27,4 +28,6 @@ export const LIFECYCLE: InjectionToken<Lifecycle> = Symbol('Lifecycle');
 /** The inbound rate-limit store both front doors share (one budget per client). */
 export const INBOUND_BUDGET: InjectionToken<Store> = Symbol('InboundBudget');
 export const OUTBOUND_BUDGET: InjectionToken<OutboundBudget> = Symbol('OutboundBudget');
+/** One health view (circuit breaker) per upstream, shared by synchronous calls and the delivery worker. */
+export const UPSTREAM_HEALTH: InjectionToken<UpstreamHealth> = Symbol('UpstreamHealth');
 export const DELIVERY_STORE: InjectionToken<DeliveryStore> = Symbol('DeliveryStore');

@@ -11,6 +11,7 @@ export type FailureKind =
   | 'upstream-failed'
   | 'upstream-timeout'
   | 'upstream-unreachable'
+  | 'upstream-unavailable'
   | 'upstream-status'
   | 'idempotency-in-flight'
   | 'idempotency-key-reused'

@@ -1,13 +1,14 @@
+import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import type { DeliveryConfig } from '../config.ts';
 import type { DeliveryAttempt, Executor } from '../executor.ts';
 import type { Metrics } from '../observability/metrics.ts';
+import type { UpstreamHealth } from '../upstream/upstream-health.ts';
+import { AdaptiveConcurrency } from './adaptive-concurrency.ts';
 import type { DeliveryHealth } from './delivery-health.ts';
 import { type ClaimedDelivery, type DeliveryStore, DeliveryStoreUnavailableError, type Settlement } from './delivery-store.ts';
 import { PayloadCodec, PayloadUnreadableError } from './payload-codec.ts';
 
-/** A paused plugin's next probe waits 1 s, then twice as long each time the key is refused again, up to this. */
-const MAX_PAUSE_MS = 30_000;
 /** Polling bound while nothing is due: a new delivery wakes the worker at once; this covers other instances' writes. */
 const IDLE_POLL_MS = 1000;
 const PRUNE_EVERY_MS = 3_600_000;
@@ -20,32 +21,34 @@ interface Unsettled {
   readonly at: number;
 }
 
-interface Pause {
-  until: number;
-  refusals: number;
-  probing: boolean;
-}
-
 export interface DeliveryWorkerParts {
   readonly store: DeliveryStore;
   readonly executor: Pick<Executor, 'deliverOnce'>;
   readonly config: DeliveryConfig;
   readonly logger: Logger;
   readonly metrics: Metrics;
-  readonly health: DeliveryHealth;
+  /** Whether the store takes writes (a full disk): every write the worker makes reports here. */
+  readonly storeHealth: DeliveryHealth;
+  /** The upstreams' breakers: a plugin whose breaker is open gets one delivery at a time, as its probe. */
+  readonly upstreamHealth: UpstreamHealth;
+  /** UPSTREAM_RATE_LIMIT: with the upstream's latency, how many deliveries in flight keep its budget busy. */
+  readonly outboundRateLimit: number;
   readonly codec?: PayloadCodec;
   readonly random?: () => number;
 }
 
 /**
- * Delivers queued requests oldest first, `concurrency` at a time, each paced by the upstream's outbound budget.
+ * Delivers queued requests oldest first, as many at a time as AdaptiveConcurrency allows (the upstream's budget
+ * times its latency), each paced by the upstream's outbound budget.
  * Transient failures are retried with exponential backoff and jitter (honouring Retry-After) until the retry
- * window closes; an upstream refusing the gateway's own key pauses that plugin's deliveries (nothing is
- * dead-lettered for it) and probes with one delivery at a time until it is accepted again.
+ * window closes. While an upstream's breaker is open (it cannot be reached, or it refuses the gateway's own key)
+ * its deliveries wait unattempted, nothing is dead-lettered for it, and one delivery at a time goes as the probe.
+ * Every outcome is written before anything new is claimed; one the store refuses (a full disk) is kept until it is.
  */
 export class DeliveryWorker {
   private readonly inFlight = new Set<Promise<void>>();
-  private readonly pauses = new Map<string, Pause>();
+  /** Ids of claimed deliveries that are their upstream's probe. */
+  private readonly probes = new Set<string>();
   private readonly abort = new AbortController();
   private stopping = false;
   private wakeUp: (() => void) | undefined;
@@ -53,6 +56,7 @@ export class DeliveryWorker {
   private pruneTimer: NodeJS.Timeout | undefined;
   private readonly random: () => number;
   private readonly codec: PayloadCodec;
+  private readonly concurrency: AdaptiveConcurrency;
   /** Outcomes not yet written (at most one per attempt in flight: nothing new is claimed while any waits). */
   private readonly unsettled = new Map<string, Unsettled>();
   /** Deliveries left `delivering` by the previous process are queued again before anything is claimed. */
@@ -66,6 +70,13 @@ export class DeliveryWorker {
   constructor(private readonly parts: DeliveryWorkerParts) {
     this.random = parts.random ?? Math.random;
     this.codec = parts.codec ?? new PayloadCodec(parts.config.sealKey);
+    this.concurrency = new AdaptiveConcurrency({
+      initial: parts.config.concurrency,
+      max: parts.config.maxConcurrency,
+      ratePerSecond: parts.outboundRateLimit,
+    });
+    // Every delivery in flight waits on the stop signal (for its budget slot); up to DELIVERY_MAX_CONCURRENCY of them.
+    setMaxListeners(parts.config.maxConcurrency + 10, this.abort.signal);
   }
 
   /** Outcomes waiting to be written because the store refused them (a full disk). */
@@ -73,9 +84,9 @@ export class DeliveryWorker {
     return this.unsettled.size;
   }
 
-  /** Plugins whose deliveries are paused now (their upstream refuses the gateway's key). */
+  /** Plugins whose deliveries are paused now (their upstream's breaker is open). */
   get pausedPlugins(): string[] {
-    return [...this.pauses.keys()];
+    return [...this.parts.upstreamHealth.openBreakers.keys()];
   }
 
   async start(): Promise<void> {
@@ -83,6 +94,7 @@ export class DeliveryWorker {
     // On a store that refuses writes (a full disk) the gateway still starts: the loop recovers once it can.
     await this.recover();
     await this.prune();
+    this.parts.metrics.deliveryConcurrency.set(this.concurrency.limit);
     this.pruneTimer = setInterval(() => void this.prune(), Math.min(PRUNE_EVERY_MS, config.retentionMs, config.deadRetentionMs));
     this.pruneTimer.unref();
     this.loopDone = this.loop();
@@ -117,7 +129,7 @@ export class DeliveryWorker {
 
   private async recover(): Promise<boolean> {
     if (this.recovered) return true;
-    const { store, logger, health } = this.parts;
+    const { store, logger, storeHealth: health } = this.parts;
     try {
       const recovered = await store.recoverInterrupted(Date.now());
       this.recovered = true;
@@ -137,7 +149,7 @@ export class DeliveryWorker {
 
   /** Writes outcomes the store refused before; true when none is left. */
   private async flushUnsettled(): Promise<boolean> {
-    const { store, logger, health } = this.parts;
+    const { store, logger, storeHealth: health } = this.parts;
     for (const [id, { settlement, at }] of this.unsettled) {
       try {
         await store.settle(id, settlement, at);
@@ -157,7 +169,7 @@ export class DeliveryWorker {
   }
 
   private async loop(): Promise<void> {
-    const { store, config, logger, health } = this.parts;
+    const { store, logger, storeHealth: health } = this.parts;
     while (!this.stopping) {
       try {
         // Nothing new is sent while an outcome or the start's recovery waits to be written: what PX answered
@@ -167,15 +179,16 @@ export class DeliveryWorker {
           await this.idle(IDLE_POLL_MS);
           continue;
         }
-        const claimed = await this.claim(config.concurrency - this.inFlight.size);
+        const limit = this.concurrency.limit;
+        const claimed = await this.claim(limit - this.inFlight.size);
         if (claimed.length > 0) {
           health.wrote();
           this.busyAt = Date.now();
           this.compactedIdle = false;
         }
         for (const delivery of claimed) this.track(this.deliver(delivery));
-        if (claimed.length > 0 && this.inFlight.size < config.concurrency) continue;
-        const due = this.inFlight.size < config.concurrency ? await store.nextDueAt() : undefined;
+        if (claimed.length > 0 && this.inFlight.size < limit) continue;
+        const due = this.inFlight.size < limit ? await store.nextDueAt() : undefined;
         if (this.inFlight.size === 0) await this.compact(due);
         await this.probe();
         let wait = due === undefined ? IDLE_POLL_MS : due - Date.now();
@@ -193,7 +206,7 @@ export class DeliveryWorker {
 
   /** While writes are refused, asks the store (cheaply) whether they are taken again. */
   private async probe(): Promise<void> {
-    const { store, health } = this.parts;
+    const { store, storeHealth: health } = this.parts;
     if ((health.condition === 'ok' && store.condition?.() !== 'full') || !store.probeWrite) return;
     if (Date.now() - this.probedAt < IDLE_POLL_MS) return;
     this.probedAt = Date.now();
@@ -221,23 +234,29 @@ export class DeliveryWorker {
   private async claim(free: number): Promise<ClaimedDelivery[]> {
     if (free <= 0) return [];
     const now = Date.now();
-    const { store } = this.parts;
+    const { store, upstreamHealth: health } = this.parts;
     const claimed: ClaimedDelivery[] = [];
-    for (const [pluginId, pause] of this.pauses) {
-      if (pause.probing || pause.until > now || claimed.length >= free) continue;
-      const probe = await store.claim({ now, limit: 1, onlyPlugin: pluginId });
-      if (probe.length > 0) pause.probing = true;
+    const held = health.held();
+    for (const [pluginId, probeInMs] of held) {
+      if (probeInMs > 0 || claimed.length >= free || !health.admit(pluginId, 'delivery').admitted) continue;
+      let probe: ClaimedDelivery[] = [];
+      try {
+        probe = await store.claim({ now, limit: 1, onlyPlugin: pluginId });
+      } finally {
+        // No probe claimed (none due, or the store failed): the next pass may probe.
+        if (probe[0]) this.probes.add(probe[0].id);
+        else health.release(pluginId);
+      }
       claimed.push(...probe);
     }
     if (claimed.length < free)
-      claimed.push(...(await store.claim({ now, limit: free - claimed.length, excludePlugins: [...this.pauses.keys()] })));
+      claimed.push(...(await store.claim({ now, limit: free - claimed.length, excludePlugins: [...held.keys()] })));
     return claimed;
   }
 
   private nextProbeInMs(): number {
-    const now = Date.now();
     let soonest = IDLE_POLL_MS;
-    for (const pause of this.pauses.values()) if (!pause.probing) soonest = Math.min(soonest, pause.until - now);
+    for (const probeInMs of this.parts.upstreamHealth.held().values()) if (probeInMs > 0) soonest = Math.min(soonest, probeInMs);
     return Math.max(10, soonest);
   }
 
@@ -272,10 +291,13 @@ export class DeliveryWorker {
       attempt: delivery.attempts,
     };
     let attempt: DeliveryAttempt;
+    const probe = this.probes.delete(delivery.id);
     try {
       const request = this.codec.decode(delivery.payload, delivery);
-      attempt = await executor.deliverOnce({ ...delivery, request }, this.abort.signal);
+      attempt = await executor.deliverOnce({ ...delivery, request }, this.abort.signal, probe);
     } catch (error) {
+      // Not sent (or its answer is unknown to the breaker): the next delivery may probe.
+      if (probe) this.parts.upstreamHealth.release(plugin);
       if (error instanceof PayloadUnreadableError) {
         // Never sent: what is stored is not what was accepted.
         logger.error({ ...log, failure: 'tampered' }, 'stored delivery request fails its check: dead, not sent');
@@ -291,28 +313,24 @@ export class DeliveryWorker {
         };
       }
     }
+    this.adapt(attempt);
     const now = Date.now();
-    if (attempt.outcome !== 'interrupted') metrics.deliveryAttempts.inc({ plugin, result: attempt.outcome });
+    if (attempt.outcome !== 'interrupted' && attempt.outcome !== 'held') metrics.deliveryAttempts.inc({ plugin, result: attempt.outcome });
     switch (attempt.outcome) {
       case 'delivered':
-        this.resume(plugin);
         metrics.deliveries.inc({ plugin, outcome: 'delivered' });
         metrics.deliveryLatency.observe({ plugin }, (now - delivery.createdAt) / 1000);
         logger.info({ ...log, upstreamStatus: attempt.status }, 'delivered');
         return this.record(delivery.id, { outcome: 'delivered' }, now, log);
       case 'rejected':
-        if (attempt.error.type !== 'tampered') this.resume(plugin);
         metrics.deliveries.inc({ plugin, outcome: 'dead' });
         logger.warn({ ...log, upstreamStatus: attempt.error.status, failure: attempt.error.type }, 'delivery rejected: dead');
         return this.record(delivery.id, { outcome: 'dead', error: attempt.error }, now, log);
       case 'refused':
-        this.pause(plugin, now, attempt.error.status);
-        return this.record(delivery.id, { outcome: 'release', nextAttemptAt: now }, now, log);
+      case 'held':
       case 'interrupted':
         return this.record(delivery.id, { outcome: 'release', nextAttemptAt: now }, now, log);
       case 'retry': {
-        const pause = this.pauses.get(plugin);
-        if (pause) pause.probing = false;
         const delay = attempt.retryAfterMs ?? this.backoffMs(delivery.attempts);
         if (now + delay > delivery.windowStartedAt + config.retryWindowMs) {
           const detail = `Not delivered within DELIVERY_RETRY_WINDOW (${delivery.attempts} attempts). Last failure: ${attempt.error.detail}`;
@@ -336,7 +354,7 @@ export class DeliveryWorker {
 
   /** Writes an outcome; one the store refuses is kept and written before anything else is claimed. */
   private async record(id: string, settlement: Settlement, now: number, log: object): Promise<void> {
-    const { store, logger, health } = this.parts;
+    const { store, logger, storeHealth: health } = this.parts;
     try {
       await store.settle(id, settlement, now);
       this.settledSinceCompact = true;
@@ -351,32 +369,23 @@ export class DeliveryWorker {
     }
   }
 
+  /** What an attempt says about how many deliveries the upstream can take at once. */
+  private adapt(attempt: DeliveryAttempt): void {
+    if (attempt.outcome === 'retry') {
+      const { status, type } = attempt.error;
+      if (status === 429 || status === 503 || type === 'upstream-timeout') this.concurrency.overloadedAnswer();
+      else if (status !== undefined && attempt.upstreamMs !== undefined) this.concurrency.answered(attempt.upstreamMs);
+    } else if ((attempt.outcome === 'delivered' || attempt.outcome === 'rejected') && attempt.upstreamMs !== undefined) {
+      this.concurrency.answered(attempt.upstreamMs);
+    } else return;
+    this.parts.metrics.deliveryConcurrency.set(this.concurrency.limit);
+  }
+
   /** Exponential from DELIVERY_RETRY_BASE_MS, capped at DELIVERY_RETRY_MAX_MS, with jitter over its upper half. */
   private backoffMs(attempts: number): number {
     const { retryBaseMs, retryMaxMs } = this.parts.config;
     const ceiling = Math.min(retryMaxMs, retryBaseMs * 2 ** Math.min(30, attempts - 1));
     return Math.round(ceiling / 2 + (this.random() * ceiling) / 2);
-  }
-
-  private pause(plugin: string, now: number, status: number | undefined): void {
-    const pause = this.pauses.get(plugin) ?? { until: 0, refusals: 0, probing: false };
-    pause.refusals += 1;
-    pause.probing = false;
-    pause.until = now + Math.min(MAX_PAUSE_MS, 1000 * 2 ** Math.min(15, pause.refusals - 1));
-    if (!this.pauses.has(plugin)) {
-      this.pauses.set(plugin, pause);
-      this.parts.metrics.deliveryPaused.set({ plugin }, 1);
-      this.parts.logger.warn(
-        { plugin, upstreamStatus: status },
-        'upstream refused the gateway key: deliveries paused, probing until it is accepted',
-      );
-    }
-  }
-
-  private resume(plugin: string): void {
-    if (!this.pauses.delete(plugin)) return;
-    this.parts.metrics.deliveryPaused.set({ plugin }, 0);
-    this.parts.logger.info({ plugin }, 'upstream accepts the gateway key again: deliveries resumed');
   }
 
   private async prune(): Promise<void> {

@@ -75,8 +75,21 @@ export class Metrics {
 
   readonly deliveryPaused = new Gauge({
     name: 'gateway_delivery_paused',
-    help: '1 while deliveries to a plugin are paused because its upstream refused the gateway key, else 0.',
+    help: '1 while deliveries to a plugin wait because its upstream breaker is open (refused key or unreachable), else 0.',
     labelNames: ['plugin'] as const,
+    registers: [this.registry],
+  });
+
+  readonly upstreamUnavailable = new Gauge({
+    name: 'gateway_upstream_unavailable',
+    help: '1 while an upstream breaker is open because it cannot be reached (calls answered 503 at once), else 0.',
+    labelNames: ['plugin'] as const,
+    registers: [this.registry],
+  });
+
+  readonly deliveryConcurrency = new Gauge({
+    name: 'gateway_delivery_concurrency',
+    help: 'How many deliveries may be in flight now (adaptive, between 1 and DELIVERY_MAX_CONCURRENCY).',
     registers: [this.registry],
   });
 

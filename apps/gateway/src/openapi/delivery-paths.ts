@@ -55,6 +55,14 @@ const QUEUE_UNAVAILABLE = problem(
   },
 );
 
+function withUpstreamUnavailable(synchronous: ResponseObject | undefined): ResponseObject {
+  if (!synchronous) return QUEUE_UNAVAILABLE;
+  return {
+    ...synchronous,
+    description: `${QUEUE_UNAVAILABLE.description.replace('Service unavailable: ', 'Service unavailable: queued, ')} Synchronous: ${synchronous.description.replace('Service unavailable: ', '')}`,
+  };
+}
+
 /** Components every delivery route refers to; added once. */
 export function addDeliveryComponents(builder: OpenApiBuilder): void {
   builder
@@ -112,7 +120,8 @@ export function withQueuedAnswer(operation: OperationObject, queueByDefault: boo
       },
       content: { 'application/json': { schema: ref('schemas', 'DeliveryAccepted') } },
     },
-    '503': QUEUE_UNAVAILABLE,
+    // Either answer: the queue's (with `Prefer: respond-async`) or the upstream breaker's (a synchronous call).
+    '503': withUpstreamUnavailable(operation.responses?.['503'] as ResponseObject | undefined),
   };
   return { ...operation, parameters: [ref('parameters', PREFER_PARAMETER), ...(operation.parameters ?? [])], responses };
 }

@@ -30,7 +30,7 @@ export const problemSchema: SchemaObject = {
         'The kind of problem, `urn:gateway:problem:` followed by one of: invalid-input, malformed-json, malformed-body, bad-request, ' +
         'payload-too-large, unsupported-media-type, not-found, method-not-allowed, internal-error, ' +
         'idempotency-in-flight, idempotency-key-reused, upstream-rejected-input, upstream-refused-gateway, upstream-rate-limited, ' +
-        'upstream-failed, upstream-timeout, upstream-unreachable, unauthorized, rate-limited, host-not-allowed, ' +
+        'upstream-failed, upstream-timeout, upstream-unreachable, upstream-unavailable (the upstream breaker is open: nothing was sent), unauthorized, rate-limited, host-not-allowed, ' +
         'delivery-unavailable (the delivery queue is full or cannot write), too-many-pending (this client has ' +
         'DELIVERY_MAX_QUEUED_PER_CLIENT deliveries pending), delivery-not-dead, delivery-busy, store-unavailable.',
       examples: ['urn:gateway:problem:invalid-input'],

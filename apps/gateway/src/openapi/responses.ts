@@ -332,6 +332,27 @@ export function operationResponses(context: ResponseContext): ResponsesObject {
         ),
       },
     );
+  const unavailable = 'the gateway sends it nothing until a probe gets an answer again; nothing was sent.';
+  responses['503'] = {
+    ...problemResponse(
+      `Service unavailable: ${upstream} could not be reached on its last attempts (\`upstream-unavailable\`): ${unavailable} ` +
+        'Wait `Retry-After` seconds (until the next probe), then send it again.' +
+        (relays ? ` Or ${upstream} answered 503, relayed with its own body.` : ''),
+      {
+        'upstream-unavailable': example(
+          `${upstream} is unavailable`,
+          problem(
+            'upstream-unavailable',
+            `${upstream} is unavailable`,
+            503,
+            `${upstream} could not be reached on its last attempts; ${unavailable} Try again after Retry-After.`,
+          ),
+        ),
+      },
+      relays,
+    ),
+    headers: { 'Retry-After': ref('headers', RETRY_AFTER_HEADER), ...commonHeaders() },
+  };
   responses['504'] = problemResponse(
     `Gateway timeout: ${upstream} did not answer in time; the request may or may not have been recorded.`,
     {

@@ -8,15 +8,22 @@ export interface CapturedRequest {
   readonly body: string;
 }
 
-/** How the capture server answers one request. */
+/** How the capture server answers one request. `delayMs` as `[min, max]`: a random delay in that range. */
 export type CaptureReply =
-  | { readonly status: number; readonly body?: string; readonly headers?: Record<string, string>; readonly delayMs?: number }
+  | {
+      readonly status: number;
+      readonly body?: string;
+      readonly headers?: Record<string, string>;
+      readonly delayMs?: number | readonly [number, number];
+    }
   | { readonly drop: true }
   | { readonly hang: true };
 
 export interface CaptureServer {
   readonly url: string;
   readonly requests: CapturedRequest[];
+  /** The most requests it was answering at the same moment. */
+  readonly maxConcurrent: () => number;
   /** Replies used in order; after they run out, `fallback` answers. */
   reply(...replies: CaptureReply[]): void;
   close(): Promise<void>;
@@ -27,7 +34,14 @@ export async function startCaptureServer(fallback: CaptureReply = { status: 201 
   const requests: CapturedRequest[] = [];
   const queue: CaptureReply[] = [];
   const sockets = new Set<Socket>();
+  let concurrent = 0;
+  let maxConcurrent = 0;
   const server: Server = createServer((request, response) => {
+    concurrent += 1;
+    maxConcurrent = Math.max(maxConcurrent, concurrent);
+    response.on('close', () => {
+      concurrent -= 1;
+    });
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
@@ -44,7 +58,8 @@ export async function startCaptureServer(fallback: CaptureReply = { status: 201 
         response.writeHead(reply.status, reply.headers ?? (reply.body ? { 'content-type': 'application/json' } : {}));
         response.end(reply.body ?? '');
       };
-      if (reply.delayMs) setTimeout(send, reply.delayMs);
+      const delay = Array.isArray(reply.delayMs) ? reply.delayMs[0] + Math.random() * (reply.delayMs[1] - reply.delayMs[0]) : reply.delayMs;
+      if (delay) setTimeout(send, delay);
       else send();
     });
   });
@@ -57,6 +72,7 @@ export async function startCaptureServer(fallback: CaptureReply = { status: 201 
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
+    maxConcurrent: () => maxConcurrent,
     reply: (...replies) => void queue.push(...replies),
     close: () =>
       new Promise<void>((resolve) => {
