@@ -1,4 +1,5 @@
-import express, { type IRouter, type Request, type RequestHandler, type Response } from 'express';
+import type { IRouter, Request, RequestHandler, Response } from 'express';
+import { type BatchLimits, readBatchBody, UnreadableItem } from './batch-body.ts';
 import type { DeliveryService } from '../delivery/delivery-service.ts';
 import { DELIVERY_STATUSES, type DeliveryStatus, DeliveryStoreUnavailableError, InvalidCursorError } from '../delivery/delivery-store.ts';
 import type { LoadedOperation } from '../plugins/plugin-registry.ts';
@@ -10,6 +11,8 @@ const NDJSON = 'application/x-ndjson';
 const JSON_TYPES = ['application/json', 'application/*+json'];
 const DEFAULT_PAGE = 100;
 const MAX_PAGE = 1000;
+/** Bytes of one batch item (an NDJSON line, an array element), at most BODY_LIMIT. */
+const MAX_ITEM_BYTES = 64 * 1024;
 
 /** `POST <batch path>`: `{"<items>": [...]}` as JSON, or one item per line as NDJSON; each item queued or rejected on its own. */
 export function mountBatchRoute(
@@ -31,46 +34,47 @@ export function mountBatchRoute(
       instance: request.originalUrl,
     });
   };
-  router.post(
-    batch.rest.path,
-    requireType,
-    express.json({ limit: bodyLimitBytes, strict: false, type: JSON_TYPES }),
-    express.text({ limit: bodyLimitBytes, type: NDJSON }),
-    async (request, response) => {
-      const items = request.is(NDJSON) ? readNdjson(String(request.body ?? '')) : readEnvelope(request.body, itemsName);
-      if (typeof items === 'string') return invalidBatch(request, response, items, request.is(NDJSON) ? '' : `/${itemsName}`);
-      if (items.length === 0) return invalidBatch(request, response, `The batch is empty: send 1 to ${maxItems} items.`, `/${itemsName}`);
-      if (items.length > maxItems)
-        return invalidBatch(
-          request,
-          response,
-          `The batch has ${items.length} items; at most ${maxItems} are accepted at once.`,
-          `/${itemsName}`,
-        );
-      const idempotencyKey = request.get('idempotency-key');
-      const unreadable = new Map<number, string>();
-      for (const [index, item] of items.entries()) if (item instanceof NdjsonLineError) unreadable.set(index, item.detail);
-      const result = await deliveries.acceptBatch({
-        pluginId: entry.plugin.id,
-        operationId: entry.operation.id,
-        items: items.map((item) => (item instanceof NdjsonLineError ? null : item)),
-        unreadable,
-        requestId: response.locals.requestId as string,
-        clientId: restClientId(request, response),
-        ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
+  const limits: BatchLimits = { maxItems, maxItemBytes: Math.min(MAX_ITEM_BYTES, bodyLimitBytes), maxBodyBytes: bodyLimitBytes };
+  router.post(batch.rest.path, requireType, async (request, response) => {
+    const ndjson = request.is(NDJSON) === NDJSON;
+    const body = await readBatchBody(request, ndjson ? 'ndjson' : 'json', itemsName, limits);
+    if (!body.ok) {
+      // Refused before the body was read to its end: the rest is dropped and this connection not reused.
+      if (!request.complete) response.setHeader('Connection', 'close');
+      return sendProblem(response, {
+        type: body.type,
+        title: body.title,
+        status: body.status,
+        detail: body.detail,
+        instance: request.originalUrl,
+        ...(body.pointer !== undefined ? { errors: [{ pointer: body.pointer, detail: body.detail }] } : {}),
       });
-      if (result.replayed) response.setHeader('Idempotent-Replayed', 'true');
-      if (!result.ok) {
-        // Input pointers of a batch name the item: `/events/3/eventName` (JSON) or `/3/eventName` (NDJSON lines, from 0).
-        const prefix = request.is(NDJSON) ? '' : `/${itemsName}`;
-        const failure = result.failure.problems
-          ? { ...result.failure, problems: result.failure.problems.map((p) => ({ ...p, pointer: `/body${prefix}${p.pointer}` })) }
-          : result.failure;
-        return sendFailure(response, failure, request.originalUrl);
-      }
-      response.status(202).json(result.body);
-    },
-  );
+    }
+    const { items } = body;
+    if (items.length === 0) return invalidBatch(request, response, `The batch is empty: send 1 to ${maxItems} items.`, `/${itemsName}`);
+    const idempotencyKey = request.get('idempotency-key');
+    const unreadable = new Map<number, string>();
+    for (const [index, item] of items.entries()) if (item instanceof UnreadableItem) unreadable.set(index, item.detail);
+    const result = await deliveries.acceptBatch({
+      pluginId: entry.plugin.id,
+      operationId: entry.operation.id,
+      items: items.map((item) => (item instanceof UnreadableItem ? null : item)),
+      unreadable,
+      requestId: response.locals.requestId as string,
+      clientId: restClientId(request, response),
+      ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
+    });
+    if (result.replayed) response.setHeader('Idempotent-Replayed', 'true');
+    if (!result.ok) {
+      // Input pointers of a batch name the item: `/events/3/eventName` (JSON) or `/3/eventName` (NDJSON lines, from 0).
+      const prefix = ndjson ? '' : `/${itemsName}`;
+      const failure = result.failure.problems
+        ? { ...result.failure, problems: result.failure.problems.map((p) => ({ ...p, pointer: `/body${prefix}${p.pointer}` })) }
+        : result.failure;
+      return sendFailure(response, failure, request.originalUrl);
+    }
+    response.status(202).json(result.body);
+  });
   return batch.rest.path;
 }
 
@@ -183,33 +187,6 @@ function whileStoreAvailable(handler: (request: Request, response: Response) => 
       });
     }
   };
-}
-
-class NdjsonLineError {
-  constructor(readonly detail: string) {}
-}
-
-function readEnvelope(body: unknown, itemsName: string): unknown[] | string {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return `The body must be an object {"${itemsName}": [...]}.`;
-  const items = (body as Record<string, unknown>)[itemsName];
-  if (!Array.isArray(items)) return `"${itemsName}" must be an array of items.`;
-  const extra = Object.keys(body).filter((key) => key !== itemsName);
-  if (extra.length > 0) return `Unknown property ${JSON.stringify(extra[0])}: the body holds only "${itemsName}".`;
-  return items;
-}
-
-/** One JSON value per non-blank line; a line that is not JSON becomes that item's own error. */
-function readNdjson(text: string): (unknown | NdjsonLineError)[] {
-  const items: unknown[] = [];
-  for (const line of text.split('\n')) {
-    if (line.trim() === '') continue;
-    try {
-      items.push(JSON.parse(line));
-    } catch {
-      items.push(new NdjsonLineError('this line is not valid JSON'));
-    }
-  }
-  return items;
 }
 
 function invalidBatch(request: Request, response: Response, detail: string, pointer: string): void {
