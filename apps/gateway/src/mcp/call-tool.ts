@@ -19,7 +19,7 @@ export interface ToolCallParts {
 
 export interface ToolCallContext {
   readonly signal?: AbortSignal;
-  /** Who calls: the inbound key's client id when keys are configured. Scopes idempotency keys. */
+  /** Who calls (clientIdOf: the inbound key's client id, else its address): scopes idempotency keys and deliveries. */
   readonly clientId?: string;
 }
 
@@ -41,12 +41,14 @@ export function createToolCaller({ catalogue, executor, logger, metrics, deliver
     const requestId = randomUUID();
     const log = { requestId, tool: name, plugin: entry.pluginId, operation: entry.operationId };
     try {
-      if (entry.kind === 'get-delivery') return await getDelivery(deliveries, args, clientId ?? ANONYMOUS_CLIENT);
+      // Never a shared stand-in: a call without a client would see every other anonymous caller's deliveries.
+      if (clientId === undefined) throw new Error('tool call without a client id');
+      if (entry.kind === 'get-delivery') return await getDelivery(deliveries, args, clientId);
       const call = {
         pluginId: entry.pluginId,
         operationId: entry.operationId,
         requestId,
-        clientId: clientId ?? ANONYMOUS_CLIENT,
+        clientId,
         ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
       };
       const result =
@@ -69,9 +71,6 @@ export function createToolCaller({ catalogue, executor, logger, metrics, deliver
     }
   };
 }
-
-/** Deliveries and idempotency records of MCP callers without an inbound key (an open, loopback gateway). */
-const ANONYMOUS_CLIENT = 'anonymous';
 
 async function queueBatch(
   deliveries: DeliveryService | undefined,

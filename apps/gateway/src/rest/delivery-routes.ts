@@ -3,7 +3,7 @@ import { type BatchLimits, readBatchBody, UnreadableItem } from './batch-body.ts
 import type { DeliveryService } from '../delivery/delivery-service.ts';
 import { DELIVERY_STATUSES, type DeliveryStatus, DeliveryStoreUnavailableError, InvalidCursorError } from '../delivery/delivery-store.ts';
 import type { LoadedOperation } from '../plugins/plugin-registry.ts';
-import { restClientId } from './operation-route.ts';
+import { clientIdOf } from '../auth/client-identity.ts';
 import { sendFailure, sendProblem } from './problem.ts';
 
 export const DELIVERIES_PATH = '/v1/deliveries';
@@ -61,7 +61,7 @@ export function mountBatchRoute(
       items: items.map((item) => (item instanceof UnreadableItem ? null : item)),
       unreadable,
       requestId: response.locals.requestId as string,
-      clientId: restClientId(request, response),
+      clientId: clientIdOf(request),
       ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
     });
     if (result.replayed) response.setHeader('Idempotent-Replayed', 'true');
@@ -103,7 +103,7 @@ export function mountDeliveryRoutes(
         return invalidQuery(request, response, 'limit', `must be an integer from 1 to ${MAX_PAGE}`);
       if (cursor !== undefined && typeof cursor !== 'string') return invalidQuery(request, response, 'cursor', 'must be one string');
       try {
-        const page = await deliveries.list(restClientId(request, response), {
+        const page = await deliveries.list(clientIdOf(request), {
           limit: pageSize,
           ...(status ? { status: status as DeliveryStatus } : {}),
           ...(cursor ? { cursor } : {}),
@@ -120,7 +120,7 @@ export function mountDeliveryRoutes(
     `${DELIVERIES_PATH}/:id`,
     whileStoreAvailable(async (request, response) => {
       const id = String(request.params.id);
-      const delivery = await deliveries.get(id, restClientId(request, response));
+      const delivery = await deliveries.get(id, clientIdOf(request));
       if (!delivery) return notFound(request, response, id);
       response.json(delivery);
     }),
@@ -129,7 +129,7 @@ export function mountDeliveryRoutes(
     `${DELIVERIES_PATH}/:id/retry`,
     whileStoreAvailable(async (request, response) => {
       const id = String(request.params.id);
-      const clientId = restClientId(request, response);
+      const clientId = clientIdOf(request);
       const delivery = await deliveries.retry(id, clientId);
       if (delivery)
         return void response
@@ -151,7 +151,7 @@ export function mountDeliveryRoutes(
     `${DELIVERIES_PATH}/:id`,
     whileStoreAvailable(async (request, response) => {
       const id = String(request.params.id);
-      const outcome = await deliveries.discard(id, restClientId(request, response));
+      const outcome = await deliveries.discard(id, clientIdOf(request));
       if (outcome === 'discarded') return void response.status(204).end();
       if (outcome === 'not-found') return notFound(request, response, id);
       sendProblem(response, {

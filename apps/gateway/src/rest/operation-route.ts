@@ -1,5 +1,6 @@
 import { type OperationExecutor, type RestParameterSource, restParameterSources, type TextCoercion } from '@gateway/core';
 import express, { type IRouter, type Request, type RequestHandler, type Response } from 'express';
+import { clientIdOf } from '../auth/client-identity.ts';
 import type { DeliveryService } from '../delivery/delivery-service.ts';
 import { DELIVERIES_PATH } from './delivery-routes.ts';
 import type { LoadedOperation } from '../plugins/plugin-registry.ts';
@@ -46,7 +47,7 @@ export function mountOperation(
       operationId: operation.id,
       input: assembleInput(request, sources, entry.coerceRestText),
       requestId: response.locals.requestId as string,
-      clientId: restClientId(request, response),
+      clientId: clientIdOf(request),
       ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
     };
     const asked = prefersAsync(request);
@@ -121,11 +122,6 @@ function prefersAsync(request: Request): boolean {
   const prefer = request.get('prefer');
   if (!prefer) return false;
   return prefer.split(',').some((preference) => preference.split(/[=;]/, 1)[0]?.trim().toLowerCase() === 'respond-async');
-}
-
-/** Who is calling: the inbound key's client id, else the address (anonymous gateways). Scopes idempotency and deliveries. */
-export function restClientId(request: Request, response: Response): string {
-  return (response.locals.clientId as string | undefined) ?? request.ip ?? 'anonymous';
 }
 
 function sendRaw(response: express.Response, status: number, body: unknown): void {

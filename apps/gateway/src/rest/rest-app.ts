@@ -57,7 +57,7 @@ export function createRestApp({
   app.use(
     hostGuard({ allowed: allowedHostnames(config.host, config.allowedHosts), extraOrigins: config.corsOrigins, refuse: hostRefused }),
   );
-  if (inboundKeys.enabled) app.use(identifyClient(inboundKeys));
+  app.use(identifyClient(inboundKeys));
   const guard = inboundKeys.enabled ? requireInboundKey(inboundKeys) : undefined;
   // Before the key check: requests without a valid key are limited per address, so failed attempts are too.
   const limit =
