@@ -5,6 +5,7 @@ import type { Metrics } from '../observability/metrics.ts';
 import { IDEMPOTENCY_KEY_ARGUMENT } from './tool-catalogue.ts';
 import type { ToolCatalogue } from './tool-catalogue.ts';
 import type { DeliveryService } from '../delivery/delivery-service.ts';
+import { Dispatch, type DispatchParts } from '../dispatch.ts';
 import { errorResult, type ToolResult, toToolResult, UnknownToolError } from './tool-result.ts';
 
 export interface ToolCallParts {
@@ -15,6 +16,10 @@ export interface ToolCallParts {
   readonly metrics: Metrics;
   /** The delivery queue, when the catalogue has batch or delivery tools. */
   readonly deliveries?: DeliveryService | undefined;
+  /** DELIVERY_MODE: `queue` queues a queueable operation's tool call as REST queues its request. */
+  readonly deliveryMode?: 'sync' | 'queue';
+  /** The loaded operations, for the dispatch to know which may be queued. */
+  readonly operations: DispatchParts['operations'];
 }
 
 export interface ToolCallContext {
@@ -26,7 +31,16 @@ export interface ToolCallContext {
 export type ToolCaller = (name: string, args: unknown, context?: ToolCallContext) => Promise<ToolResult>;
 
 /** `tools/call`: find the tool (or throw UnknownToolError), run its operation through the executor, shape the answer for an agent. */
-export function createToolCaller({ catalogue, executor, logger, metrics, deliveries }: ToolCallParts): ToolCaller {
+export function createToolCaller({
+  catalogue,
+  executor,
+  logger,
+  metrics,
+  deliveries,
+  deliveryMode = 'sync',
+  operations,
+}: ToolCallParts): ToolCaller {
+  const dispatch = new Dispatch({ executor, deliveries, mode: deliveryMode, operations });
   return async (name, args, context = {}) => {
     const entry = catalogue.find(name);
     if (!entry) {
@@ -53,8 +67,8 @@ export function createToolCaller({ catalogue, executor, logger, metrics, deliver
       };
       const result =
         entry.kind === 'batch' && entry.batch
-          ? await queueBatch(deliveries, call, input, entry.batch)
-          : await executor.execute({ ...call, input: input ?? {}, ...(signal ? { signal } : {}) });
+          ? await queueBatch(dispatch, call, input, entry.batch)
+          : (await dispatch.call({ ...call, input: input ?? {}, ...(signal ? { signal } : {}) })).result;
       metrics.mcpToolCalls.inc({ tool: name, outcome: outcomeOf(result) });
       logger.info(
         result.ok
@@ -73,7 +87,7 @@ export function createToolCaller({ catalogue, executor, logger, metrics, deliver
 }
 
 async function queueBatch(
-  deliveries: DeliveryService | undefined,
+  dispatch: Dispatch,
   call: { pluginId: string; operationId: string; requestId: string; clientId: string; idempotencyKey?: string },
   input: unknown,
   batch: { readonly itemsName: string; readonly maxItems: number },
@@ -87,12 +101,9 @@ async function queueBatch(
     requestId: call.requestId,
     attempts: 0,
   });
-  if (!deliveries) throw new Error('batch tool without a delivery queue');
   if (!Array.isArray(items)) return invalid(`/${batch.itemsName}`, `is required: an array of 1 to ${batch.maxItems} items`);
   if (extra.length > 0) return invalid(`/${extra[0]}`, 'is not an argument of this tool');
-  if (items.length < 1 || items.length > batch.maxItems)
-    return invalid(`/${batch.itemsName}`, `must hold 1 to ${batch.maxItems} items (got ${items.length})`);
-  const result = await deliveries.acceptBatch({ ...call, items });
+  const result = await dispatch.batch(call, items, { maxItems: batch.maxItems });
   if (result.ok || !result.failure.problems) return result;
   return {
     ...result,

@@ -2,6 +2,7 @@ import type { IRouter, Request, RequestHandler, Response } from 'express';
 import { type BatchLimits, readBatchBody, UnreadableItem } from './batch-body.ts';
 import type { DeliveryService } from '../delivery/delivery-service.ts';
 import { DELIVERY_STATUSES, type DeliveryStatus, DeliveryStoreUnavailableError, InvalidCursorError } from '../delivery/delivery-store.ts';
+import type { Dispatch } from '../dispatch.ts';
 import type { LoadedOperation } from '../plugins/plugin-registry.ts';
 import { clientIdOf } from '../auth/client-identity.ts';
 import { sendFailure, sendProblem } from './problem.ts';
@@ -15,12 +16,7 @@ const MAX_PAGE = 1000;
 const MAX_ITEM_BYTES = 64 * 1024;
 
 /** `POST <batch path>`: `{"<items>": [...]}` as JSON, or one item per line as NDJSON; each item queued or rejected on its own. */
-export function mountBatchRoute(
-  router: IRouter,
-  entry: LoadedOperation,
-  deliveries: DeliveryService,
-  bodyLimitBytes: number,
-): string | undefined {
+export function mountBatchRoute(router: IRouter, entry: LoadedOperation, dispatch: Dispatch, bodyLimitBytes: number): string | undefined {
   const batch = entry.operation.delivery?.batch;
   if (!batch?.rest) return undefined;
   const { itemsName, maxItems } = batch;
@@ -51,19 +47,21 @@ export function mountBatchRoute(
       });
     }
     const { items } = body;
-    if (items.length === 0) return invalidBatch(request, response, `The batch is empty: send 1 to ${maxItems} items.`, `/${itemsName}`);
     const idempotencyKey = request.get('idempotency-key');
     const unreadable = new Map<number, string>();
     for (const [index, item] of items.entries()) if (item instanceof UnreadableItem) unreadable.set(index, item.detail);
-    const result = await deliveries.acceptBatch({
+    const call = {
       pluginId: entry.plugin.id,
       operationId: entry.operation.id,
-      items: items.map((item) => (item instanceof UnreadableItem ? null : item)),
-      unreadable,
       requestId: response.locals.requestId as string,
       clientId: clientIdOf(request),
       ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
-    });
+    };
+    const result = await dispatch.batch(
+      call,
+      items.map((item) => (item instanceof UnreadableItem ? null : item)),
+      { maxItems, unreadable },
+    );
     if (result.replayed) response.setHeader('Idempotent-Replayed', 'true');
     if (!result.ok) {
       // Input pointers of a batch name the item: `/events/3/eventName` (JSON) or `/3/eventName` (NDJSON lines, from 0).
