@@ -168,7 +168,7 @@ export class DeliveryService {
       if (clientPending + deliveries.length > config.maxQueuedPerClient) {
         return tooManyPending(
           `This client has ${clientPending} deliveries pending and may have at most ${config.maxQueuedPerClient} ` +
-            `(DELIVERY_MAX_QUEUED_PER_CLIENT); ${deliveries.length === 1 ? 'the event was' : `none of the ${deliveries.length} events was`} queued. ` +
+            `(DELIVERY_MAX_QUEUED_PER_CLIENT); ${deliveries.length === 1 ? 'the event was not' : `none of the ${deliveries.length} events was`} queued. ` +
             'Retry once some are delivered (GET /v1/deliveries?status=queued lists them).',
         );
       }

@@ -69,6 +69,9 @@ export function chargeEachMessage(limiter: RequestHandler): RequestHandler {
       if (error !== undefined) return next(error);
       if (further <= 0) return next();
       further -= 1;
+      // The limiter appends its RateLimit pair on each run: one answer carries one pair, the latest count.
+      response.removeHeader('RateLimit');
+      response.removeHeader('RateLimit-Policy');
       void limiter(request, response, chargeNext);
     };
     chargeNext();

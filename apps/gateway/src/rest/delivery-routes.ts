@@ -187,17 +187,6 @@ function whileStoreAvailable(handler: (request: Request, response: Response) => 
   };
 }
 
-function invalidBatch(request: Request, response: Response, detail: string, pointer: string): void {
-  sendProblem(response, {
-    type: 'invalid-input',
-    title: 'Invalid batch',
-    status: 400,
-    detail,
-    instance: request.originalUrl,
-    errors: [{ pointer, detail }],
-  });
-}
-
 function invalidQuery(request: Request, response: Response, name: string, detail: string): void {
   sendProblem(response, {
     type: 'invalid-input',

@@ -1,5 +1,5 @@
 import { type RestParameterSource, restParameterSources, type TextCoercion } from '@gateway/core';
-import express, { type IRouter, type Request, type RequestHandler, type Response } from 'express';
+import express, { type IRouter, type Request, type RequestHandler } from 'express';
 import { clientIdOf } from '../auth/client-identity.ts';
 import type { Dispatch } from '../dispatch.ts';
 import { DELIVERIES_PATH } from './delivery-routes.ts';
