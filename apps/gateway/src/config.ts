@@ -1,6 +1,7 @@
 import type { Environment } from '@gateway/core';
 import { isLoopback, readInboundKeys } from './auth/read-keys.ts';
 import { DEFAULT_IDEMPOTENCY_LIMITS, type IdempotencyLimits } from './idempotency/idempotency-store.ts';
+import { normalizeRedisPrefix } from './redis/redis-prefix.ts';
 
 export interface GatewayConfig {
   readonly host: string;
@@ -40,7 +41,7 @@ export interface GatewayConfig {
   readonly delivery: DeliveryConfig;
   /** REDIS_URL: shared state (idempotency, rate budgets, delivery queue) in Redis; undefined keeps it in process. */
   readonly redisUrl: string | undefined;
-  /** REDIS_PREFIX: the start of every key this gateway writes in Redis. */
+  /** REDIS_PREFIX: the start of every key this gateway writes in Redis, always ending in `:` (`gw` is `gw:`). */
   readonly redisPrefix: string;
   /** The environment plugins read their own variables from. */
   readonly environment: Environment;
@@ -98,6 +99,14 @@ export class ConfigError extends Error {
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /** Reads and checks the gateway's variables; every error names the variable. */
+function redisPrefix(raw: string): string {
+  try {
+    return normalizeRedisPrefix(raw);
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
+}
+
 export function readConfig(environment: Environment): GatewayConfig {
   const integer = (name: string, fallback: number, min: number, max: number): number => {
     const raw = environment[name];
@@ -187,7 +196,7 @@ export function readConfig(environment: Environment): GatewayConfig {
     },
     plugins,
     redisUrl: environment.REDIS_URL?.trim() || undefined,
-    redisPrefix: environment.REDIS_PREFIX ?? 'gateway:',
+    redisPrefix: redisPrefix(environment.REDIS_PREFIX ?? 'gateway:'),
     delivery: {
       dataDir: environment.DATA_DIR || './data',
       mode: deliveryMode,
