@@ -11,6 +11,7 @@ import {
 } from './problem-schema.ts';
 import { openApiPath } from './operation.ts';
 import { operationResponses } from './responses.ts';
+import { restBatchLimits } from '../gateway-plugin/batch-limits.ts';
 import type { RestEntry } from './types.ts';
 
 /** The delivery routes, documented as `rest/delivery-routes.ts` serves them. */
@@ -101,7 +102,8 @@ export function addBatchPath(
 ): void {
   const batch = entry.operation.delivery?.batch;
   if (!batch?.rest) return;
-  const { itemsName, maxItems } = batch;
+  const { itemsName } = batch;
+  const { maxItems, maxItemBytes, maxBodyBytes } = restBatchLimits(batch, context.bodyLimitBytes ?? Number.POSITIVE_INFINITY);
   const upstream = entry.plugin.descriptor.title;
   const exampleItem = ((entry.operation.example ?? {}) as { body?: unknown }).body;
   const responses = operationResponses({
@@ -121,6 +123,9 @@ export function addBatchPath(
   responses['400'] = problem(
     `Bad request: the body is not \`{"${itemsName}": [...]}\` with 1 to ${maxItems} items, or no item is valid (\`errors\` points at each item's problems, e.g. \`/${itemsName}/3/eventName\`). Nothing was queued.`,
   );
+  responses['413'] = problem(
+    `Payload too large: one item is larger than ${maxItemBytes} bytes, or the body (decompressed) larger than ${Number.isFinite(maxBodyBytes) ? `${maxBodyBytes} bytes, ` : ''}\`BODY_LIMIT\`. Reading stops there; nothing was queued.`,
+  );
   responses['429'] = problem(
     'Too many requests: over this client’s `INBOUND_RATE_LIMIT` (`rate-limited`), or this client already has ' +
       '`DELIVERY_MAX_QUEUED_PER_CLIENT` deliveries pending (`too-many-pending`; nothing was queued). Wait `Retry-After` seconds.',
@@ -135,7 +140,9 @@ export function addBatchPath(
       'and is validated on its own: valid items are queued even when others are rejected. Send `{"' +
       itemsName +
       '": [...]}` as JSON, or one item per line as ' +
-      '`application/x-ndjson` (for back-fills; a line that is not JSON is rejected on its own, indexes count non-blank lines from 0).',
+      '`application/x-ndjson` (for back-fills; a line that is not JSON is rejected on its own, indexes count non-blank lines from 0). ' +
+      `Limits, checked while the body streams in (gzip, deflate or br included): ${maxItems} items, ${maxItemBytes} bytes per item. ` +
+      'The answer lists every accepted item’s id, and rejected items until 20 problems are listed (`omittedErrors` counts the rest).',
     tags: [context.tag, DELIVERIES_TAG],
     parameters: [ref('parameters', IDEMPOTENCY_KEY_PARAMETER), ref('parameters', REQUEST_ID_PARAMETER)],
     requestBody: {

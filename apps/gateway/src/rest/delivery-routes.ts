@@ -1,5 +1,6 @@
 import type { IRouter, RequestHandler } from 'express';
-import { type BatchLimits, readBatchBody, UnreadableItem } from './batch-body.ts';
+import { restBatchLimits } from '../gateway-plugin/batch-limits.ts';
+import { readBatchBody, UnreadableItem } from './batch-body.ts';
 import type { Dispatch } from '../dispatch.ts';
 import type { LoadedOperation } from '../plugins/plugin-registry.ts';
 import { clientIdOf } from '../auth/client-identity.ts';
@@ -7,8 +8,6 @@ import { sendFailure, sendProblem } from './problem.ts';
 
 const NDJSON = 'application/x-ndjson';
 const JSON_TYPES = ['application/json', 'application/*+json'];
-/** Bytes of one batch item (an NDJSON line, an array element), at most BODY_LIMIT. */
-const MAX_ITEM_BYTES = 64 * 1024;
 
 /** `POST <batch path>`: `{"<items>": [...]}` as JSON, or one item per line as NDJSON; each item queued or rejected on its own. */
 export function mountBatchRoute(router: IRouter, entry: LoadedOperation, dispatch: Dispatch, bodyLimitBytes: number): string | undefined {
@@ -25,7 +24,7 @@ export function mountBatchRoute(router: IRouter, entry: LoadedOperation, dispatc
       instance: request.originalUrl,
     });
   };
-  const limits: BatchLimits = { maxItems, maxItemBytes: Math.min(MAX_ITEM_BYTES, bodyLimitBytes), maxBodyBytes: bodyLimitBytes };
+  const limits = restBatchLimits(batch, bodyLimitBytes);
   router.post(batch.rest.path, requireType, async (request, response) => {
     const ndjson = request.is(NDJSON) === NDJSON;
     const body = await readBatchBody(request, ndjson ? 'ndjson' : 'json', itemsName, limits);
