@@ -1,4 +1,5 @@
 import type { OperationDescriptor, PluginDescriptor } from '@gateway/core';
+import type { LocalOperation } from '../gateway-plugin/local-operation.ts';
 import type { ContactObject, LicenseObject, SecurityRequirementObject, SecuritySchemeObject, ServerObject } from 'openapi3-ts/oas31';
 
 /** What the document is built from: the loaded plugins (a `PluginRegistry` fits as is). */
@@ -40,6 +41,8 @@ export interface DocumentOptions {
   readonly bodyLimitBytes?: number;
   /** Present when the gateway runs its delivery queue: queueable operations, batch routes and `/v1/deliveries` are documented. */
   readonly deliveries?: { readonly queueByDefault: boolean };
+  /** The gateway's own operations (the delivery routes), documented from their declarations. */
+  readonly localOperations?: readonly LocalOperation[];
   /** Where the gateway mounts sandbox read routes (`/sandbox` + route). */
   readonly sandboxPrefix?: string;
 }

@@ -10,8 +10,12 @@ import { identifyClient } from '../auth/client-identity.ts';
 import { allowedHostnames, hostGuard } from '../hosting/host-guard.ts';
 import cors from 'cors';
 import { expressPath, mountOperation } from './operation-route.ts';
-import { mountBatchRoute, mountDeliveryRoutes } from './delivery-routes.ts';
+import { mountBatchRoute } from './delivery-routes.ts';
+import { mountLocalOperation } from './local-route.ts';
+import { compileLocalOperations } from '../gateway-plugin/local-operation.ts';
+import { deliveryOperations } from '../gateway-plugin/delivery-operations.ts';
 import type { DeliveryService } from '../delivery/delivery-service.ts';
+import { Dispatch } from '../dispatch.ts';
 import { isUndecodableBody, isUndecodablePath, type RequestError } from '../request-errors.ts';
 import { sendProblem } from './problem.ts';
 import { requestId } from './request-id.ts';
@@ -63,7 +67,7 @@ export function createRestApp({
   app.use(
     hostGuard({ allowed: allowedHostnames(config.host, config.allowedHosts), extraOrigins: config.corsOrigins, refuse: hostRefused }),
   );
-  if (inboundKeys.enabled) app.use(identifyClient(inboundKeys));
+  app.use(identifyClient(inboundKeys));
   const guard = inboundKeys.enabled ? requireInboundKey(inboundKeys) : undefined;
   // Before the key check: requests without a valid key are limited per address, so failed attempts are too.
   const limit =
@@ -72,29 +76,33 @@ export function createRestApp({
       : undefined;
   mountMetrics(app, { metrics, guards: [limit, config.metricsPublic ? undefined : guard].filter((handler) => handler !== undefined) });
   // API documentation, before the guard: the document declares the inbound security schemes when keys are on.
+  const localOperations = deliveries ? compileLocalOperations(deliveryOperations(deliveries)) : [];
   mountOpenApi(app, {
     source: registry,
     trustForwardedHeaders: config.trustProxy > 0,
     options: {
       bodyLimitBytes: config.bodyLimitBytes,
       ...(inboundKeys.enabled ? { security: INBOUND_SECURITY } : {}),
-      ...(deliveries ? { deliveries: { queueByDefault: config.delivery.mode === 'queue' } } : {}),
+      ...(deliveries ? { deliveries: { queueByDefault: config.delivery.mode === 'queue' }, localOperations } : {}),
     },
   });
 
   if (limit) app.use(limit);
   if (guard) app.use(guard);
   const methodsByPath = new Map<string, Set<string>>();
+  const dispatch = new Dispatch({ executor, deliveries, mode: config.delivery.mode, operations: registry });
   for (const entry of registry.operations) {
     if (!entry.operation.rest) continue;
-    mountOperation(app, entry, executor, config.bodyLimitBytes, deliveries ? { deliveries, mode: config.delivery.mode } : undefined);
+    mountOperation(app, entry, dispatch, config.bodyLimitBytes);
     const path = expressPath(entry.operation.rest.path);
     methodsByPath.set(path, (methodsByPath.get(path) ?? new Set()).add(entry.operation.rest.method));
-    const batchPath = deliveries ? mountBatchRoute(app, entry, deliveries, config.bodyLimitBytes) : undefined;
+    const batchPath = deliveries ? mountBatchRoute(app, entry, dispatch, config.bodyLimitBytes) : undefined;
     if (batchPath) methodsByPath.set(batchPath, new Set(['POST']));
   }
-  if (deliveries) {
-    for (const [path, methods] of mountDeliveryRoutes(app, deliveries)) methodsByPath.set(path, new Set(methods));
+  for (const operation of localOperations) {
+    mountLocalOperation(app, operation, config.bodyLimitBytes);
+    const path = expressPath(operation.rest.path);
+    methodsByPath.set(path, (methodsByPath.get(path) ?? new Set()).add(operation.rest.method));
   }
   mountSandboxReads(app, registry, methodsByPath);
 
