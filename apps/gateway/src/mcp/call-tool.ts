@@ -3,7 +3,7 @@ import type { OperationExecutor, OperationResult } from '@gateway/core';
 import type { Logger } from 'pino';
 import type { Metrics } from '../observability/metrics.ts';
 import { IDEMPOTENCY_KEY_ARGUMENT } from './tool-catalogue.ts';
-import type { ToolCatalogue } from './tool-catalogue.ts';
+import type { ToolCatalogue, ToolEntry } from './tool-catalogue.ts';
 import type { DeliveryService } from '../delivery/delivery-service.ts';
 import { errorResult, type ToolResult, toToolResult, UnknownToolError } from './tool-result.ts';
 
@@ -21,6 +21,8 @@ export interface ToolCallContext {
   readonly signal?: AbortSignal;
   /** Who calls: the inbound key's client id when keys are configured. Scopes idempotency keys. */
   readonly clientId?: string;
+  /** The caller's W3C trace context (`_meta.traceparent` of the tools/call), when it sent a valid one. */
+  readonly traceparent?: string;
 }
 
 export type ToolCaller = (name: string, args: unknown, context?: ToolCallContext) => Promise<ToolResult>;
@@ -37,9 +39,9 @@ export function createToolCaller({ catalogue, executor, logger, metrics, deliver
       );
     }
     const { input, idempotencyKey } = entry.acceptsIdempotencyKey ? splitIdempotencyKey(args) : { input: args, idempotencyKey: undefined };
-    const { signal, clientId } = context;
+    const { signal, clientId, traceparent } = context;
     const requestId = randomUUID();
-    const log = { requestId, tool: name, plugin: entry.pluginId, operation: entry.operationId };
+    const log = { requestId, tool: name, plugin: entry.pluginId, operation: entry.operationId, ...(traceparent ? { traceparent } : {}) };
     try {
       if (entry.kind === 'get-delivery') return await getDelivery(deliveries, args, clientId ?? ANONYMOUS_CLIENT);
       const call = {
@@ -52,7 +54,7 @@ export function createToolCaller({ catalogue, executor, logger, metrics, deliver
       const result =
         entry.kind === 'batch' && entry.batch
           ? await queueBatch(deliveries, call, input, entry.batch)
-          : await executor.execute({ ...call, input: input ?? {}, ...(signal ? { signal } : {}) });
+          : await executor.execute({ ...call, input: input ?? {}, ...(signal && readOnly(entry) ? { signal } : {}) });
       metrics.mcpToolCalls.inc({ tool: name, outcome: outcomeOf(result) });
       logger.info(
         result.ok
@@ -68,6 +70,14 @@ export function createToolCaller({ catalogue, executor, logger, metrics, deliver
       return errorResult(`The gateway failed to run ${name} (request id ${requestId}). It has been logged; try again later.`);
     }
   };
+}
+
+/**
+ * Whether a client going away may abort the call. The SDK aborts the signal when the client closes the stream
+ * (2026-07-28 cancellation): a send already under way must then complete (neither lost nor half-sent and retried).
+ */
+function readOnly(entry: ToolEntry): boolean {
+  return entry.definition.annotations.readOnlyHint;
 }
 
 /** Deliveries and idempotency records of MCP callers without an inbound key (an open, loopback gateway). */

@@ -1,3 +1,4 @@
+import type { CacheHint } from '@modelcontextprotocol/server';
 import type { FrontDoorServices } from '../container.ts';
 import { allowedHostnames, servesOnlyLoopbackNames } from '../hosting/host-guard.ts';
 import { createToolCaller } from './call-tool.ts';
@@ -21,10 +22,10 @@ export async function startMcp(services: FrontDoorServices, deliveries?: Deliver
     metrics,
     deliveries,
   });
-  const newServer = mcpServerFactory(catalogue, callTool);
+  const newServer = mcpServerFactory(catalogue, callTool, toolsListCacheHint());
   const transport = config.mcpSessions
     ? sessionTransports(newServer, logger, { maxSessionsPerClient: config.mcpSessionsPerClient })
-    : statelessTransport(newServer);
+    : statelessTransport(newServer, (error) => logger.debug({ err: error }, 'mcp request refused or failed'));
   const allowedHosts = allowedHostnames(config.host, config.allowedHosts);
   if (!allowedHosts) logger.warn('ALLOWED_HOSTS=*: the REST and MCP listeners accept any Host header (no DNS-rebinding protection)');
   else if (servesOnlyLoopbackNames(config.host, config.allowedHosts)) {
@@ -60,4 +61,12 @@ export async function startMcp(services: FrontDoorServices, deliveries?: Deliver
     'mcp listening',
   );
   return listener;
+}
+
+/** How long a 2026-07-28 client may reuse `tools/list`; a changed catalogue changes the server version, and so the cache key. */
+const TOOLS_LIST_TTL_MS = 5 * 60_000;
+
+/** The list is the same for every caller (MCP_TOOLS is per gateway), so shared caches may keep it. */
+function toolsListCacheHint(): CacheHint {
+  return { ttlMs: TOOLS_LIST_TTL_MS, cacheScope: 'public' };
 }
