@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   type CacheHint,
   type CallToolResult,
@@ -15,6 +16,19 @@ import { UnknownToolError } from './tool-result.ts';
 
 export const SERVER_INFO = { name: 'integration-gateway', title: 'Integration Gateway', version: gatewayPackage.version } as const;
 
+/**
+ * The server's identity for one catalogue: the package version plus a digest of what `tools/list` and the
+ * instructions say (semver build metadata). Clients key their response cache by name and version, so a list
+ * cached before a configuration change (MCP_TOOLS, plugins, a sandbox) is not served after it.
+ */
+export function serverInfoFor(catalogue: ToolCatalogue): { name: string; title: string; version: string } {
+  const digest = createHash('sha256')
+    .update(JSON.stringify([catalogue.tools, catalogue.instructions]))
+    .digest('hex')
+    .slice(0, 12);
+  return { ...SERVER_INFO, version: `${SERVER_INFO.version}+tools.${digest}` };
+}
+
 /** A ready-to-serve MCP server; one per request (both eras) or per 2025 session. Usable as the SDK's `McpServerFactory`. */
 export type McpServerFactory = () => Server;
 
@@ -29,8 +43,9 @@ export function mcpServerFactory(catalogue: ToolCatalogue, callTool: ToolCaller,
   // (our own inputs are validated by the executor, with the same schemas REST uses).
   const jsonSchemaValidator = new AjvJsonSchemaValidator();
   const cacheHints = { 'tools/list': toolsListHint };
+  const info = serverInfoFor(catalogue);
   return () => {
-    const server = new Server(SERVER_INFO, {
+    const server = new Server(info, {
       capabilities: { tools: { listChanged: false } },
       instructions: catalogue.instructions,
       jsonSchemaValidator,

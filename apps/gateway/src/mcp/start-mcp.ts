@@ -7,14 +7,17 @@ import { listenMcp, type McpListener } from './mcp-listener.ts';
 import { mcpServerFactory } from './mcp-server.ts';
 import { sessionTransports } from './session-transports.ts';
 import { statelessTransport } from './stateless-transport.ts';
-import { buildToolCatalogue } from './tool-catalogue.ts';
+import { buildToolCatalogue, type CataloguePlugin, type ToolCatalogue } from './tool-catalogue.ts';
 import type { DeliveryService } from '../delivery/delivery-service.ts';
 
 /** Composes the MCP front door from the gateway's services (plugins already loaded) and starts its listener. */
 export async function startMcp(services: FrontDoorServices, deliveries?: DeliveryService): Promise<McpListener> {
   const { config, registry, executor, metrics, inboundKeys, inboundBudget } = services;
   const logger = services.logger.child({ component: 'mcp' });
-  const catalogue = buildToolCatalogue(registry.operations, registry.plugins, { deliveries: deliveries !== undefined });
+  const catalogue = buildToolCatalogue(registry.operations, registry.plugins, {
+    deliveries: deliveries !== undefined,
+    tools: config.mcpTools,
+  });
   const callTool = createToolCaller({
     catalogue,
     executor,
@@ -22,7 +25,7 @@ export async function startMcp(services: FrontDoorServices, deliveries?: Deliver
     metrics,
     deliveries,
   });
-  const newServer = mcpServerFactory(catalogue, callTool, toolsListCacheHint());
+  const newServer = mcpServerFactory(catalogue, callTool, toolsListCacheHint(registry.plugins, catalogue));
   const transport = config.mcpSessions
     ? sessionTransports(newServer, logger, { maxSessionsPerClient: config.mcpSessionsPerClient })
     : statelessTransport(newServer, (error) => logger.debug({ err: error }, 'mcp request refused or failed'));
@@ -63,10 +66,21 @@ export async function startMcp(services: FrontDoorServices, deliveries?: Deliver
   return listener;
 }
 
-/** How long a 2026-07-28 client may reuse `tools/list`; a changed catalogue changes the server version, and so the cache key. */
+/** How long a 2026-07-28 client may reuse `tools/list` unless a plugin asks for less. */
 const TOOLS_LIST_TTL_MS = 5 * 60_000;
 
-/** The list is the same for every caller (MCP_TOOLS is per gateway), so shared caches may keep it. */
-function toolsListCacheHint(): CacheHint {
-  return { ttlMs: TOOLS_LIST_TTL_MS, cacheScope: 'public' };
+/**
+ * The list is the same for every caller (MCP_TOOLS is per gateway), so it is `public` unless a plugin whose tools
+ * it lists asks for `private`; the TTL is the shortest asked for. A changed configuration changes the server
+ * version (mcpServerFactory), which is part of the client's cache key, so a cached list is not reused across it.
+ */
+function toolsListCacheHint(plugins: readonly CataloguePlugin[], catalogue: ToolCatalogue): CacheHint {
+  const listed = new Set(catalogue.tools.map((tool) => catalogue.find(tool.name)?.pluginId));
+  const hints = plugins
+    .filter((p) => listed.has(p.descriptor.id))
+    .flatMap((p) => (p.descriptor.mcpListCache ? [p.descriptor.mcpListCache] : []));
+  return {
+    ttlMs: Math.min(TOOLS_LIST_TTL_MS, ...hints.flatMap((hint) => (hint.ttlMs !== undefined ? [hint.ttlMs] : []))),
+    cacheScope: hints.some((hint) => hint.cacheScope === 'private') ? 'private' : 'public',
+  };
 }
