@@ -47,7 +47,28 @@ function nodeRequest(request: IncomingMessage, withBody = true): NodeIncomingMes
  */
 export async function isModernRequest(request: IncomingMessage, body: unknown): Promise<boolean> {
   if (request.method !== 'POST') return false;
+  // The plain cases answered here (the SDK's check builds a web Request, ~0.1 ms): a message with the
+  // envelope's protocol version is modern; no envelope key anywhere and no 2026 header is 2025-era.
+  const claims = envelopeClaims(body);
+  if (claims === 'version') return true;
+  const header = request.headers['mcp-protocol-version'];
+  if (claims === 'none' && !(typeof header === 'string' && header >= '2026')) return false;
   return !(await isLegacyRequest(await toWebRequest(nodeRequest(request, false)), body));
+}
+
+const ENVELOPE_PREFIX = 'io.modelcontextprotocol/';
+const VERSION_KEY = `${ENVELOPE_PREFIX}protocolVersion`;
+
+/** What the messages' `params._meta` claim: the envelope's protocol version, some other envelope key, or nothing. */
+function envelopeClaims(body: unknown): 'version' | 'other' | 'none' {
+  let claims: 'version' | 'other' | 'none' = 'none';
+  for (const message of Array.isArray(body) ? body : [body]) {
+    const meta = (message as { params?: { _meta?: unknown } } | null)?.params?._meta;
+    if (typeof meta !== 'object' || meta === null) continue;
+    if (typeof (meta as Record<string, unknown>)[VERSION_KEY] === 'string' && !Array.isArray(body)) return 'version';
+    if (Object.keys(meta).some((key) => key.startsWith(ENVELOPE_PREFIX))) claims = 'other';
+  }
+  return claims;
 }
 
 /** The SDK's 2026-07-28 entry (stateless by the revision's design), a fresh server per request. */
