@@ -78,7 +78,7 @@ describe('buildToolCatalogue', () => {
     );
     const schema = (name: string) =>
       catalogue.find(name)?.definition.outputSchema as { properties: Record<string, unknown>; required: string[] };
-    // What the answer is (its type), not its fields: the text content carries the whole answer.
+    // What the answer is (its type and name), not its fields: the text content carries the whole answer.
     expect(schema('a-tool').properties.body).toEqual({ type: 'object' });
     expect(schema('b-tool').properties).not.toHaveProperty('body');
     expect(schema('b-tool').required).toEqual(['status', 'requestId']);

@@ -224,12 +224,15 @@ function withoutExamples(schema: JsonSchema): JsonSchema {
 }
 
 /**
- * What an upstream answer is, for `tools/list`: its type, not its fields. The text content carries the whole
- * answer, the tool description says what it holds, and the full schema (in the OpenAPI document) would make every
- * list several times longer.
+ * What an upstream answer is, for `tools/list`: its type and name (`User`), not its fields. The text content
+ * carries the whole answer, the tool description says what it holds, and the full schema (in the OpenAPI
+ * document) would make every list several times longer.
  */
 function outline(schema: JsonSchema): JsonSchema {
-  return typeof schema.type === 'string' ? { type: schema.type } : {};
+  return {
+    ...(typeof schema.title === 'string' ? { title: schema.title } : {}),
+    ...(typeof schema.type === 'string' ? { type: schema.type } : {}),
+  };
 }
 
 function instructionsFor(plugins: readonly CataloguePlugin[], entries: readonly ToolEntry[]): string {
