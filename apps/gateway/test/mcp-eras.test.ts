@@ -1,7 +1,7 @@
 import { Client, ProtocolError, ProtocolErrorCode, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type CaptureServer, startCaptureServer } from './support/capture-server.ts';
-import { liveEnvironment, startTestGateway, TEST_PX_KEY, type TestGateway } from './support/test-gateway.ts';
+import { liveEnvironment, startTestGateway, TEST_CLIENT_KEY, TEST_PX_KEY, type TestGateway } from './support/test-gateway.ts';
 
 const TOOL = 'gainsight-send-custom-event';
 const EVENT = { eventName: 'Signup', identifyId: 'u-1', propertyKey: 'AP-TEST-1' };
@@ -160,5 +160,43 @@ describe('MCP 2026-07-28 on the wire', () => {
     const body = (await answer.json()) as { result: { ttlMs: number; cacheScope: string; resultType: string; tools: unknown[] } };
     expect(body.result).toMatchObject({ resultType: 'complete', cacheScope: 'public' });
     expect(body.result.ttlMs).toBeGreaterThan(0);
+  });
+});
+
+/** What stands in front of the 2025 door stands in front of the 2026-07-28 one: inbound keys, the rate limit. */
+describe('MCP 2026-07-28 behind inbound keys and the rate limit', () => {
+  let upstream: CaptureServer;
+  let gateway: TestGateway;
+  beforeAll(async () => {
+    upstream = await startCaptureServer();
+    gateway = await startTestGateway(liveEnvironment(upstream.url, { GATEWAY_API_KEYS: TEST_CLIENT_KEY, INBOUND_RATE_LIMIT: '4' }));
+  });
+  afterAll(async () => {
+    await gateway.close();
+    await upstream.close();
+    expect(gateway.logs.join('\n')).not.toContain(TEST_CLIENT_KEY);
+  });
+
+  const pinned = () => new Client({ name: 'mcp-eras-test', version: '1.0.0' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } });
+
+  it('refuses a client without a key (401 before any JSON-RPC), and serves one with it until the budget is spent', async () => {
+    const anonymous = pinned();
+    await expect(anonymous.connect(new StreamableHTTPClientTransport(new URL(gateway.mcpUrl)))).rejects.toThrow(/401|Unauthorized/);
+
+    const keyed = pinned();
+    await keyed.connect(
+      new StreamableHTTPClientTransport(new URL(gateway.mcpUrl), {
+        requestInit: { headers: { authorization: `Bearer ${TEST_CLIENT_KEY}` } },
+      }),
+    );
+    expect(keyed.getNegotiatedProtocolVersion()).toBe('2026-07-28');
+    const result = (await keyed.callTool({ name: TOOL, arguments: { body: EVENT } })) as TextResult;
+    expect(result.structuredContent).toMatchObject({ status: 201 });
+    expect(upstream.requests).toHaveLength(1);
+    // The budget (4 messages a minute for this key) is spent by discover, list, call and these: a 429 follows.
+    const outcomes: unknown[] = [];
+    for (let i = 0; i < 3; i++) outcomes.push(await keyed.listTools(undefined, { cacheMode: 'bypass' }).catch((error: unknown) => error));
+    expect(outcomes.some((outcome) => outcome instanceof Error && /429|Too many requests/i.test(outcome.message))).toBe(true);
+    await keyed.close();
   });
 });
