@@ -389,13 +389,21 @@ async function queueEvents(base, headers, events, connections = 4) {
   return accepted;
 }
 
-/** tools/call with a fresh JSON-RPC id per request (ids must not collide inside one session). */
-function mcpLoad(url, headers = {}) {
+/** The 2026-07-28 revision: the revision in a header and a `_meta` envelope on every request, plus the method and name headers. */
+const MODERN_HEADERS = { ...MCP_HEADERS, 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': TOOL };
+const MODERN_META = {
+  'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+  'io.modelcontextprotocol/clientInfo': { name: 'bench', version: '0' },
+  'io.modelcontextprotocol/clientCapabilities': {},
+};
+
+/** tools/call with a fresh JSON-RPC id per request (ids must not collide inside one session); `modern`: as a 2026-07-28 client sends it. */
+function mcpLoad(url, headers = {}, modern = false) {
   let id = 0;
-  const params = JSON.stringify({ name: TOOL, arguments: { body: EVENT } });
+  const params = JSON.stringify({ name: TOOL, arguments: { body: EVENT }, ...(modern ? { _meta: MODERN_META } : {}) });
   return {
     url,
-    headers: { ...MCP_HEADERS, ...headers },
+    headers: { ...(modern ? MODERN_HEADERS : MCP_HEADERS), ...headers },
     makeBody: () => `{"jsonrpc":"2.0","id":${++id},"method":"tools/call","params":${params}}`,
     // An HTTP 200 can still carry a failed tool call: count answers without the upstream's 201 as bad.
     verifyBody: (body) => body.includes('"status":201') && !body.includes('"isError":true'),
@@ -438,8 +446,10 @@ const SCENARIOS = {
   'd-low': 'd, paced at half of d’s own peak rate',
   'c-low': 'c, paced at the same rate as d-low',
   e: 'gateway MCP tools/call, stateless',
+  'e-2026': 'e with 2026-07-28 requests (_meta envelope, Mcp-Method/Mcp-Name headers)',
   f: 'gateway MCP tools/call, sessions',
   g: 'SDK minimal MCP server, stateless',
+  'g-2026': 'g with 2026-07-28 requests',
   'g+': 'g with one shared schema validator, hosted as the gateway hosts Express',
   'c+': 'c hosted as the gateway hosts Express (prototype-bound requests)',
   'd-again': 'd again for 2× the duration, after d½ and e',
@@ -514,7 +524,7 @@ async function main() {
   }
 
   let lowRate;
-  if (wanted('d', 'd½', 'd-low', 'e', 'd-again')) {
+  if (wanted('d', 'd½', 'd-low', 'e', 'e-2026', 'd-again')) {
     const gateway = await startGatewayChild('stateless', upstream.url);
     const auth = { 'x-api-key': CLIENT_KEY };
     let served = 0;
@@ -532,6 +542,7 @@ async function main() {
     }
     if (wanted('d½') && halfRate) await phase('d½', () => pacedLoop(restLoad(gateway.rest, auth), halfRate, gateway.child.pid));
     if (wanted('e')) await phase('e', () => closedLoop(mcpLoad(gateway.mcp, auth), gateway.child.pid));
+    if (wanted('e-2026')) await phase('e-2026', () => closedLoop(mcpLoad(gateway.mcp, auth, true), gateway.child.pid));
     if (wanted('d-again')) await phase('d-again', () => closedLoop(restLoad(gateway.rest, auth), gateway.child.pid, 2 * DURATION));
     await stop(gateway.child);
     const logBytes = statSync(gateway.logFile).size;
@@ -792,6 +803,11 @@ async function main() {
     await record('g', () => closedLoop(mcpLoad(sdk.url), sdk.child.pid), sdk.child.pid);
     await stop(sdk.child);
   }
+  if (wanted('g-2026')) {
+    const sdk = await forkTarget('reference/sdk-mcp.mjs', { UPSTREAM_URL: upstream.url });
+    await record('g-2026', () => closedLoop(mcpLoad(sdk.url, {}, true), sdk.child.pid), sdk.child.pid);
+    await stop(sdk.child);
+  }
   if (wanted('g+')) {
     const sdk = await forkTarget('reference/sdk-mcp.mjs', {
       UPSTREAM_URL: upstream.url,
@@ -845,6 +861,7 @@ function report(results, gatewayMemory, halfRate, elapsedMs, loadAverage) {
     'd/c+': ratio(d, cBound),
     'd/b': ratio(d, b),
     'e/g': ratio(e, g),
+    'e-2026/g-2026': ratio(scenarios['e-2026'], scenarios['g-2026']),
     'f/g': ratio(f, g),
     'e/g+': ratio(e, gShared),
     'c/b': ratio(c, b),
@@ -903,6 +920,8 @@ function report(results, gatewayMemory, halfRate, elapsedMs, loadAverage) {
     'REST p99 ≤ Express p99 + 1 ms at half rate (d½ vs c½)':
       scenarios['d½'] && scenarios['c½'] ? scenarios['d½'].p99 <= scenarios['c½'].p99 + 1 : undefined,
     'MCP stateless ≥ 0.9 × SDK minimal (e/g)': ratios['e/g'] === undefined ? undefined : ratios['e/g'] >= 0.9,
+    'MCP 2026-07-28 stateless ≥ 0.9 × SDK minimal (e-2026/g-2026)':
+      ratios['e-2026/g-2026'] === undefined ? undefined : ratios['e-2026/g-2026'] >= 0.9,
     [`gateway RSS < 150 MB at the end (${last?.requestsServed ?? 0} requests served)`]: last ? last.rssMb < 150 : undefined,
     // No growth: a leak would push the last sample above every earlier one (each lands somewhere in a GC cycle).
     'gateway RSS flat: last sample ≤ 110 % of the highest before it':

@@ -1,11 +1,15 @@
 // Runs the official MCP conformance suite and the MCP Inspector CLI against the gateway's MCP endpoint, once in
-// each MCP mode (stateless, then MCP_SESSIONS=true). The gateway runs in this process in sandbox mode with no
-// inbound auth, on free loopback ports; the suite and the Inspector need Node 22, which tools/mcp-conformance
-// brings (npm ci there when missing). Exits non-zero when a scenario fails that baseline.yml does not list, a
-// listed one passes, a must-pass scenario did not pass, the Inspector's --strict lint reports a finding that
-// inspector-baseline.yml does not list (or a listed one is gone), or the Inspector's tools/call fails.
-// Results: .tmp/mcp-conformance/<mode>/ (suite checks, gateway.log, the Inspector's tools/list answer).
+// each MCP mode (stateless, then MCP_SESSIONS=true), and in each mode for each protocol revision the gateway
+// serves (2026-07-28, then 2025-11-25: `conformance server --requirements <revision>`). The gateway runs in this
+// process in sandbox mode with no inbound auth, on free loopback ports; the suite and the Inspector need Node 22,
+// which tools/mcp-conformance brings (npm ci there when missing). Exits non-zero when a scenario fails that
+// baseline.yml does not list for its revision, a listed one passes, a must-pass scenario did not pass, the
+// Inspector's --strict lint reports a finding that inspector-baseline.yml does not list (or a listed one is
+// gone), or the Inspector's tools/call fails.
+// Results: .tmp/mcp-conformance/<mode>/<revision>/ (suite checks), .tmp/mcp-conformance/<mode>/ (gateway.log,
+// the Inspector's tools/list answer).
 // Usage: tsx --tsconfig scripts/tsconfig.json scripts/mcp-conformance.ts [--out <dir>] [--mode stateless|sessions]
+//        [--revision 2026-07-28|2025-11-25]
 import 'reflect-metadata';
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, createWriteStream, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,14 +29,28 @@ const inspectorBaselineFile = join(toolsDir, 'inspector-baseline.yml');
 interface Mode {
   readonly name: 'stateless' | 'sessions';
   readonly environment: Record<string, string>;
-  /** Scenarios that must pass in this mode (never in the baseline). */
-  readonly mustPass: readonly string[];
 }
 
-const COMMON = ['server-initialize', 'ping', 'tools-list', 'dns-rebinding-protection'];
 const MODES: readonly Mode[] = [
-  { name: 'stateless', environment: {}, mustPass: COMMON },
-  { name: 'sessions', environment: { MCP_SESSIONS: 'true' }, mustPass: [...COMMON, 'server-sse-multiple-streams'] },
+  { name: 'stateless', environment: {} },
+  { name: 'sessions', environment: { MCP_SESSIONS: 'true' } },
+];
+
+/** The revisions served, and per revision the scenarios that must pass in every mode (never in the baseline). */
+const REVISIONS = {
+  '2026-07-28': ['tools-list', 'dns-rebinding-protection', 'http-header-validation', 'input-required-result-unsupported-methods'],
+  '2025-11-25': ['server-initialize', 'ping', 'tools-list', 'dns-rebinding-protection'],
+} as const;
+type Revision = keyof typeof REVISIONS;
+/** Sessions mode only: the 2025 session scenarios. */
+const SESSIONS_MUST_PASS: Record<Revision, readonly string[]> = {
+  '2026-07-28': [],
+  '2025-11-25': ['server-sse-multiple-streams', 'server-session-lifecycle'],
+};
+
+const mustPass = (mode: Mode, revision: Revision): readonly string[] => [
+  ...REVISIONS[revision],
+  ...(mode.name === 'sessions' ? SESSIONS_MUST_PASS[revision] : []),
 ];
 
 /** A call the Inspector makes over the wire: one event into the sandbox. */
@@ -52,12 +70,13 @@ function ensureInstalled(): void {
   if (result.status !== 0) throw new Error('npm ci --prefix tools/mcp-conformance failed');
 }
 
-/** The baseline's `server` list, plus its `stateless` list in stateless mode; must-pass scenarios may not be in it. */
-function baselineFor(mode: Mode): string[] {
-  const baseline = (parse(readFileSync(baselineFile, 'utf8')) ?? {}) as { server?: string[]; stateless?: string[] };
-  const expected = [...(baseline.server ?? []), ...(mode.name === 'stateless' ? (baseline.stateless ?? []) : [])];
-  const clash = expected.filter((scenario) => mode.mustPass.includes(scenario));
-  if (clash.length > 0) throw new Error(`${baselineFile} lists must-pass scenarios: ${clash.join(', ')}`);
+/** The revision's `server` list, plus its `stateless` list in stateless mode; must-pass scenarios may not be in it. */
+function baselineFor(mode: Mode, revision: Revision): string[] {
+  const baseline = (parse(readFileSync(baselineFile, 'utf8')) ?? {}) as Record<string, { server?: string[]; stateless?: string[] }>;
+  const lists = baseline[revision] ?? {};
+  const expected = [...(lists.server ?? []), ...(mode.name === 'stateless' ? (lists.stateless ?? []) : [])];
+  const clash = expected.filter((scenario) => mustPass(mode, revision).includes(scenario));
+  if (clash.length > 0) throw new Error(`${baselineFile} lists must-pass scenarios for ${revision}: ${clash.join(', ')}`);
   return expected;
 }
 
@@ -126,10 +145,10 @@ function inspectorProblems(stderr: string): string[] {
 }
 
 /** Reads the suite's results: a must-pass scenario needs at least one SUCCESS and no FAILURE or WARNING. */
-function mustPassProblems(outDir: string, mode: Mode): string[] {
+function mustPassProblems(outDir: string, scenarios: readonly string[]): string[] {
   const problems: string[] = [];
   const dirs = readdirSync(outDir);
-  for (const scenario of mode.mustPass) {
+  for (const scenario of scenarios) {
     const dir = dirs.find((name) => name.startsWith(`server-${scenario}-`));
     if (!dir) {
       problems.push(`${scenario}: no results`);
@@ -144,17 +163,39 @@ function mustPassProblems(outDir: string, mode: Mode): string[] {
   return problems;
 }
 
-async function runMode(mode: Mode, outRoot: string): Promise<string[]> {
-  const outDir = join(outRoot, mode.name);
-  rmSync(outDir, { recursive: true, force: true });
+/** One `--requirements` run of the suite against a running gateway. */
+async function runSuite(url: string, mode: Mode, revision: Revision, modeDir: string): Promise<string[]> {
+  const outDir = join(modeDir, revision);
   mkdirSync(outDir, { recursive: true });
-  const modeBaseline = join(outDir, 'baseline.yml');
+  const baseline = join(outDir, 'baseline.yml');
   writeFileSync(
-    modeBaseline,
-    `# ${mode.name} mode, generated from tools/mcp-conformance/baseline.yml\nserver:\n${baselineFor(mode)
+    baseline,
+    `# ${mode.name} mode, ${revision}, generated from tools/mcp-conformance/baseline.yml\nserver:\n${baselineFor(mode, revision)
       .map((s) => `  - ${s}\n`)
       .join('')}`,
   );
+  say(`\n--- conformance --requirements ${revision} (${mode.name}) ---`);
+  const code = await run(node22, [
+    conformance,
+    'server',
+    '--url',
+    url,
+    '--requirements',
+    revision,
+    '--expected-failures',
+    baseline,
+    '-o',
+    outDir,
+  ]);
+  const failures = code === 0 ? [] : [`conformance suite exited ${code} (unexpected failure or stale baseline entry; see above)`];
+  failures.push(...mustPassProblems(outDir, mustPass(mode, revision)));
+  return failures.map((failure) => `${mode.name} ${revision}: ${failure}`);
+}
+
+async function runMode(mode: Mode, revisions: readonly Revision[], outRoot: string): Promise<string[]> {
+  const outDir = join(outRoot, mode.name);
+  rmSync(outDir, { recursive: true, force: true });
+  mkdirSync(outDir, { recursive: true });
 
   const log = createWriteStream(join(outDir, 'gateway.log'));
   // Not the caller's environment: no GAINSIGHT_API_KEY (sandbox), no GATEWAY_API_KEYS (no inbound auth), loopback only.
@@ -165,10 +206,7 @@ async function runMode(mode: Mode, outRoot: string): Promise<string[]> {
   say(`\n=== MCP ${mode.name} mode: ${gateway.mcpUrl} (sandbox, no inbound auth) ===`);
   const failures: string[] = [];
   try {
-    const suite = await run(node22, [conformance, 'server', '--url', gateway.mcpUrl, '--expected-failures', modeBaseline, '-o', outDir]);
-    if (suite !== 0)
-      failures.push(`${mode.name}: conformance suite exited ${suite} (unexpected failure or stale baseline entry; see above)`);
-    failures.push(...mustPassProblems(outDir, mode).map((problem) => `${mode.name}: ${problem}`));
+    for (const revision of revisions) failures.push(...(await runSuite(gateway.mcpUrl, mode, revision, outDir)));
 
     const inspectorEnv = { ...process.env, MCP_CATALOG_PATH: join(outDir, 'inspector-catalog.json') };
     say(`\n--- MCP Inspector: tools/list --strict (${mode.name}) ---`);
@@ -209,16 +247,19 @@ async function main(): Promise<number> {
   const only = option('--mode');
   const modes = MODES.filter((mode) => !only || mode.name === only);
   if (modes.length === 0) throw new Error(`--mode must be one of ${MODES.map((m) => m.name).join(', ')}`);
+  const onlyRevision = option('--revision');
+  const revisions = (Object.keys(REVISIONS) as Revision[]).filter((revision) => !onlyRevision || revision === onlyRevision);
+  if (revisions.length === 0) throw new Error(`--revision must be one of ${Object.keys(REVISIONS).join(', ')}`);
   ensureInstalled();
   const failures: string[] = [];
-  for (const mode of modes) failures.push(...(await runMode(mode, outRoot)));
+  for (const mode of modes) failures.push(...(await runMode(mode, revisions, outRoot)));
   say('');
   if (failures.length > 0) {
     say(`MCP conformance FAILED (results in ${outRoot}):`);
     for (const failure of failures) say(`  - ${failure}`);
     return 1;
   }
-  say(`MCP conformance passed in ${modes.map((m) => m.name).join(' and ')} mode (results in ${outRoot}).`);
+  say(`MCP conformance passed for ${revisions.join(' and ')} in ${modes.map((m) => m.name).join(' and ')} mode (results in ${outRoot}).`);
   return 0;
 }
 

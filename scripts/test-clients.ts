@@ -1,7 +1,9 @@
 // The real-client matrix (issue 15): starts the gateway in this process (sandbox mode, no inbound auth, loopback,
 // free ports) in each MCP mode and drives it with the clients people use, each pinned in tools/clients (its own
 // package.json and lock, out of the workspace) and run under Node 24 from tools/node24 (several need Node >= 22).
-// MCP (both modes): the AI SDK MCP client, @langchain/mcp-adapters, mcp-remote bridged to an SDK stdio client.
+// MCP (both modes): the AI SDK MCP client, @langchain/mcp-adapters, mcp-remote bridged to an SDK stdio client,
+// the SDK v2 client pinned to 2026-07-28 and on `auto`, and the MCP Inspector CLI in its modern era (2026-07-28;
+// the Inspector comes from tools/mcp-conformance, where `npm run mcp:conformance` also runs it in the legacy era).
 // OpenAPI (stateless mode): openapi-typescript + openapi-fetch (type-checked, then sent), @hey-api/openapi-ts
 // generation with no warning, the gateway's own Postman collection (GET /postman.json) run by newman, Bruno's OpenAPI
 // import sent as imported, Prism as a validating proxy.
@@ -21,13 +23,16 @@ const node24 = join(node24Dir, 'node_modules/.bin/node');
 const generated = join(clientsDir, '.generated');
 const outDir = join(root, '.tmp/test-clients');
 const bin = (path: string) => join(clientsDir, 'node_modules', path);
+const conformanceDir = join(root, 'tools/mcp-conformance');
+const inspector = join(conformanceDir, 'node_modules/.bin/mcp-inspector');
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
 function ensureInstalled(): void {
   for (const [dir, marker] of [
     [node24Dir, node24],
-    [clientsDir, bin('@langchain/mcp-adapters/package.json')],
+    [clientsDir, bin('@modelcontextprotocol/client/package.json')],
+    [conformanceDir, inspector],
   ] as const) {
     if (existsSync(marker)) continue;
     say(`Installing ${dir.slice(root.length + 1)} (npm ci)...`);
@@ -71,6 +76,43 @@ const CHECKS: readonly Check[] = [
   { name: 'ai-sdk', modes: ['stateless', 'sessions'], run: script('mcp-ai-sdk.mjs') },
   { name: 'langchain', modes: ['stateless', 'sessions'], run: script('mcp-langchain.mjs') },
   { name: 'mcp-remote', modes: ['stateless', 'sessions'], run: script('mcp-remote.mjs') },
+  { name: 'mcp-sdk-v2', modes: ['stateless', 'sessions'], run: script('mcp-sdk-v2.mjs') },
+  {
+    name: 'inspector-modern',
+    modes: ['stateless', 'sessions'],
+    run: async (environment) => {
+      const cli = (args: readonly string[]) =>
+        node([inspector, '--cli', environment.GATEWAY_MCP_URL ?? '', '--protocol-era', 'modern', ...args], {
+          ...environment,
+          MCP_CATALOG_PATH: join(outDir, 'inspector-catalog.json'),
+        });
+      const list = await cli(['--method', 'tools/list']);
+      if (list.code !== 0 || !list.output.includes('gainsight-send-custom-event'))
+        return `Inspector tools/list (modern) exited ${list.code}`;
+      const call = await cli([
+        '--method',
+        'tools/call',
+        '--tool-name',
+        'gainsight-send-custom-event',
+        '--tool-args-json',
+        JSON.stringify({ body: { eventName: 'Inspector Modern', identifyId: 'u-1', propertyKey: 'AP-TEST-1' } }),
+      ]);
+      if (call.code !== 0 || (!call.output.includes('"status": 201') && !call.output.includes('"status":201')))
+        return `Inspector tools/call (modern) exited ${call.code}`;
+      // Exit 5 is the Inspector's "the tool answered isError": what an invalid event must get.
+      const invalid = await cli([
+        '--method',
+        'tools/call',
+        '--tool-name',
+        'gainsight-send-custom-event',
+        '--tool-args-json',
+        '{"body":{}}',
+      ]);
+      return invalid.code === 5 && invalid.output.includes('body.eventName')
+        ? undefined
+        : `Inspector invalid call (modern) exited ${invalid.code}`;
+    },
+  },
   {
     name: 'openapi-typescript',
     modes: ['stateless'],

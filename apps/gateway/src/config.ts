@@ -13,6 +13,8 @@ export interface GatewayConfig {
   readonly allowedHosts: readonly string[];
   /** MCP_SESSIONS_PER_CLIENT: open MCP sessions one client (key, or address when anonymous) may hold. */
   readonly mcpSessionsPerClient: number;
+  /** MCP_TOOLS: tool names and `*` globs the MCP door exposes; empty exposes every tool. */
+  readonly mcpTools: readonly string[];
   readonly production: boolean;
   readonly logLevel: string;
   readonly upstreamTimeoutMs: number;
@@ -97,6 +99,16 @@ function sealKey(raw: string | undefined): { sealKey?: Buffer } {
       'DELIVERY_SEAL_KEY must be 32 random bytes as 64 hex digits or base64 (e.g. the output of `openssl rand -base64 32`); the value given is not (not shown: it is a secret)',
     );
   return { sealKey: key };
+}
+
+/** MCP_TOOLS entries: tool names (letters, digits, `_`, `-`, `.`), where `*` stands for any run of them. */
+function toolPatterns(entries: readonly string[]): readonly string[] {
+  const bad = entries.find((entry) => !/^[A-Za-z0-9_.*-]{1,128}$/.test(entry));
+  if (bad !== undefined)
+    throw new ConfigError(
+      `MCP_TOOLS is a comma-separated list of tool names or globs with * (e.g. "gainsight-send-*,gateway-get-delivery"); "${bad}" is neither`,
+    );
+  return entries;
 }
 
 export class ConfigError extends Error {
@@ -196,6 +208,7 @@ export function readConfig(environment: Environment): GatewayConfig {
     mcpSessions: flag('MCP_SESSIONS'),
     allowedHosts: [...new Set([...list('ALLOWED_HOSTS'), ...list('MCP_ALLOWED_HOSTS')])],
     mcpSessionsPerClient: integer('MCP_SESSIONS_PER_CLIENT', 100, 1, 10_000),
+    mcpTools: toolPatterns(list('MCP_TOOLS')),
     production: environment.NODE_ENV === 'production',
     logLevel,
     upstreamTimeoutMs: integer('UPSTREAM_TIMEOUT_MS', 10_000, 1, 600_000),

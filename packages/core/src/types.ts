@@ -199,6 +199,11 @@ export interface PluginDescriptor {
   readonly description: string;
   /** What an MCP client is told about this plugin's tools (the server's instructions); `description` when absent. */
   readonly mcpInstructions?: string;
+  /**
+   * How long MCP clients may reuse the tool list of this plugin's tools (2026-07-28 `ttlMs`/`cacheScope`), e.g.
+   * from an Ikanos MCP exposure. The gateway's one list takes the shortest TTL and `private` if any plugin asks.
+   */
+  readonly mcpListCache?: { readonly ttlMs?: number; readonly cacheScope?: 'public' | 'private' };
   readonly upstream: {
     readonly baseUrl: string;
     readonly auth?: UpstreamAuth;

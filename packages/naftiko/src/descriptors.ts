@@ -38,11 +38,26 @@ export function toDescriptors(
       version: document.info?.modified ?? document.info?.created ?? document.naftiko,
       description,
       ...(instructions.length > 0 ? { mcpInstructions: instructions.join(' ') } : {}),
+      ...listCacheOf(own),
       upstream: { baseUrl: adapter.baseUrl, ...(adapter.auth ? { auth: adapter.auth } : {}), secrets },
       operations: toOperations(own),
     });
   }
   return descriptors;
+}
+
+/** The list cache hints of the MCP exposures calling this adapter, as one: the shortest TTL, `private` if any says so. */
+function listCacheOf(exposures: readonly Exposure[]): Pick<PluginDescriptor, 'mcpListCache'> {
+  const hints = exposures.flatMap((exposure) => (exposure.mcpListCache ? [exposure.mcpListCache] : []));
+  if (hints.length === 0) return {};
+  const ttls = hints.flatMap((hint) => (hint.ttlMs !== undefined ? [hint.ttlMs] : []));
+  const scopes = hints.flatMap((hint) => (hint.cacheScope ? [hint.cacheScope] : []));
+  return {
+    mcpListCache: {
+      ...(ttls.length > 0 ? { ttlMs: Math.min(...ttls) } : {}),
+      ...(scopes.length > 0 ? { cacheScope: scopes.includes('private') ? 'private' : 'public' } : {}),
+    },
+  };
 }
 
 /** Shorter bound values are not treated as secrets: redacting "us" or "v2" would mangle every message. */

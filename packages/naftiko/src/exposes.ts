@@ -26,6 +26,8 @@ export interface Exposure {
   readonly tool?: { name: string; title?: string; description?: string; hints: ToolHints };
   /** MCP tools: the description of the exposure that declares them. */
   readonly mcpDescription?: string;
+  /** MCP tools: the list cache hint of the exposure that declares them (Ikanos beta4 `ttlMs`, `cacheScope`). */
+  readonly mcpListCache?: { readonly ttlMs?: number; readonly cacheScope?: 'public' | 'private' };
 }
 
 /** What the exposes section asks for: the exposures, the ports it names and its MCP server instructions. */
@@ -196,6 +198,24 @@ function readRestExposure(
   return exposures;
 }
 
+/** Ikanos beta4 `ttlMs`/`cacheScope` on an MCP exposure: how long clients may reuse its tool list. */
+function readListCache(
+  exposes: { ttlMs?: unknown; cacheScope?: unknown },
+  at: YamlPath,
+  sink: DiagnosticSink,
+): Exposure['mcpListCache'] | undefined {
+  const { ttlMs, cacheScope } = exposes;
+  if (ttlMs === undefined && cacheScope === undefined) return undefined;
+  if (ttlMs !== undefined && !(Number.isSafeInteger(ttlMs) && (ttlMs as number) >= 0)) {
+    sink.error([...at, 'ttlMs'], `ttlMs must be a whole number of milliseconds, 0 or more (got ${JSON.stringify(ttlMs)})`);
+    return undefined;
+  }
+  return {
+    ...(ttlMs !== undefined ? { ttlMs: ttlMs as number } : {}),
+    ...(cacheScope === 'public' || cacheScope === 'private' ? { cacheScope } : {}),
+  };
+}
+
 function readMcpExposure(
   exposes: Extract<Alpha2Exposes, { type: 'mcp' }>,
   at: YamlPath,
@@ -204,6 +224,7 @@ function readMcpExposure(
   sink: DiagnosticSink,
 ): Exposure[] {
   const exposures: Exposure[] = [];
+  const listCache = readListCache(exposes as { ttlMs?: unknown; cacheScope?: unknown }, at, sink);
   for (const [t, tool] of exposes.tools.entries()) {
     const toolAt = [...at, 'tools', t];
     if (unsupportedModes(tool, toolAt, sink)) continue;
@@ -228,6 +249,7 @@ function readMcpExposure(
       target,
       plan,
       ...(exposes.description ? { mcpDescription: exposes.description } : {}),
+      ...(listCache ? { mcpListCache: listCache } : {}),
       name: tool.name,
       ...(tool.label ? { label: tool.label } : {}),
       ...(tool.description ? { description: tool.description } : {}),

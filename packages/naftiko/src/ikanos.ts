@@ -343,14 +343,7 @@ class IkanosReader {
       return this.mark({ ...entry, resources }, source, at);
     }
     if (entry.type === 'mcp') {
-      for (const keyword of ['ttlMs', 'cacheScope'] as const) {
-        if (entry[keyword] !== undefined)
-          this.warning(
-            source,
-            [...at, keyword],
-            `"${keyword}" (MCP result caching) is not applied by this gateway; every call reaches the upstream`,
-          );
-      }
+      // ttlMs and cacheScope (beta4) stay on the exposure: the gateway applies them to its tools/list (exposes.ts).
       const tools = this.keyed(entry.tools, [...at, 'tools'], source, (tool, name, toolAt) => {
         this.scripts(tool.steps, [...toolAt, 'steps'], source);
         return this.mark(
@@ -450,10 +443,6 @@ class IkanosReader {
 
   private error(source: Source, path: YamlPath, message: string): void {
     this.report('error', source, path, message);
-  }
-
-  private warning(source: Source, path: YamlPath, message: string): void {
-    this.report('warning', source, path, message);
   }
 
   private report(severity: Diagnostic['severity'], source: Source, path: YamlPath, message: string): void {

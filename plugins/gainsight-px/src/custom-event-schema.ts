@@ -14,9 +14,8 @@ const DATE_RANGE_TEXT = 'from 2000-01-01T00:00:00Z to 24 hours after the gateway
 const propertyBag = (what: string, example: Record<string, unknown>): JsonSchema => ({
   type: 'object',
   description:
-    `${what}: string, number, boolean or ISO-8601 UTC date string values. ` +
-    `Object and array values are sent as JSON strings; null values are dropped. At most ${MAX_ATTRIBUTES} keys, each up to 1024 characters, ` +
-    `and not "__proto__" (JavaScript cannot keep that key). The whole body may nest objects and arrays at most ${MAX_INPUT_DEPTH} levels deep.`,
+    `${what}: up to ${MAX_ATTRIBUTES} keys (1-1024 characters, not "__proto__") with string, number, boolean or ISO-8601 UTC date values; ` +
+    `objects and arrays are sent as JSON strings, nulls dropped. The body nests at most ${MAX_INPUT_DEPTH} levels deep.`,
   maxProperties: MAX_ATTRIBUTES,
   propertyNames: { minLength: 1, maxLength: 1024, not: { const: '__proto__' } },
   // Any JSON value is accepted (the description says what becomes of each kind). `true`, not a union of the
@@ -71,9 +70,8 @@ export function customEventSchema(options: { propertyKeyRequired: boolean; defau
       },
       date: {
         description:
-          `When it happened: epoch milliseconds (UTC) or an ISO-8601 date-time string, ${DATE_RANGE_TEXT}; ` +
-          'anything else is rejected (a date in seconds would otherwise land in January 1970). Sent to PX as epoch milliseconds. ' +
-          'Omitted: the time PX receives it, or, for a queued event (async or batch), the time the gateway accepted it.',
+          `When it happened: epoch milliseconds (not seconds: 1970 dates are rejected) or ISO-8601, ${DATE_RANGE_TEXT}. ` +
+          'Omitted: when PX receives it (queued: when the gateway accepted it).',
         oneOf: [
           { type: 'integer', minimum: 0, description: `Epoch milliseconds, UTC (not seconds), ${DATE_RANGE_TEXT}.` },
           { type: 'string', format: 'date-time', description: 'ISO-8601 date-time, e.g. 2026-11-26T10:00:00Z.' },

@@ -18,16 +18,11 @@ ${SEND_CUSTOM_EVENT_TOOL}) for durable delivery: the gateway stores them and sen
 for hours while PX is down or rate limiting. Prefer this tool for several events, or when the event must not be lost.
 Each event is validated on its own: valid ones are queued even when others are rejected.`;
 
+// Each field's rules are in the input schema's own descriptions; the guide says only what no single field says.
 const TOOL_GUIDE = `Record one product-analytics "custom event" in Gainsight PX: something a user did in the product
-(e.g. "Signup", "Report Exported") that PX should count and segment. Pass the event as \`body\`:
-- eventName (required): a short, stable name; reuse the same name for the same action.
-- identifyId (required): the PX user id of the person who did it, as the product identifies them.
-- propertyKey: the PX product key (AP-XXXXXXXXXX-2); may be omitted when the gateway has a default.
-- userType: USER (default), LEAD, VISITOR or EMPTY_USER_TYPE.
-- date: when it happened, epoch milliseconds (not seconds) or ISO-8601, from 2000-01-01 to now; omit for "now".
-- attributes: up to 50 event properties (strings, numbers, booleans; nested values are sent as JSON strings).
-- accountId, sessionId, globalContext, url, referrer, remoteHost: optional context.
-Each call records one event; calling twice records it twice.`;
+(e.g. "Signup", "Report Exported") that PX should count and segment. Pass the event as \`body\`: eventName (required) is a
+short, stable name, reused for the same action; identifyId (required) is the PX user id of who did it; each field's rules
+are in the input schema. Each call records one event; calling twice records it twice.`;
 
 export function gainsightPxPlugin(settings: PxSettings): PluginDescriptor {
   const customEvent = customEventSchema({

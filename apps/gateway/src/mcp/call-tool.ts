@@ -3,7 +3,7 @@ import type { OperationExecutor, OperationResult } from '@gateway/core';
 import type { Logger } from 'pino';
 import type { Metrics } from '../observability/metrics.ts';
 import { IDEMPOTENCY_KEY_ARGUMENT } from './tool-catalogue.ts';
-import type { ToolCatalogue } from './tool-catalogue.ts';
+import type { ToolCatalogue, ToolEntry } from './tool-catalogue.ts';
 import type { DeliveryService } from '../delivery/delivery-service.ts';
 import { Dispatch, type DispatchParts } from '../dispatch.ts';
 import type { CompiledLocalOperation } from '../gateway-plugin/local-operation.ts';
@@ -30,6 +30,8 @@ export interface ToolCallContext {
   readonly signal?: AbortSignal;
   /** Who calls (clientIdOf: the inbound key's client id, else its address): scopes idempotency keys and deliveries. */
   readonly clientId?: string;
+  /** The caller's W3C trace context (`_meta.traceparent` of the tools/call), when it sent a valid one. */
+  readonly traceparent?: string;
 }
 
 export type ToolCaller = (name: string, args: unknown, context?: ToolCallContext) => Promise<ToolResult>;
@@ -58,9 +60,9 @@ export function createToolCaller({
       );
     }
     const { input, idempotencyKey } = entry.acceptsIdempotencyKey ? splitIdempotencyKey(args) : { input: args, idempotencyKey: undefined };
-    const { signal, clientId } = context;
+    const { signal, clientId, traceparent } = context;
     const requestId = randomUUID();
-    const log = { requestId, tool: name, plugin: entry.pluginId, operation: entry.operationId };
+    const log = { requestId, tool: name, plugin: entry.pluginId, operation: entry.operationId, ...(traceparent ? { traceparent } : {}) };
     try {
       // Never a shared stand-in: a call without a client would see every other anonymous caller's deliveries.
       if (clientId === undefined) throw new Error('tool call without a client id');
@@ -75,7 +77,7 @@ export function createToolCaller({
       const result =
         entry.kind === 'batch' && entry.batch
           ? await queueBatch(dispatch, call, input, entry.batch)
-          : (await dispatch.call({ ...call, input: input ?? {}, ...(signal ? { signal } : {}) })).result;
+          : (await dispatch.call({ ...call, input: input ?? {}, ...(signal && readOnly(entry) ? { signal } : {}) })).result;
       metrics.mcpToolCalls.inc({ tool: name, outcome: outcomeOf(result) });
       logger.info(
         result.ok
@@ -111,6 +113,14 @@ async function runLocalTool(
     logger.error({ requestId, tool: name, err: error }, 'mcp tool call failed inside the gateway');
     return errorResult(`The gateway failed to run ${name} (request id ${requestId}). It has been logged; try again later.`);
   }
+}
+
+/**
+ * Whether a client going away may abort the call. The SDK aborts the signal when the client closes the stream
+ * (2026-07-28 cancellation): a send already under way must then complete (neither lost nor half-sent and retried).
+ */
+function readOnly(entry: ToolEntry): boolean {
+  return entry.definition.annotations.readOnlyHint;
 }
 
 async function queueBatch(

@@ -16,7 +16,7 @@ export function withLocalTools(
   const local = new Map<string, CompiledLocalOperation>();
   const definitions: ToolDefinition[] = [];
   for (const operation of operations) {
-    if (!operation.mcp || catalogue.find(operation.mcp.tool)) continue;
+    if (!operation.mcp || !catalogue.selectedLocalTools.has(operation.mcp.tool) || catalogue.find(operation.mcp.tool)) continue;
     local.set(operation.mcp.tool, operation);
     definitions.push({
       name: operation.mcp.tool,

@@ -1,14 +1,14 @@
 import express, { type ErrorRequestHandler, type Express, type Request, type RequestHandler, type Response } from 'express';
 import type { Store } from 'express-rate-limit';
 import type { Logger } from 'pino';
-import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import type { AuthInfo } from '@modelcontextprotocol/server';
 import { clientIdOf, identifyClient, identityOf } from '../auth/client-identity.ts';
 import { type InboundKeys, WWW_AUTHENTICATE } from '../auth/inbound-keys.ts';
 import { isUndecodableBody, type RequestError } from '../request-errors.ts';
 import { hostGuard } from '../hosting/host-guard.ts';
 import { chargeEachMessage, inboundRateLimit as limitInbound } from '../limits/inbound-rate-limit.ts';
 import { JSON_RPC, sendJsonRpcError } from './json-rpc-error.ts';
-import type { McpTransportHandler } from './transport-handler.ts';
+import { keepRawBody, type McpTransportHandler } from './transport-handler.ts';
 
 export const MCP_PATH = '/mcp';
 
@@ -80,7 +80,7 @@ export function createMcpApp({
     if (hasBody) return next();
     sendJsonRpcError(response, 400, JSON_RPC.invalidRequest, 'Invalid request: the body is empty; send a JSON-RPC message.');
   };
-  app.post(MCP_PATH, emptyBody, express.json({ limit: bodyLimitBytes, type: 'application/json' }));
+  app.post(MCP_PATH, emptyBody, express.json({ limit: bodyLimitBytes, type: 'application/json', verify: keepRawBody }));
   if (limit) app.post(MCP_PATH, chargeEachMessage(limit));
   app.all(MCP_PATH, (request, response, next) => {
     const clientId = clientIdOf(request);
@@ -98,7 +98,7 @@ function requireKey(keys: InboundKeys): RequestHandler {
   return (request, response, next) => {
     const identity = identityOf(keys, request, response);
     if (identity.ok) {
-      // The SDK transport hands `req.auth` to tool handlers as `extra.authInfo`: the client id, never the key.
+      // The SDK's node adapter hands `req.auth` to tool handlers as `ctx.http.authInfo`: the client id, never the key.
       (request as typeof request & { auth?: AuthInfo }).auth = { token: identity.clientId, clientId: identity.clientId, scopes: [] };
       return next();
     }

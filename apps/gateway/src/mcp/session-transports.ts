@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
+import { isInitializeRequest } from '@modelcontextprotocol/server';
 import type { Logger } from 'pino';
 import { JSON_RPC, sendJsonRpcError } from './json-rpc-error.ts';
 import type { McpServerFactory } from './mcp-server.ts';
-import type { McpTransportHandler } from './transport-handler.ts';
+import { isModernRequest, type McpTransportHandler, modernEntry, postsInFlight } from './transport-handler.ts';
 
 export interface SessionOptions {
   /** A session with no request for this long is ended. */
@@ -17,7 +17,7 @@ export interface SessionOptions {
 }
 
 interface Session {
-  readonly transport: StreamableHTTPServerTransport;
+  readonly transport: NodeStreamableHTTPServerTransport;
   /** The client that opened it (key client id, or address); no other client can use it. */
   readonly owner: string;
   lastSeen: number;
@@ -30,13 +30,17 @@ const DEFAULT_MAX_SESSIONS = 10_000;
 const DEFAULT_MAX_SESSIONS_PER_CLIENT = 100;
 
 /**
- * Stateful Streamable HTTP (MCP_SESSIONS=true): `initialize` opens a session named by `Mcp-Session-Id`, which
+ * MCP_SESSIONS=true. 2026-07-28 requests (which have no sessions) go to the SDK's `createMcpHandler`, as in
+ * stateless mode; 2025-era requests get stateful Streamable HTTP: `initialize` opens a session named by `Mcp-Session-Id`, which
  * every later request carries; GET opens the session's notification stream, DELETE ends it, an unknown id is 404.
  * A session belongs to the client that opened it: for any other client its id is unknown (404), so an id that
  * leaks is useless without the key. Session ids are never logged. Sessions live in this process: behind a load
  * balancer they need sticky routing.
  */
 export function sessionTransports(newServer: McpServerFactory, logger: Logger, options: SessionOptions = {}): McpTransportHandler {
+  const onerror = (error: Error) => logger.debug({ err: error }, 'mcp request refused or failed');
+  const modern = modernEntry(newServer, onerror);
+  const modernInFlight = postsInFlight();
   const idleMs = options.idleMs ?? DEFAULT_IDLE_MS;
   const maxSessions = options.maxSessions ?? DEFAULT_MAX_SESSIONS;
   const maxSessionsPerClient = options.maxSessionsPerClient ?? DEFAULT_MAX_SESSIONS_PER_CLIENT;
@@ -94,6 +98,10 @@ export function sessionTransports(newServer: McpServerFactory, logger: Logger, o
     methods: ['POST', 'GET', 'DELETE'],
     methodHint: 'Send JSON-RPC with POST, open the notification stream with GET, end the session with DELETE.',
     async handle(request, response, body, clientId) {
+      if (await isModernRequest(request, body)) {
+        modernInFlight.track(response);
+        return modern.serve(request, response, body);
+      }
       const id = request.headers['mcp-session-id'];
       if (typeof id === 'string' && id !== '') {
         const session = sessions.get(id);
@@ -139,7 +147,7 @@ export function sessionTransports(newServer: McpServerFactory, logger: Logger, o
       let released = false;
       const server = newServer();
       const session: Session = {
-        transport: new StreamableHTTPServerTransport({
+        transport: new NodeStreamableHTTPServerTransport({
           sessionIdGenerator: () => randomUUID(),
           onsessioninitialized: (sessionId) => {
             sessions.set(sessionId, session);
@@ -174,7 +182,8 @@ export function sessionTransports(newServer: McpServerFactory, logger: Logger, o
       clearInterval(sweep);
       // Tool calls in flight finish first; the GET notification streams never end by themselves, so they are
       // closed with their sessions afterwards (which lets the listener's drain complete).
-      await postsFinished(timeoutMs);
+      await Promise.all([postsFinished(timeoutMs), modernInFlight.finished(timeoutMs)]);
+      await modern.close();
       await Promise.all([...sessions.values()].map((session) => session.transport.close()));
       sessions.clear();
       held.clear();

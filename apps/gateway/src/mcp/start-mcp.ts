@@ -1,3 +1,4 @@
+import type { CacheHint } from '@modelcontextprotocol/server';
 import type { FrontDoorServices } from '../container.ts';
 import { allowedHostnames, servesOnlyLoopbackNames } from '../hosting/host-guard.ts';
 import { createToolCaller } from './call-tool.ts';
@@ -6,7 +7,7 @@ import { listenMcp, type McpListener } from './mcp-listener.ts';
 import { mcpServerFactory } from './mcp-server.ts';
 import { sessionTransports } from './session-transports.ts';
 import { statelessTransport } from './stateless-transport.ts';
-import { buildToolCatalogue } from './tool-catalogue.ts';
+import { buildToolCatalogue, type CataloguePlugin, type ToolCatalogue } from './tool-catalogue.ts';
 import type { DeliveryService } from '../delivery/delivery-service.ts';
 import { compileLocalOperations } from '../gateway-plugin/local-operation.ts';
 import { deliveryOperations } from '../gateway-plugin/delivery-operations.ts';
@@ -16,9 +17,14 @@ import { withLocalTools } from './local-tools.ts';
 export async function startMcp(services: FrontDoorServices, deliveries?: DeliveryService): Promise<McpListener> {
   const { config, registry, executor, metrics, inboundKeys, inboundBudget } = services;
   const logger = services.logger.child({ component: 'mcp' });
+  const localOperations = deliveries ? compileLocalOperations(deliveryOperations(deliveries)) : [];
   const { catalogue, local } = withLocalTools(
-    buildToolCatalogue(registry.operations, registry.plugins, { deliveries: deliveries !== undefined }),
-    deliveries ? compileLocalOperations(deliveryOperations(deliveries)) : [],
+    buildToolCatalogue(registry.operations, registry.plugins, {
+      deliveries: deliveries !== undefined,
+      tools: config.mcpTools,
+      localTools: localOperations.flatMap((operation) => (operation.mcp ? [operation.mcp.tool] : [])),
+    }),
+    localOperations,
   );
   const callTool = createToolCaller({
     catalogue,
@@ -30,10 +36,10 @@ export async function startMcp(services: FrontDoorServices, deliveries?: Deliver
     operations: registry,
     local,
   });
-  const newServer = mcpServerFactory(catalogue, callTool);
+  const newServer = mcpServerFactory(catalogue, callTool, toolsListCacheHint(registry.plugins, catalogue));
   const transport = config.mcpSessions
     ? sessionTransports(newServer, logger, { maxSessionsPerClient: config.mcpSessionsPerClient })
-    : statelessTransport(newServer);
+    : statelessTransport(newServer, (error) => logger.debug({ err: error }, 'mcp request refused or failed'));
   const allowedHosts = allowedHostnames(config.host, config.allowedHosts);
   if (!allowedHosts) logger.warn('ALLOWED_HOSTS=*: the REST and MCP listeners accept any Host header (no DNS-rebinding protection)');
   else if (servesOnlyLoopbackNames(config.host, config.allowedHosts)) {
@@ -69,4 +75,23 @@ export async function startMcp(services: FrontDoorServices, deliveries?: Deliver
     'mcp listening',
   );
   return listener;
+}
+
+/** How long a 2026-07-28 client may reuse `tools/list` unless a plugin asks for less. */
+const TOOLS_LIST_TTL_MS = 5 * 60_000;
+
+/**
+ * The list is the same for every caller (MCP_TOOLS is per gateway), so it is `public` unless a plugin whose tools
+ * it lists asks for `private`; the TTL is the shortest asked for. A changed configuration changes the server
+ * version (mcpServerFactory), which is part of the client's cache key, so a cached list is not reused across it.
+ */
+function toolsListCacheHint(plugins: readonly CataloguePlugin[], catalogue: ToolCatalogue): CacheHint {
+  const listed = new Set(catalogue.tools.map((tool) => catalogue.find(tool.name)?.pluginId));
+  const hints = plugins
+    .filter((p) => listed.has(p.descriptor.id))
+    .flatMap((p) => (p.descriptor.mcpListCache ? [p.descriptor.mcpListCache] : []));
+  return {
+    ttlMs: Math.min(TOOLS_LIST_TTL_MS, ...hints.flatMap((hint) => (hint.ttlMs !== undefined ? [hint.ttlMs] : []))),
+    cacheScope: hints.some((hint) => hint.cacheScope === 'private') ? 'private' : 'public',
+  };
 }

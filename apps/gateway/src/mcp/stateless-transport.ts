@@ -1,18 +1,23 @@
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
 import type { McpServerFactory } from './mcp-server.ts';
-import type { McpTransportHandler } from './transport-handler.ts';
+import { isModernRequest, type McpTransportHandler, modernEntry, postsInFlight } from './transport-handler.ts';
 
 /**
- * Stateless Streamable HTTP: a fresh server and transport for every POST, nothing kept between requests,
- * so any instance behind a load balancer can answer. Answers are plain JSON rather than SSE streams.
+ * Stateless (the default): a fresh server per POST, nothing kept between requests, so any instance behind a load
+ * balancer can answer. 2026-07-28 requests go to the SDK's `createMcpHandler`; 2025-era ones to a stateless
+ * Streamable HTTP transport. Both answer plain JSON rather than SSE streams (no tool here notifies mid-call).
  */
-export function statelessTransport(newServer: McpServerFactory): McpTransportHandler {
+export function statelessTransport(newServer: McpServerFactory, onerror: (error: Error) => void): McpTransportHandler {
+  const modern = modernEntry(newServer, onerror);
+  const inFlight = postsInFlight();
   return {
     methods: ['POST'],
     methodHint: 'This MCP server is stateless (MCP_SESSIONS is off): no sessions and no GET notification stream; send JSON-RPC with POST.',
     async handle(request, response, body) {
+      inFlight.track(response);
+      if (await isModernRequest(request, body)) return modern.serve(request, response, body);
       const server = newServer();
-      const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+      const transport = new NodeStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
       response.on('close', () => {
         void transport.close();
         void server.close();
@@ -20,7 +25,9 @@ export function statelessTransport(newServer: McpServerFactory): McpTransportHan
       await server.connect(transport);
       await transport.handleRequest(request, response, body);
     },
-    // Nothing outlives its request: the listener's drain waits for requests in flight.
-    close: async () => {},
+    async close(timeoutMs) {
+      await inFlight.finished(timeoutMs);
+      await modern.close();
+    },
   };
 }

@@ -1,6 +1,7 @@
 import type { JsonSchema, OperationDescriptor, PluginDescriptor, ToolHints } from '@gateway/core';
 import { BATCH_ACCEPTED_SCHEMA, DELIVERY_SCHEMA } from '../delivery/delivery-schemas.ts';
 import { IDEMPOTENCY_KEY_SCHEMA } from '../idempotency/idempotency-key.ts';
+import { selectTools } from './toolset.ts';
 
 /** What `tools/list` shows for one tool (the MCP `Tool` shape, kept as plain data so the SDK stays at the edge). */
 export interface ToolDefinition {
@@ -33,6 +34,8 @@ export interface ToolCatalogue {
   /** The server's `instructions`: what the gateway is and which upstreams its tools reach. */
   readonly instructions: string;
   find(name: string): ToolEntry | undefined;
+  /** The gateway's own tools (`localTools`) that MCP_TOOLS selects; the gateway adds them after building. */
+  readonly selectedLocalTools: ReadonlySet<string>;
 }
 
 /** The parts of a loaded plugin the catalogue reads. */
@@ -47,16 +50,18 @@ export interface CatalogueOperation {
   readonly operation: OperationDescriptor<any>;
 }
 
+/** Said once in the server instructions, not in every tool description (it would be most of a lean tools/list). */
 const RESULT_GUIDE =
-  'Result: on success, structuredContent has `status` (the upstream HTTP status), `body` (what the upstream answered, when it answered anything) ' +
+  'Results: on success structuredContent has `status` (the upstream HTTP status), `body` (what the upstream answered, if anything) ' +
   'and `requestId` (quote it when reporting a problem); `replayed: true` when an idempotencyKey repeat returned the first result. ' +
-  'On failure the result has isError: true and a message that says what to change.';
+  'On failure the result has isError: true and a message naming each field to change. Tools that change something take an optional ' +
+  '`idempotencyKey` (e.g. a UUID): a retry with the same key and arguments within 24 hours returns the first result instead of acting twice.';
 
 /** Every operation with an `mcp` exposure becomes one tool. Built once at start-up; a pure function of the descriptors. */
 export function buildToolCatalogue(
   operations: readonly CatalogueOperation[],
   plugins: readonly CataloguePlugin[],
-  options: { readonly deliveries?: boolean } = {},
+  options: { readonly deliveries?: boolean; readonly tools?: readonly string[]; readonly localTools?: readonly string[] } = {},
 ): ToolCatalogue {
   const entries = new Map<string, ToolEntry>();
   for (const { plugin, operation } of operations) {
@@ -75,9 +80,9 @@ export function buildToolCatalogue(
       definition: {
         name: tool,
         title: toolTitle,
-        description: `${description ?? operation.description}\n\n${RESULT_GUIDE}`,
-        inputSchema: acceptsIdempotencyKey(operation) ? withIdempotencyKey(operation.input) : operation.input,
-        outputSchema: resultSchema(operation.output ?? ANY_BODY),
+        description: description ?? operation.description,
+        inputSchema: withoutExamples(acceptsIdempotencyKey(operation) ? withIdempotencyKey(operation.input) : operation.input),
+        outputSchema: resultSchema(operation.output ? outline(operation.output) : undefined),
         annotations: {
           title: toolTitle,
           readOnlyHint: hints.readOnlyHint,
@@ -90,8 +95,16 @@ export function buildToolCatalogue(
     if (batch?.mcp) entries.set(batch.mcp.tool, batchEntry(plugin, operation, batch.itemsName, batch.mcp));
   }
   if (options.deliveries && operations.some(({ operation }) => operation.delivery)) entries.set(GET_DELIVERY_TOOL, getDeliveryEntry());
+  const localTools = options.localTools ?? [];
+  const selected = selectTools([...entries.keys(), ...localTools], options.tools ?? []);
+  for (const name of entries.keys()) if (!selected.has(name)) entries.delete(name);
   const tools = [...entries.values()].map((entry) => entry.definition);
-  return { tools, instructions: instructionsFor(operations, plugins), find: (name) => entries.get(name) };
+  return {
+    tools,
+    instructions: instructionsFor(plugins, [...entries.values()]),
+    find: (name) => entries.get(name),
+    selectedLocalTools: new Set(localTools.filter((name) => selected.has(name))),
+  };
 }
 
 export const IDEMPOTENCY_KEY_ARGUMENT = 'idempotencyKey';
@@ -104,7 +117,11 @@ function batchEntry(
   itemsName: string,
   mcp: { readonly tool: string; readonly title: string; readonly description: string; readonly maxItems: number },
 ): ToolEntry {
-  const itemSchema = (operation.input.properties as Record<string, JsonSchema>).body ?? {};
+  // Not the body schema again (it is in the single tool's inputSchema, and would double the list): its type and a pointer.
+  const itemSchema = {
+    type: 'object',
+    description: `One item: the \`body\` argument of ${operation.mcp ? operation.mcp.tool : operation.id}.`,
+  };
   const inputSchema = withIdempotencyKey({
     type: 'object',
     additionalProperties: false,
@@ -122,7 +139,7 @@ function batchEntry(
       title: mcp.title,
       description: `${mcp.description}\n\n${BATCH_RESULT_GUIDE}`,
       inputSchema,
-      outputSchema: resultSchema(BATCH_ACCEPTED_SCHEMA),
+      outputSchema: resultSchema(outline(BATCH_ACCEPTED_SCHEMA)),
       annotations: { title: mcp.title, readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
     },
   };
@@ -151,7 +168,7 @@ function getDeliveryEntry(): ToolEntry {
         required: ['id'],
         properties: { id: { type: 'string', minLength: 1, maxLength: 200, description: 'The delivery id.' } },
       },
-      outputSchema: DELIVERY_SCHEMA,
+      outputSchema: outline(DELIVERY_SCHEMA),
       annotations: { title, readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     },
   };
@@ -171,54 +188,71 @@ function withIdempotencyKey(input: JsonSchema): JsonSchema {
       ...(input.properties as Record<string, unknown>),
       [IDEMPOTENCY_KEY_ARGUMENT]: {
         ...IDEMPOTENCY_KEY_SCHEMA,
-        description:
-          'Optional. A unique key for this request (e.g. a UUID). Retrying with the same key and the same arguments within 24 hours returns the first result instead of doing it again; the same key with other arguments is an error.',
+        description: 'Optional retry key, e.g. a UUID (see the server instructions).',
       },
     },
   };
 }
 
-/** An upstream body of unknown shape; single-type branches rather than a type array, which some clients cannot map. */
-const ANY_BODY: JsonSchema = {
-  description: 'What the upstream service answered: parsed JSON, or text. Absent when it answered with an empty body.',
-  anyOf: [{ type: 'object' }, { type: 'array' }, { type: 'string' }, { type: 'number' }, { type: 'boolean' }, { type: 'null' }],
-};
-
-/** The shape of a successful tool result's `structuredContent`. */
-function resultSchema(body: JsonSchema): JsonSchema {
+/** The shape of a successful tool result's `structuredContent` (its fields are explained once, in RESULT_GUIDE). */
+function resultSchema(body: JsonSchema | undefined): JsonSchema {
   return {
     type: 'object',
     properties: {
-      status: { type: 'integer', description: 'The HTTP status the upstream service answered (2xx on success).' },
-      body,
-      requestId: {
-        type: 'string',
-        description: 'The gateway request id of this call; it appears in the gateway logs and upstream as X-Request-Id.',
-      },
-      replayed: {
-        type: 'boolean',
-        const: true,
-        description:
-          "Present when the call carried an idempotencyKey already used with the same arguments: this is the first call's stored result (and requestId), and nothing was done again.",
-      },
+      status: { type: 'integer' },
+      ...(body && Object.keys(body).length > 0 ? { body } : {}),
+      requestId: { type: 'string' },
+      replayed: { type: 'boolean', const: true },
     },
     required: ['status', 'requestId'],
-    additionalProperties: false,
+    // `body` may be any JSON value when the operation does not declare its answer.
+    ...(body && Object.keys(body).length > 0 ? { additionalProperties: false } : {}),
   };
 }
 
-function instructionsFor(operations: readonly CatalogueOperation[], plugins: readonly CataloguePlugin[]): string {
+/** Keywords that explain rather than constrain. */
+const ANNOTATIONS = new Set(['examples', 'example', '$comment']);
+
+/**
+ * An input schema as `tools/list` shows it: the descriptor's schema without its examples (the OpenAPI document
+ * keeps them). Every keyword that validates, and every description, is the descriptor's own.
+ */
+function withoutExamples(schema: JsonSchema): JsonSchema {
+  const strip = (value: unknown, isPropertyMap: boolean): unknown => {
+    if (Array.isArray(value)) return value.map((item) => strip(item, false));
+    if (typeof value !== 'object' || value === null) return value;
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) {
+      if (!isPropertyMap && ANNOTATIONS.has(key)) continue;
+      out[key] = strip(item, !isPropertyMap && (key === 'properties' || key === 'patternProperties' || key === '$defs'));
+    }
+    return out;
+  };
+  return strip(schema, false) as JsonSchema;
+}
+
+/**
+ * What an upstream answer is, for `tools/list`: its type and name (`User`), not its fields. The text content
+ * carries the whole answer, the tool description says what it holds, and the full schema (in the OpenAPI
+ * document) would make every list several times longer.
+ */
+function outline(schema: JsonSchema): JsonSchema {
+  return {
+    ...(typeof schema.title === 'string' ? { title: schema.title } : {}),
+    ...(typeof schema.type === 'string' ? { type: schema.type } : {}),
+  };
+}
+
+function instructionsFor(plugins: readonly CataloguePlugin[], entries: readonly ToolEntry[]): string {
   const lines = [
     'This gateway runs upstream API operations as tools. It adds the upstream credentials itself: never put API keys in tool arguments.',
   ];
   for (const { descriptor, mode } of plugins) {
-    const tools = operations
-      .filter((o) => o.plugin === descriptor && o.operation.mcp)
-      .map((o) => (o.operation.mcp ? o.operation.mcp.tool : ''));
+    const tools = entries.filter((entry) => entry.pluginId === descriptor.id).map((entry) => entry.definition.name);
     if (tools.length === 0) continue;
     const sandbox = mode === 'sandbox' ? ` SANDBOX: calls go to a local stand-in; nothing reaches ${descriptor.title}.` : '';
     lines.push(`- ${descriptor.title}: ${descriptor.mcpInstructions ?? descriptor.description} Tools: ${tools.join(', ')}.${sandbox}`);
   }
-  // Each tool's description carries RESULT_GUIDE (clients show descriptions, not always instructions): not again here.
+  lines.push(RESULT_GUIDE);
   return lines.join('\n');
 }
