@@ -17,7 +17,11 @@ let accept = false;
 const elsewhere = new Agent({ localAddress: '127.0.0.2' });
 beforeAll(async () => {
   upstream = await startProgrammableUpstream(() => (accept ? { status: 201 } : { status: 400, body: '{"message":"bad"}' }));
-  gateway = await startTestGateway({ GAINSIGHT_API_KEY: TEST_PX_KEY, GAINSIGHT_PX_BASE_URL: `${upstream.url}/v1` });
+  gateway = await startTestGateway({
+    GAINSIGHT_API_KEY: TEST_PX_KEY,
+    GAINSIGHT_PX_BASE_URL: `${upstream.url}/v1`,
+    MCP_TOOLS: 'gainsight-*,gateway-*',
+  });
 });
 afterAll(async () => {
   await gateway?.close();

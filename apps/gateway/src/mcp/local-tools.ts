@@ -1,5 +1,5 @@
 import type { CompiledLocalOperation } from '../gateway-plugin/local-operation.ts';
-import type { ToolCatalogue, ToolDefinition } from './tool-catalogue.ts';
+import { outline, type ToolCatalogue, type ToolDefinition } from './tool-catalogue.ts';
 import { errorResult, type ToolResult, toToolResult } from './tool-result.ts';
 
 /** The gateway's own operations that declare a tool, by tool name. */
@@ -23,7 +23,8 @@ export function withLocalTools(
       title: operation.mcp.title,
       description: operation.mcp.description ?? `${operation.description} Only this client's deliveries count.`,
       inputSchema: operation.input,
-      outputSchema: operation.output?.schema ?? { type: 'object' },
+      // Its type and name only, as for plugin tools: the fields cost every agent tokens on each connect.
+      outputSchema: operation.output ? { type: 'object', ...outline(operation.output.schema) } : { type: 'object' },
       annotations: { title: operation.mcp.title, ...operation.mcp.hints },
     });
   }

@@ -96,7 +96,10 @@ export function buildToolCatalogue(
   }
   if (options.deliveries && operations.some(({ operation }) => operation.delivery)) entries.set(GET_DELIVERY_TOOL, getDeliveryEntry());
   const localTools = options.localTools ?? [];
-  const selected = selectTools([...entries.keys(), ...localTools], options.tools ?? []);
+  const patterns = options.tools ?? [];
+  // Without MCP_TOOLS every plugin tool is listed; the gateway's own queue-management tools are an operator toolset,
+  // named in MCP_TOOLS to be listed (each tool an agent sees costs it tokens on every connect).
+  const selected = patterns.length === 0 ? new Set(entries.keys()) : selectTools([...entries.keys(), ...localTools], patterns);
   for (const name of entries.keys()) if (!selected.has(name)) entries.delete(name);
   const tools = [...entries.values()].map((entry) => entry.definition);
   return {
@@ -236,7 +239,7 @@ function withoutExamples(schema: JsonSchema): JsonSchema {
  * carries the whole answer, the tool description says what it holds, and the full schema (in the OpenAPI
  * document) would make every list several times longer.
  */
-function outline(schema: JsonSchema): JsonSchema {
+export function outline(schema: JsonSchema): JsonSchema {
   return {
     ...(typeof schema.title === 'string' ? { title: schema.title } : {}),
     ...(typeof schema.type === 'string' ? { type: schema.type } : {}),
