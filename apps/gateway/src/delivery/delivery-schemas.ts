@@ -80,6 +80,11 @@ export const DELIVERY_SCHEMA: JsonSchema = {
       required: ['type', 'detail'],
       additionalProperties: false,
     },
+    traceId: {
+      type: 'string',
+      pattern: '^[0-9a-f]{32}$',
+      description: 'The OpenTelemetry trace that accepted the delivery (when tracing is on); each attempt is a trace linked to it.',
+    },
   },
   required: ['id', 'operation', 'status', 'attempts', 'createdAt', 'updatedAt'],
   additionalProperties: false,

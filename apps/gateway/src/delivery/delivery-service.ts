@@ -13,6 +13,7 @@ import {
   type NewDelivery,
 } from './delivery-store.ts';
 import type { DeliveryWorker } from './delivery-worker.ts';
+import { acceptedTrace, traceAcceptance, traceIdOf } from '../observability/tracing.ts';
 
 /** What a client sees of a delivery: never the stored request (it may carry bound secrets) nor other clients' data. */
 export interface DeliveryView {
@@ -25,6 +26,8 @@ export interface DeliveryView {
   readonly nextAttemptAt?: string;
   readonly deliveredAt?: string;
   readonly lastError?: { readonly status?: number; readonly type: string; readonly detail: string };
+  /** The trace that accepted it (tracing on): every delivery attempt's trace links to that one. */
+  readonly traceId?: string;
 }
 
 export interface AcceptRequest {
@@ -70,7 +73,7 @@ export class DeliveryService {
       if (refusal) return this.failed(request, refusal);
       return { ok: true, status: 202, body: { id: delivery.id, status: 'queued' }, requestId: request.requestId, attempts: 0 };
     };
-    return this.idempotent({ ...request, operationId: `${request.operationId}#async`, input: request.input }, run);
+    return this.idempotent({ ...request, operationId: `${request.operationId}#async`, input: request.input }, () => traceAcceptance(run));
   }
 
   /** Each item validated on its own; the valid ones queued in one transaction; 400 when none is valid. */
@@ -106,7 +109,7 @@ export class DeliveryService {
       if (refusal) return this.failed(request, refusal);
       return { ok: true, status: 202, body: { accepted: deliveries.length, rejected, results }, requestId: request.requestId, attempts: 0 };
     };
-    return this.idempotent({ ...request, operationId: `${request.operationId}#batch`, input: request.items }, run);
+    return this.idempotent({ ...request, operationId: `${request.operationId}#batch`, input: request.items }, () => traceAcceptance(run));
   }
 
   async get(id: string, clientId: string): Promise<DeliveryView | undefined> {
@@ -141,6 +144,7 @@ export class DeliveryService {
       operationId: request.operationId,
       requestId: request.requestId,
       request: upstreamRequest,
+      ...acceptedTrace(),
     };
   }
 
@@ -218,5 +222,11 @@ function view(record: DeliveryRecord): DeliveryView {
     ...(record.nextAttemptAt !== undefined ? { nextAttemptAt: iso(record.nextAttemptAt) } : {}),
     ...(record.deliveredAt !== undefined ? { deliveredAt: iso(record.deliveredAt) } : {}),
     ...(record.lastError ? { lastError: record.lastError } : {}),
+    ...withTraceId(record.acceptedTraceparent),
   };
+}
+
+function withTraceId(traceparent: string | undefined): { traceId?: string } {
+  const traceId = traceIdOf(traceparent);
+  return traceId ? { traceId } : {};
 }

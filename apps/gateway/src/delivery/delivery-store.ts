@@ -22,6 +22,8 @@ export interface NewDelivery {
   readonly operationId: string;
   readonly requestId: string;
   readonly request: UpstreamRequest;
+  /** W3C traceparent of the span that accepted it (tracing on): each delivery attempt's trace links to it. Opaque here. */
+  readonly acceptedTraceparent?: string;
 }
 
 export interface DeliveryRecord extends NewDelivery {

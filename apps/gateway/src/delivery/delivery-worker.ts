@@ -3,6 +3,7 @@ import type { DeliveryConfig } from '../config.ts';
 import type { DeliveryAttempt, Executor } from '../executor.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { DeliveryRecord, DeliveryStore } from './delivery-store.ts';
+import { noteOnSpan, traceDeliveryAttempt } from '../observability/tracing.ts';
 
 /** A paused plugin's next probe waits 1 s, then twice as long each time the key is refused again, up to this. */
 const MAX_PAUSE_MS = 30_000;
@@ -86,7 +87,7 @@ export class DeliveryWorker {
     while (!this.stopping) {
       try {
         const claimed = await this.claim(config.concurrency - this.inFlight.size);
-        for (const delivery of claimed) this.track(this.deliver(delivery));
+        for (const delivery of claimed) this.track(traceDeliveryAttempt(delivery, () => this.deliver(delivery)));
         if (claimed.length > 0 && this.inFlight.size < config.concurrency) continue;
         const due = this.inFlight.size < config.concurrency ? await store.nextDueAt() : undefined;
         let wait = due === undefined ? IDLE_POLL_MS : due - Date.now();
@@ -165,6 +166,7 @@ export class DeliveryWorker {
       };
     }
     const now = Date.now();
+    noteOnSpan({ attributes: { 'gateway.delivery.outcome': attempt.outcome } });
     try {
       if (attempt.outcome !== 'interrupted') metrics.deliveryAttempts.inc({ plugin, result: attempt.outcome });
       switch (attempt.outcome) {

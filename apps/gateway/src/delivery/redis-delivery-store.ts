@@ -54,6 +54,7 @@ interface DeliveryJobData {
   /** Claims given back without an attempt (release): BullMQ counts every claim in `attemptsStarted`. */
   readonly released: number;
   readonly lastError?: DeliveryError;
+  readonly acceptedTraceparent?: string;
 }
 
 type DeliveryJob = Job<DeliveryJobData, { deliveredAt: number }>;
@@ -162,6 +163,7 @@ export class RedisDeliveryStore implements DeliveryStore {
           windowStartedAt: now,
           nextAttemptAt: now,
           released: 0,
+          ...(delivery.acceptedTraceparent ? { acceptedTraceparent: delivery.acceptedTraceparent } : {}),
         };
         const queue = queues.get(delivery.pluginId) as Queue<DeliveryJobData>;
         await new Job(queue, delivery.operationId, data, { jobId: delivery.id }, delivery.id).addJob(multi);
@@ -681,6 +683,7 @@ function toRecord(job: DeliveryJob, status: DeliveryStatus): DeliveryRecord {
     ...(status === 'queued' ? { nextAttemptAt: data.nextAttemptAt } : {}),
     ...(deliveredAt !== undefined ? { deliveredAt } : {}),
     ...(data.lastError ? { lastError: data.lastError } : {}),
+    ...(data.acceptedTraceparent ? { acceptedTraceparent: data.acceptedTraceparent } : {}),
   };
 }
 

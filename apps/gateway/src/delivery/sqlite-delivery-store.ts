@@ -38,6 +38,7 @@ interface Row {
   next_attempt_at: number | null;
   delivered_at: number | null;
   last_error: string | null;
+  accepted_traceparent: string | null;
 }
 
 const SCHEMA = `
@@ -56,7 +57,8 @@ const SCHEMA = `
     window_started_at INTEGER NOT NULL,
     next_attempt_at INTEGER,
     delivered_at INTEGER,
-    last_error TEXT
+    last_error TEXT,
+    accepted_traceparent TEXT
   );
   CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (status, next_attempt_at, seq);
   CREATE INDEX IF NOT EXISTS deliveries_by_client ON deliveries (client_id, status, seq);
@@ -83,10 +85,11 @@ export class SqliteDeliveryStore implements DeliveryStore {
     this.db.pragma(`synchronous = ${options.fsync ? 'FULL' : 'NORMAL'}`);
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
+    addAcceptedTraceparent(this.db);
     this.statements = {
       insert: this.db.prepare(
-        `INSERT INTO deliveries (id, client_id, plugin_id, operation_id, request_id, request, status, attempts, created_at, updated_at, window_started_at, next_attempt_at)
-         VALUES (@id, @clientId, @pluginId, @operationId, @requestId, @request, 'queued', 0, @now, @now, @now, @now)`,
+        `INSERT INTO deliveries (id, client_id, plugin_id, operation_id, request_id, request, status, attempts, created_at, updated_at, window_started_at, next_attempt_at, accepted_traceparent)
+         VALUES (@id, @clientId, @pluginId, @operationId, @requestId, @request, 'queued', 0, @now, @now, @now, @now, @acceptedTraceparent)`,
       ),
       due: this.db.prepare(
         `SELECT * FROM deliveries WHERE status = 'queued' AND next_attempt_at <= ? ORDER BY next_attempt_at, seq LIMIT ?`,
@@ -135,7 +138,13 @@ export class SqliteDeliveryStore implements DeliveryStore {
 
   async enqueue(deliveries: readonly NewDelivery[], now: number): Promise<void> {
     const insertAll = this.db.transaction((items: readonly NewDelivery[]) => {
-      for (const item of items) this.statements.insert.run({ ...item, request: JSON.stringify(item.request), now });
+      for (const item of items)
+        this.statements.insert.run({
+          ...item,
+          request: JSON.stringify(item.request),
+          acceptedTraceparent: item.acceptedTraceparent ?? null,
+          now,
+        });
     });
     this.write(() => insertAll(deliveries));
     for (const delivery of deliveries) this.adjustPending(delivery.clientId, 1);
@@ -284,7 +293,15 @@ function toRecord(row: Row): DeliveryRecord {
     ...(row.next_attempt_at !== null && row.status === 'queued' ? { nextAttemptAt: row.next_attempt_at } : {}),
     ...(row.delivered_at !== null ? { deliveredAt: row.delivered_at } : {}),
     ...(row.last_error !== null ? { lastError: JSON.parse(row.last_error) as DeliveryError } : {}),
+    ...(row.accepted_traceparent ? { acceptedTraceparent: row.accepted_traceparent } : {}),
   };
+}
+
+/** A queue file written before tracing existed gets the column (new files have it from SCHEMA). */
+function addAcceptedTraceparent(db: Database.Database): void {
+  const columns = db.pragma('table_info(deliveries)') as { name: string }[];
+  if (!columns.some((column) => column.name === 'accepted_traceparent'))
+    db.exec('ALTER TABLE deliveries ADD COLUMN accepted_traceparent TEXT');
 }
 
 const encodeCursor = (seq: number): string => Buffer.from(`s${seq}`).toString('base64url');

@@ -6,6 +6,7 @@ import { IDEMPOTENCY_KEY_ARGUMENT } from './tool-catalogue.ts';
 import type { ToolCatalogue } from './tool-catalogue.ts';
 import type { DeliveryService } from '../delivery/delivery-service.ts';
 import { errorResult, type ToolResult, toToolResult, UnknownToolError } from './tool-result.ts';
+import { type TraceCarrier, traceToolCall } from '../observability/tracing.ts';
 
 export interface ToolCallParts {
   readonly catalogue: ToolCatalogue;
@@ -21,13 +22,15 @@ export interface ToolCallContext {
   readonly signal?: AbortSignal;
   /** Who calls: the inbound key's client id when keys are configured. Scopes idempotency keys. */
   readonly clientId?: string;
+  /** The request's `_meta` (MCP 2026-07-28 carries `traceparent`/`tracestate` there). */
+  readonly meta?: TraceCarrier;
 }
 
 export type ToolCaller = (name: string, args: unknown, context?: ToolCallContext) => Promise<ToolResult>;
 
 /** `tools/call`: find the tool (or throw UnknownToolError), run its operation through the executor, shape the answer for an agent. */
 export function createToolCaller({ catalogue, executor, logger, metrics, deliveries }: ToolCallParts): ToolCaller {
-  return async (name, args, context = {}) => {
+  const call: ToolCaller = async (name, args, context = {}) => {
     const entry = catalogue.find(name);
     if (!entry) {
       metrics.mcpToolCalls.inc({ tool: 'unknown', outcome: 'unknown_tool' });
@@ -68,6 +71,7 @@ export function createToolCaller({ catalogue, executor, logger, metrics, deliver
       return errorResult(`The gateway failed to run ${name} (request id ${requestId}). It has been logged; try again later.`);
     }
   };
+  return (name, args, context) => traceToolCall(name, context?.meta, () => call(name, args, context));
 }
 
 /** Deliveries and idempotency records of MCP callers without an inbound key (an open, loopback gateway). */

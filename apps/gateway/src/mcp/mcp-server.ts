@@ -36,9 +36,11 @@ export function mcpServerFactory(catalogue: ToolCatalogue, callTool: ToolCaller)
     server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
       try {
         const clientId = extra.authInfo?.clientId;
+        const meta = request.params._meta;
         return (await callTool(request.params.name, request.params.arguments, {
           signal: extra.signal,
           ...(clientId ? { clientId } : {}),
+          ...(meta ? { meta } : {}),
         })) as CallToolResult;
       } catch (error) {
         // The SDK sends a thrown error's `code` and `message` as they are. Not an McpError: its message starts with
