@@ -34,7 +34,11 @@ export async function startDeliveries(container: DependencyContainer, redis?: Re
   container.registerInstance(DELIVERY_STORE, store);
   const service = container.resolve(DeliveryService);
   const worker = container.resolve(DeliveryWorker);
-  metrics.observeDeliveryQueue(() => store.stats());
+  metrics.observeDeliveryQueue({
+    stats: () => store.stats(),
+    condition: () => service.storeCondition,
+    unsettled: () => worker.unsettledCount,
+  });
   await worker.start();
   const { pending } = await store.stats();
   logger.info(

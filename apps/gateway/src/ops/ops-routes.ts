@@ -14,6 +14,8 @@ export function mountProbes(
     readonly lifecycle: Lifecycle;
     readonly pausedDeliveries?: (() => readonly string[]) | undefined;
     readonly sharedStore?: { readonly healthy: boolean } | undefined;
+    /** The delivery store's write condition (`ok`, `full`, `read-only`, `unavailable`). */
+    readonly deliveryStore?: (() => string) | undefined;
   },
 ): void {
   router.get('/healthz', (_request, response) => {
@@ -26,6 +28,11 @@ export function mountProbes(
     // Without the shared store this instance cannot honour idempotency or queue: take it out of rotation.
     if (parts.sharedStore && !parts.sharedStore.healthy)
       return void response.status(503).json({ status: 'shared store (REDIS_URL) unreachable', plugins });
+    // A delivery store refusing writes (a full DATA_DIR) cannot accept async work: out of rotation, while the
+    // worker goes on delivering what is queued. The body names the condition.
+    const deliveryStore = parts.deliveryStore?.() ?? 'ok';
+    if (deliveryStore !== 'ok')
+      return void response.status(503).json({ status: `delivery store ${deliveryStore}`, deliveryStore, plugins });
     // Paused deliveries (the upstream refuses the gateway key) are reported, not made unready: accepting events
     // into the queue is exactly what should go on while the operator fixes the key.
     const paused = parts.pausedDeliveries?.() ?? [];
