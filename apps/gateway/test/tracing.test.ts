@@ -7,6 +7,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type OtlpReceiver, type ReceivedSpan, SPAN_KIND, startOtlpReceiver } from './support/otlp-receiver.ts';
 import { type ProgrammableUpstream, startProgrammableUpstream, type UpstreamReply } from './support/programmable-upstream.ts';
+import { skipRedis, startTestRedis, type TestRedis } from './support/redis-server.ts';
 import { TEST_CLIENT_KEY, TEST_PX_KEY } from './support/secrets.ts';
 import { startTestGateway, type TestGateway } from './support/test-gateway.ts';
 
@@ -178,92 +179,117 @@ describe('tracing with an OTLP endpoint (http/protobuf)', () => {
   });
 });
 
-describe('a queued delivery across a restart (protobuf before, http/json after)', () => {
-  it('ends the accepting trace at the commit; each attempt is its own trace linked to the acceptance; the record shows its trace id', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'gateway-tracing-'));
-    try {
-      // First instance: the upstream refuses connections, so the attempts fail and the delivery stays queued.
-      const first = await start({
-        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-        DATA_DIR: dataDir,
-        DELIVERY_RETRY_BASE_MS: '200',
-        DELIVERY_RETRY_MAX_MS: '400',
-      });
-      await first.upstream.suspend();
-      const caller = callerTrace();
-      const accepted = await post(`${first.gateway.restUrl}/v1/custom-events`, event(4), {
-        traceparent: caller.traceparent,
-        prefer: 'respond-async',
-      });
-      expect(accepted.status).toBe(202);
-      expect(accepted.headers.get('x-trace-id')).toBe(caller.traceId);
-      const { id } = (await accepted.json()) as { id: string };
-      const spans = await receiver.waitFor((all) => all.some((span) => span.attributes['gateway.delivery.id'] === id));
-      const accept = inTrace(spans, caller.traceId).find((span) => span.name === 'gateway.accept');
-      expect(accept).toBeDefined();
-      // Nothing of the delivery itself is in the accepting trace.
-      expect(inTrace(spans, caller.traceId).filter((span) => span.kind === SPAN_KIND.client || span.kind === SPAN_KIND.consumer)).toEqual(
-        [],
-      );
-      const record = (await (
-        await fetch(`${first.gateway.restUrl}/v1/deliveries/${id}`, { headers: { 'x-api-key': TEST_CLIENT_KEY } })
-      ).json()) as {
-        traceId?: string;
-        status: string;
-      };
-      expect(record.traceId).toBe(caller.traceId);
-      const upstreamUrl = first.upstream.url;
-      await first.gateway.close();
-      printed.push(...first.gateway.logs);
-      gateway = undefined;
+const QUEUES = [
+  { queue: 'SQLite', skip: false },
+  { queue: 'Redis', skip: skipRedis },
+] as const;
 
-      // Second instance on the same queue file, exporting JSON, the upstream back.
-      await first.upstream.resume();
-      gateway = await startTestGateway({
-        GAINSIGHT_API_KEY: TEST_PX_KEY,
-        GAINSIGHT_PX_BASE_URL: `${upstreamUrl}/v1`,
-        GATEWAY_API_KEYS: TEST_CLIENT_KEY,
-        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${receiver.url}/v1/traces`,
-        OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json',
-        OTEL_BSP_SCHEDULE_DELAY: '20',
-        DATA_DIR: dataDir,
-        DELIVERY_RETRY_BASE_MS: '200',
-        DELIVERY_RETRY_MAX_MS: '400',
-      });
-      const delivered = await receiver.waitFor((all) =>
-        all.some((span) => span.attributes['gateway.delivery.id'] === id && span.attributes['gateway.delivery.outcome'] === 'delivered'),
-      );
-      expect(receiver.contentTypes).toContain('application/json');
-      const attempts = delivered.filter((span) => span.attributes['gateway.delivery.id'] === id);
-      expect(attempts.length).toBeGreaterThanOrEqual(2);
-      for (const attempt of attempts) {
-        expect(attempt).toMatchObject({ kind: SPAN_KIND.consumer, parentSpanId: undefined, name: 'deliver gainsight-px.sendCustomEvent' });
-        expect(attempt.traceId).not.toBe(caller.traceId);
-        expect(attempt.links).toEqual([{ traceId: caller.traceId, spanId: accept?.spanId }]);
-      }
-      const success = attempts.find((span) => span.attributes['gateway.delivery.outcome'] === 'delivered') as ReceivedSpan;
-      const call = delivered.find((span) => span.traceId === success.traceId && span.kind === SPAN_KIND.client);
-      expect(call).toMatchObject({
-        parentSpanId: success.spanId,
-        attributes: expect.objectContaining({ 'http.response.status_code': 201 }),
-      });
-      expect(first.upstream.recorded.at(-1)?.headers.traceparent).toBe(`00-${success.traceId}-${call?.spanId}-01`);
-      const after = (await (
-        await fetch(`${gateway.restUrl}/v1/deliveries/${id}`, { headers: { 'x-api-key': TEST_CLIENT_KEY } })
-      ).json()) as {
-        traceId?: string;
-        status: string;
-      };
-      expect(after).toMatchObject({ status: 'delivered', traceId: caller.traceId });
-      // The worker's log lines of the successful attempt join that attempt's trace.
-      const line = gateway.logs
-        .map((text) => JSON.parse(text) as Record<string, unknown>)
-        .find((l) => l.msg === 'delivered' && l.deliveryId === id);
-      expect(line?.trace_id).toBe(success.traceId);
-    } finally {
-      rmSync(dataDir, { recursive: true, force: true });
-    }
+describe.each(QUEUES)('a queued delivery across a restart, $queue queue (protobuf before, http/json after)', ({ queue, skip }) => {
+  let redis: TestRedis | undefined;
+  beforeAll(async () => {
+    if (queue === 'Redis' && !skip) redis = await startTestRedis();
   });
+  afterAll(async () => {
+    await redis?.close();
+  });
+
+  it.skipIf(skip)(
+    'ends the accepting trace at the commit; each attempt is its own trace linked to the acceptance; the record shows its trace id',
+    async () => {
+      const dataDir = mkdtempSync(join(tmpdir(), 'gateway-tracing-'));
+      // Redis: the second gateway has its own DATA_DIR and meets the delivery only through the shared queue.
+      const store = (n: number): Record<string, string> =>
+        redis
+          ? { REDIS_URL: redis.url, REDIS_PREFIX: `tracing-${process.pid}:`, DATA_DIR: join(dataDir, String(n)) }
+          : { DATA_DIR: dataDir };
+      try {
+        // First instance: the upstream refuses connections, so the attempts fail and the delivery stays queued.
+        const first = await start({
+          OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+          ...store(1),
+          DELIVERY_RETRY_BASE_MS: '200',
+          DELIVERY_RETRY_MAX_MS: '400',
+        });
+        await first.upstream.suspend();
+        const caller = callerTrace();
+        const accepted = await post(`${first.gateway.restUrl}/v1/custom-events`, event(4), {
+          traceparent: caller.traceparent,
+          prefer: 'respond-async',
+        });
+        expect(accepted.status).toBe(202);
+        expect(accepted.headers.get('x-trace-id')).toBe(caller.traceId);
+        const { id } = (await accepted.json()) as { id: string };
+        const spans = await receiver.waitFor((all) => all.some((span) => span.attributes['gateway.delivery.id'] === id));
+        const accept = inTrace(spans, caller.traceId).find((span) => span.name === 'gateway.accept');
+        expect(accept).toBeDefined();
+        // Nothing of the delivery itself is in the accepting trace.
+        expect(inTrace(spans, caller.traceId).filter((span) => span.kind === SPAN_KIND.client || span.kind === SPAN_KIND.consumer)).toEqual(
+          [],
+        );
+        const record = (await (
+          await fetch(`${first.gateway.restUrl}/v1/deliveries/${id}`, { headers: { 'x-api-key': TEST_CLIENT_KEY } })
+        ).json()) as {
+          traceId?: string;
+          status: string;
+        };
+        expect(record.traceId).toBe(caller.traceId);
+        const upstreamUrl = first.upstream.url;
+        await first.gateway.close();
+        printed.push(...first.gateway.logs);
+        gateway = undefined;
+
+        // Second instance on the same queue file, exporting JSON, the upstream back.
+        await first.upstream.resume();
+        gateway = await startTestGateway({
+          GAINSIGHT_API_KEY: TEST_PX_KEY,
+          GAINSIGHT_PX_BASE_URL: `${upstreamUrl}/v1`,
+          GATEWAY_API_KEYS: TEST_CLIENT_KEY,
+          OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${receiver.url}/v1/traces`,
+          OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json',
+          OTEL_BSP_SCHEDULE_DELAY: '20',
+          ...store(2),
+          DELIVERY_RETRY_BASE_MS: '200',
+          DELIVERY_RETRY_MAX_MS: '400',
+        });
+        const delivered = await receiver.waitFor((all) =>
+          all.some((span) => span.attributes['gateway.delivery.id'] === id && span.attributes['gateway.delivery.outcome'] === 'delivered'),
+        );
+        expect(receiver.contentTypes).toContain('application/json');
+        const attempts = delivered.filter((span) => span.attributes['gateway.delivery.id'] === id);
+        expect(attempts.length).toBeGreaterThanOrEqual(2);
+        for (const attempt of attempts) {
+          expect(attempt).toMatchObject({
+            kind: SPAN_KIND.consumer,
+            parentSpanId: undefined,
+            name: 'deliver gainsight-px.sendCustomEvent',
+          });
+          expect(attempt.traceId).not.toBe(caller.traceId);
+          expect(attempt.links).toEqual([{ traceId: caller.traceId, spanId: accept?.spanId }]);
+        }
+        const success = attempts.find((span) => span.attributes['gateway.delivery.outcome'] === 'delivered') as ReceivedSpan;
+        const call = delivered.find((span) => span.traceId === success.traceId && span.kind === SPAN_KIND.client);
+        expect(call).toMatchObject({
+          parentSpanId: success.spanId,
+          attributes: expect.objectContaining({ 'http.response.status_code': 201 }),
+        });
+        expect(first.upstream.recorded.at(-1)?.headers.traceparent).toBe(`00-${success.traceId}-${call?.spanId}-01`);
+        const after = (await (
+          await fetch(`${gateway.restUrl}/v1/deliveries/${id}`, { headers: { 'x-api-key': TEST_CLIENT_KEY } })
+        ).json()) as {
+          traceId?: string;
+          status: string;
+        };
+        expect(after).toMatchObject({ status: 'delivered', traceId: caller.traceId });
+        // The worker's log lines of the successful attempt join that attempt's trace.
+        const line = gateway.logs
+          .map((text) => JSON.parse(text) as Record<string, unknown>)
+          .find((l) => l.msg === 'delivered' && l.deliveryId === id);
+        expect(line?.trace_id).toBe(success.traceId);
+      } finally {
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    },
+  );
 });
 
 describe('what tracing exports, and what it does not', () => {
