@@ -177,6 +177,33 @@ describe('tracing with an OTLP endpoint (http/protobuf)', () => {
     // The MCP POST itself is an HTTP server span of its own trace (no traceparent header was sent).
     expect(spans.some((span) => span.kind === SPAN_KIND.server && span.attributes['http.route'] === '/mcp')).toBe(true);
   });
+
+  it('joins the traceparent header of the MCP HTTP request, and ignores a malformed _meta.traceparent', async () => {
+    const { gateway } = await start({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url });
+    const caller = callerTrace();
+    const client = new Client({ name: 'tracing-test', version: '1.0.0' });
+    const headers = { 'x-api-key': TEST_CLIENT_KEY, traceparent: caller.traceparent };
+    await client.connect(new StreamableHTTPClientTransport(new URL(gateway.mcpUrl), { requestInit: { headers } }));
+    try {
+      const result = await client.callTool({
+        name: 'gainsight-send-custom-event',
+        arguments: { body: event(7) },
+        _meta: { traceparent: 'not-a-traceparent' },
+      });
+      expect(result.isError).toBeFalsy();
+    } finally {
+      await client.close();
+    }
+    const spans = await receiver.waitFor((all) => inTrace(all, caller.traceId).some((span) => span.kind === SPAN_KIND.client));
+    const trace = inTrace(spans, caller.traceId);
+    const tool = trace.find((span) => span.name === 'tools/call gainsight-send-custom-event');
+    const http = trace.find((span) => span.spanId === tool?.parentSpanId);
+    expect(http).toMatchObject({
+      kind: SPAN_KIND.server,
+      parentSpanId: caller.spanId,
+      attributes: expect.objectContaining({ 'http.route': '/mcp' }),
+    });
+  });
 });
 
 const QUEUES = [

@@ -187,7 +187,9 @@ export function createTracingRuntime(config: TracingConfig): TracingRuntime {
       );
     },
     toolCall: (tool, meta, run) => {
-      const parent = typeof meta?.traceparent === 'string' ? remote(meta) : active();
+      // A valid `_meta.traceparent` wins over the HTTP request's context; a malformed one is ignored.
+      const given = typeof meta?.traceparent === 'string' ? remote(meta) : undefined;
+      const parent = given && trace.getSpanContext(given) ? given : active();
       const span = tracer.startSpan(
         `tools/call ${tool}`,
         {
