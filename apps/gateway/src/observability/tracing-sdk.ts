@@ -141,9 +141,8 @@ export function createTracingRuntime(config: TracingConfig): TracingRuntime {
     };
     response.once('finish', end);
     response.once('close', end);
-    // Body parsers and `finish` listeners run from the socket's callbacks: bound, they run inside this request's trace.
-    contextManager.bind(context, request);
-    contextManager.bind(context, response);
+    // Not bound to request or response (patching their methods slows every middleware): body parsers keep the
+    // context themselves (raw-body binds its callback), and `finish` listeners that log use bindToTrace.
     contextManager.with(context, next);
   };
 
@@ -227,6 +226,7 @@ export function createTracingRuntime(config: TracingConfig): TracingRuntime {
       );
       return within(span, ROOT_CONTEXT, run);
     },
+    bind: (fn) => contextManager.bind(active(), fn),
     setFacts: (facts) => {
       const span = trace.getSpan(active());
       if (!span) return;

@@ -18,6 +18,7 @@ export interface TracingRuntime {
   toolCall<T>(tool: string, meta: TraceCarrier | undefined, run: () => Promise<T>): Promise<T>;
   deliveryAttempt<T>(delivery: DeliveryTraceInfo, run: () => Promise<T>): Promise<T>;
   setFacts(facts: SpanFacts): void;
+  bind<F extends (...args: never[]) => unknown>(fn: F): F;
   traceparent(): string | undefined;
   logFields(): Record<string, string>;
   shutdown(): Promise<void>;
@@ -111,6 +112,11 @@ export function traceToolCall<T>(tool: string, meta: TraceCarrier | undefined, r
 export function traceDeliveryAttempt<T>(delivery: DeliveryTraceInfo, run: () => Promise<T>): Promise<T> {
   if (!runtime) return run();
   return runtime.deliveryAttempt(delivery, run);
+}
+
+/** `fn` to run later (an event listener) inside the span in progress: its log lines join the trace. */
+export function bindToTrace<F extends (...args: never[]) => unknown>(fn: F): F {
+  return runtime ? runtime.bind(fn) : fn;
 }
 
 /** Adds facts (e.g. a delivery's outcome) to the span in progress. */
