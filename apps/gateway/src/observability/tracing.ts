@@ -9,7 +9,8 @@ import type { TracingConfig } from './tracing-config.ts';
 export interface TracingRuntime {
   /** HTTP server span per request: joins the caller's `traceparent`, answers `X-Trace-Id`. */
   readonly httpServer: RequestHandler;
-  step<T>(name: string, run: () => T, describe?: (result: Awaited<T>) => SpanFacts): T;
+  /** `enter: false` for a step that starts no span or log line inside: not making it current saves a context switch. */
+  step<T>(name: string, run: () => T, describe?: (result: Awaited<T>) => SpanFacts, enter?: boolean): T;
   upstreamAttempt<T extends { readonly status: number }>(
     attempt: UpstreamAttempt,
     headers: Readonly<Record<string, string>>,
@@ -75,7 +76,7 @@ export function traceHttpRequests(): RequestHandler | undefined {
 /** Input validation and shaping, as one span. */
 export function traceValidation<T extends { readonly ok: boolean }>(run: () => T): T {
   if (!runtime) return run();
-  return runtime.step('gateway.validate', run, (result) => (result.ok ? {} : { error: 'invalid-input' }));
+  return runtime.step('gateway.validate', run, (result) => (result.ok ? {} : { error: 'invalid-input' }), false);
 }
 
 /** An idempotency-guarded run (the record lookup, the call, the record's write), as one span. */
