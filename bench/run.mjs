@@ -456,6 +456,7 @@ const SCENARIOS = {
   'q-batch': 'gateway batch route, 1000-event batches, 4 connections (req/s = batches/s)',
   'q-drain': '3,000 queued events drained at UPSTREAM_RATE_LIMIT=150 against an upstream allowing 200/s',
   'q-mem': 'RSS with BENCH_QUEUE_EVENTS (1,000,000) events queued, the upstream unreachable',
+  'q-list': 'GET /v1/deliveries?limit=1000 over 1,000 queued events of 1 MB each, paused (req/s = pages/s; RSS after)',
   r: 'd with REDIS_URL: idempotency, inbound and outbound budgets in a local redis-server',
   'r-q': 'q with REDIS_URL: async accept into the Redis (BullMQ) queue',
   r2: 'two gateway instances on one Redis, driven together (req/s = both)',
@@ -646,6 +647,55 @@ async function main() {
     rmSync(gateway.logFile, { force: true });
   }
 
+  if (wanted('q-list')) {
+    // Large stored requests must not cost a listing anything: the ledger is read, never the payloads. The upstream
+    // refuses the gateway's key (401), so deliveries pause and stay queued, probed one at a time.
+    const gateway = await startGatewayChild('list', upstream.url, {
+      GAINSIGHT_API_KEY: 'a-key-the-upstream-refuses',
+      UPSTREAM_RATE_LIMIT: '150',
+      LOG_LEVEL: 'warn',
+      BODY_LIMIT: String(2 * 1024 * 1024),
+      DELIVERY_MAX_BYTES_PER_CLIENT: '4gb',
+    });
+    out(`  ${'q-list'.padEnd(8)} ${SCENARIOS['q-list']} ...`);
+    const auth = { 'x-api-key': CLIENT_KEY };
+    const big = JSON.stringify({ ...EVENT, attributes: { blob: 'x'.repeat(1024 * 1024 - 200) } });
+    let next = 0;
+    const queueOne = async () => {
+      while (next < 1000) {
+        next += 1;
+        const response = await fetch(`${gateway.rest}/v1/custom-events`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', prefer: 'respond-async', ...auth },
+          body: big,
+        });
+        await response.text();
+        if (response.status !== 202) throw new Error(`1 MB event answered ${response.status}`);
+      }
+    };
+    await Promise.all(Array.from({ length: 4 }, queueOne));
+    const latencies = [];
+    let listed = 0;
+    for (let i = 0; i < 30; i += 1) {
+      const started = performance.now();
+      const response = await fetch(`${gateway.rest}/v1/deliveries?limit=1000`, { headers: auth });
+      listed = (await response.json()).items.length;
+      latencies.push(performance.now() - started);
+    }
+    results['q-list'] = {
+      id: 'q-list',
+      target: SCENARIOS['q-list'],
+      listed,
+      rps: round(1000 / (latencies.reduce((a, b) => a + b, 0) / latencies.length), 1),
+      ...percentiles(latencies),
+      errors: listed === 1000 ? 0 : 1,
+      non2xx: 0,
+      ...memoryOf(gateway.child.pid),
+    };
+    await stop(gateway.child);
+    rmSync(gateway.logFile, { force: true });
+  }
+
   if (wanted('r', 'r-q', 'r2')) {
     const redis = await startRedis();
     if (!redis) out('  r, r-q, r2 skipped: redis-server not installed (apt-get install -y redis-server)');
@@ -791,7 +841,7 @@ function report(results, gatewayMemory, halfRate, elapsedMs, loadAverage) {
 
   const ratio = (x, y) => (x && y ? round(x.rps / y.rps, 2) : undefined);
   const { b, c, d, e, f, g, 'g+': gShared, 'c+': cBound } = scenarios;
-  const { q, 'q-batch': qBatch, 'q-drain': qDrain, 'q-mem': qMem } = scenarios;
+  const { q, 'q-batch': qBatch, 'q-drain': qDrain, 'q-mem': qMem, 'q-list': qList } = scenarios;
   const { r, 'r-q': rq, r2 } = scenarios;
   const { t, t0, 't-base': tBase } = scenarios;
   const ratios = {
@@ -847,6 +897,10 @@ function report(results, gatewayMemory, halfRate, elapsedMs, loadAverage) {
     );
   if (t?.otlpExports !== undefined)
     out(`tracing (t): ${t.otlpExports} OTLP exports, ${round(t.otlpBytes / 1048576, 1)} MB of spans for ${t.served} requests`);
+  if (qList)
+    out(
+      `listing 1,000 deliveries of 1 MB events: p50 ${fmt(qList.p50)} ms, p99 ${fmt(qList.p99)} ms per page, RSS ${qList.rssMb} MB after`,
+    );
   if (gatewayLog) out(`gateway access log (info, to a file): ${gatewayLog.lines} lines, ${round(gatewayLog.bytes / 1048576, 1)} MB`);
 
   const first = gatewayMemory[0];
@@ -872,6 +926,9 @@ function report(results, gatewayMemory, halfRate, elapsedMs, loadAverage) {
     'batch accept ≥ 20,000 events/s (q-batch)': qBatch ? qBatch.rps * BATCH_SIZE >= 20_000 : undefined,
     'drain within ±5 % of 150/s with 0 upstream 429 (q-drain)': qDrain
       ? Math.abs(qDrain.rps - 150) <= 7.5 && qDrain.upstream429 === 0 && qDrain.delivered === qDrain.accepted
+      : undefined,
+    'listing 1,000 deliveries of 1 MB events: p99 < 250 ms, RSS < 250 MB (q-list)': qList
+      ? qList.p99 < 250 && qList.rssMb < 250 && qList.listed === 1000
       : undefined,
     [`RSS < 200 MB with ${QUEUE_EVENTS} events queued (q-mem)`]: qMem ? qMem.rssMb < 200 && qMem.queued === qMem.accepted : undefined,
   };

@@ -71,10 +71,28 @@ export interface DeliveryConfig {
   readonly retentionMs: number;
   /** How long dead records (and their payloads) are kept for a retry (DELIVERY_DEAD_RETENTION). */
   readonly deadRetentionMs: number;
+  /** DELIVERY_SEAL_KEY: 32 bytes; stored requests are then encrypted and authenticated (AES-256-GCM). A secret. */
+  readonly sealKey?: Buffer;
   /** fsync every commit (power-loss safe) instead of WAL's NORMAL sync (crash safe). */
   readonly fsync: boolean;
   /** Redis queue: how long a claimed delivery stays locked to an instance that stopped renewing it (it died). */
   readonly lockMs: number;
+}
+
+/** DELIVERY_SEAL_KEY: 32 bytes as 64 hex digits or base64; the error never repeats the value (it is a secret). */
+function sealKey(raw: string | undefined): { sealKey?: Buffer } {
+  const text = raw?.trim() ?? '';
+  if (text === '') return {};
+  const key = /^[\da-f]{64}$/i.test(text)
+    ? Buffer.from(text, 'hex')
+    : /^[A-Za-z0-9+/_-]{43}=?$/.test(text)
+      ? Buffer.from(text, 'base64')
+      : undefined;
+  if (key?.length !== 32)
+    throw new ConfigError(
+      'DELIVERY_SEAL_KEY must be 32 random bytes as 64 hex digits or base64 (e.g. the output of `openssl rand -base64 32`); the value given is not (not shown: it is a secret)',
+    );
+  return { sealKey: key };
 }
 
 export class ConfigError extends Error {
@@ -195,6 +213,7 @@ export function readConfig(environment: Environment): GatewayConfig {
       maxBytesPerClient: bytes('DELIVERY_MAX_BYTES_PER_CLIENT', 256 * 1024 * 1024),
       retentionMs: duration('DELIVERY_RETENTION', 7 * 86_400_000, 1000),
       deadRetentionMs: duration('DELIVERY_DEAD_RETENTION', 30 * 86_400_000, 1000),
+      ...sealKey(environment.DELIVERY_SEAL_KEY),
       fsync: flag('DELIVERY_FSYNC'),
       lockMs: integer('DELIVERY_LOCK_MS', 30_000, 1000, 600_000),
     },

@@ -49,6 +49,12 @@ describe('compileDescriptors', () => {
     expect(error.message).toContain('duplicate REST route "POST /v1/things" (also a.doThing)');
   });
 
+  it('rejects a delivery summarize that is not a function', () => {
+    const error = loadError([plugin('a', [operation({ delivery: { summarize: 'eventName' as never } })])]);
+    expect(error.field).toBe('operations[0].delivery.summarize');
+    expect(error.message).toContain('must be a function');
+  });
+
   it('rejects duplicate MCP tool names across plugins', () => {
     const error = loadError([plugin('a', [operation()]), plugin('b', [operation({ rest: false })])]);
     expect(error.message).toBe('plugin "b": operations[0].mcp.tool: duplicate MCP tool name "do-thing" (also a.doThing)');

@@ -101,7 +101,9 @@ export function compileDescriptors(
       }
       if (operation.delivery) {
         if (operation.upstream.method === 'GET') fail(`${at}.delivery`, 'a GET operation reads, so it cannot be queued for later delivery');
-        const { batch } = operation.delivery;
+        const { batch, summarize } = operation.delivery;
+        if (summarize !== undefined && typeof summarize !== 'function')
+          fail(`${at}.delivery.summarize`, 'must be a function from the validated input to { eventName?, identifyId?, accountId? }');
         if (batch) {
           const bodyOnly = Object.keys((operation.input.properties as Record<string, unknown> | undefined) ?? {});
           if (bodyOnly.length !== 1 || bodyOnly[0] !== 'body')

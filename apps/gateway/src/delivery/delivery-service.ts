@@ -75,7 +75,7 @@ export class DeliveryService {
       readonly codec?: PayloadCodec;
     },
   ) {
-    this.codec = parts.codec ?? new PayloadCodec();
+    this.codec = parts.codec ?? new PayloadCodec(parts.config.sealKey);
   }
 
   private readonly codec: PayloadCodec;
@@ -187,7 +187,7 @@ export class DeliveryService {
 
   /** Whether the store takes writes (`ok`), or why not: `/readyz` and a metric report it. */
   get storeCondition(): DeliveryHealth['condition'] {
-    return this.parts.health.condition;
+    return this.parts.store.condition?.() === 'full' ? 'full' : this.parts.health.condition;
   }
 
   private get caps(): DeliveryCaps {
@@ -201,7 +201,9 @@ export class DeliveryService {
     input: unknown,
     upstreamRequest: Parameters<PayloadCodec['encode']>[0],
   ): NewDelivery {
-    const payload = this.codec.encode(upstreamRequest);
+    // Time-ordered (UUIDv7): a deep queue's id index grows at its end instead of being written all over.
+    const id = timeOrderedUuid();
+    const payload = this.codec.encode(upstreamRequest, { id, pluginId: request.pluginId, operationId: request.operationId });
     const picked = entry.operation.delivery?.summarize?.(input as never) ?? {};
     const summary: Record<string, string | number> = { bytes: Buffer.byteLength(payload) };
     for (const field of ['eventName', 'identifyId', 'accountId'] as const) {
@@ -209,8 +211,7 @@ export class DeliveryService {
       if (typeof value === 'string') summary[field] = value.slice(0, SUMMARY_FIELD_MAX);
     }
     return {
-      // Time-ordered (UUIDv7): a deep queue's id index grows at its end instead of being written all over.
-      id: timeOrderedUuid(),
+      id,
       clientId: request.clientId,
       pluginId: request.pluginId,
       operationId: request.operationId,

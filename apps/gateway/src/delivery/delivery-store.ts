@@ -213,6 +213,11 @@ export interface DeliveryQueue {
    * freed); throws DeliveryStoreUnavailableError while they are still refused.
    */
   probeWrite?(): Promise<void>;
+  /**
+   * Optional: `full` while the store works on space it set aside (claims and outcomes go on, acceptances are
+   * refused) until `probeWrite` finds room again; `ok` otherwise.
+   */
+  condition?(): 'ok' | 'full';
   /** Optional housekeeping after a drain (`idle` false) or when nothing is pending (`idle` true), e.g. a WAL checkpoint. */
   compact?(idle: boolean): Promise<void>;
 }

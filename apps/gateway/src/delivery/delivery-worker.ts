@@ -62,10 +62,11 @@ export class DeliveryWorker {
   private settledSinceCompact = false;
   private busyAt = Date.now();
   private compactedIdle = true;
+  private probedAt = 0;
 
   constructor(private readonly parts: DeliveryWorkerParts) {
     this.random = parts.random ?? Math.random;
-    this.codec = parts.codec ?? new PayloadCodec();
+    this.codec = parts.codec ?? new PayloadCodec(parts.config.sealKey);
   }
 
   /** Outcomes waiting to be written because the store refused them (a full disk). */
@@ -177,6 +178,7 @@ export class DeliveryWorker {
         if (claimed.length > 0 && this.inFlight.size < config.concurrency) continue;
         const due = this.inFlight.size < config.concurrency ? await store.nextDueAt() : undefined;
         if (this.inFlight.size === 0) await this.compact(due);
+        await this.probe();
         let wait = due === undefined ? IDLE_POLL_MS : due - Date.now();
         // Due work that was not claimed belongs to a paused plugin: wait for its next probe.
         if (wait <= 0 && claimed.length === 0) wait = this.nextProbeInMs();
@@ -193,7 +195,9 @@ export class DeliveryWorker {
   /** While writes are refused, asks the store (cheaply) whether they are taken again. */
   private async probe(): Promise<void> {
     const { store, health } = this.parts;
-    if (health.condition === 'ok' || !store.probeWrite) return;
+    if ((health.condition === 'ok' && store.condition?.() !== 'full') || !store.probeWrite) return;
+    if (Date.now() - this.probedAt < IDLE_POLL_MS) return;
+    this.probedAt = Date.now();
     try {
       await store.probeWrite();
       health.wrote();
@@ -270,7 +274,7 @@ export class DeliveryWorker {
     };
     let attempt: DeliveryAttempt;
     try {
-      const request = this.codec.decode(delivery.payload);
+      const request = this.codec.decode(delivery.payload, delivery);
       attempt = await executor.deliverOnce({ ...delivery, request }, this.abort.signal);
     } catch (error) {
       if (error instanceof PayloadUnreadableError) {

@@ -174,7 +174,7 @@ describe.skipIf(skipRedis)('RedisDeliveryStore (a real redis-server)', () => {
     const all = await keys(redis?.url ?? '');
     expect(all.filter((key) => key.startsWith('gateway-one:')).length).toBeGreaterThan(0);
     // Every key of this file's stores: the contract's, the takeover test's and these.
-    expect(all.filter((key) => !/^(contract\d+|stalled|gateway-one|gateway-two|outage|reconcile):/.test(key))).toEqual([]);
+    expect(all.filter((key) => !/^(contract\d+|stalled|gateway-one|gateway-two|outage|reconcile|legacy):/.test(key))).toEqual([]);
   });
 
   it('does not open on a Redis that cannot be reached: start-up can name REDIS_URL', async () => {
@@ -208,6 +208,26 @@ describe.skipIf(skipRedis)('RedisDeliveryStore (a real redis-server)', () => {
     expect(await store.get(delivery(11).id, 'client-a')).toBeUndefined();
   });
 
+  it('Redis out of memory (maxmemory, noeviction) refuses writes as a full store, and takes them again once it has room', async () => {
+    const store = await open('outage:');
+    stores.push(store);
+    const raw = new Redis(redis?.url ?? '');
+    try {
+      await raw.config('SET', 'maxmemory-policy', 'noeviction');
+      await raw.config('SET', 'maxmemory', '1');
+      const refused = await store.enqueue([delivery(50)], Date.now(), OPEN).catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(DeliveryStoreUnavailableError);
+      expect((refused as DeliveryStoreUnavailableError).condition).toBe('full');
+      await expect(store.probeWrite()).rejects.toMatchObject({ condition: 'full' });
+    } finally {
+      await raw.config('SET', 'maxmemory', '0');
+      raw.disconnect();
+    }
+    await store.probeWrite();
+    expect(await store.enqueue([delivery(51)], Date.now(), OPEN)).toEqual({ ok: true });
+    expect(await store.get(delivery(50).id, 'client-a')).toBeUndefined();
+  });
+
   it('an accepted delivery whose BullMQ job was lost is added again from the ledger, and delivered', async () => {
     const store = await open('reconcile:', { reconcileEveryMs: 100 });
     stores.push(store);
@@ -228,6 +248,29 @@ describe.skipIf(skipRedis)('RedisDeliveryStore (a real redis-server)', () => {
       expect(await raw.zcard('reconcile:deliveries:unqueued')).toBe(0);
     } finally {
       raw.disconnect();
+      await queue.close();
+    }
+  });
+
+  it('a job of the previous layout (the delivery in its data) is imported into the ledger when claimed, not dropped', async () => {
+    const store = await open('legacy:');
+    stores.push(store);
+    const queue = new Queue('deliveries-plugin-1', { connection: { host: '127.0.0.1', port: redis?.port ?? 0 }, prefix: 'legacy' });
+    try {
+      const createdAt = Date.now() - 60_000;
+      const request = { method: 'POST', path: '/events', body: { n: 40 } };
+      const data = { seq: 1, clientId: 'client-a', pluginId: 'plugin-1', operationId: 'send', requestId: 'r-40', request, createdAt };
+      await queue.add(
+        'send',
+        { ...data, updatedAt: createdAt, windowStartedAt: createdAt, nextAttemptAt: createdAt, released: 0 },
+        { jobId: 'legacy-40' },
+      );
+      const [claimed] = await store.claim({ now: Date.now(), limit: 5 });
+      expect(claimed).toMatchObject({ id: 'legacy-40', status: 'delivering', attempts: 1, createdAt, payload: JSON.stringify(request) });
+      await store.settle('legacy-40', { outcome: 'delivered' }, Date.now());
+      expect(await store.get('legacy-40', 'client-a')).toMatchObject({ status: 'delivered', requestId: 'r-40' });
+      expect((await store.stats()).pending).toBe(0);
+    } finally {
       await queue.close();
     }
   });

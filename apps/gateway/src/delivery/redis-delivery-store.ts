@@ -52,7 +52,17 @@ export interface RedisDeliveryStoreOptions {
 }
 
 /** A BullMQ job carries nothing but its id (the delivery id): the ledger holds the record, the payload its own key. */
-type DeliveryJob = Job<Record<string, never>>;
+type DeliveryJob = Job<Record<string, unknown>>;
+
+/** What a job of the previous layout carried (the delivery itself); read only to import it into the ledger. */
+interface LegacyJobData {
+  readonly clientId: string;
+  readonly pluginId: string;
+  readonly operationId: string;
+  readonly requestId: string;
+  readonly request: unknown;
+  readonly createdAt: number;
+}
 
 interface Claim {
   job: DeliveryJob;
@@ -62,7 +72,7 @@ interface Claim {
 const DEFAULT_LOCK_DURATION_MS = 30_000;
 const DEFAULT_STALLED_INTERVAL_MS = 15_000;
 const DEFAULT_RECONCILE_EVERY_MS = 5000;
-/** A job older than its enqueue by this much without confirmation is added again (Queue.add by id is idempotent). */
+/** An `unqueued` marker this old means its job was never added: it is added again (a job id already there is a no-op). */
 const UNQUEUED_GRACE_MS = 2000;
 /** A job that comes back this much before its record is due goes back to the delayed set. */
 const EARLY_TOLERANCE_MS = 1000;
@@ -177,18 +187,24 @@ export class RedisDeliveryStore implements DeliveryStore {
       // Round robin over the plugins' queues (each FIFO by due time), starting one further each call for fairness.
       const start = this.rotation++ % workers.length;
       const open = [...workers.slice(start), ...workers.slice(0, start)];
-      while (claimed.length < limit && open.length > 0) {
-        for (const worker of [...open]) {
-          if (claimed.length >= limit) break;
-          const token = randomUUID();
-          const job = (await worker.getNextJob(token, { block: false })) as DeliveryJob | undefined;
-          if (!job?.id) {
-            open.splice(open.indexOf(worker), 1);
-            continue;
+      try {
+        while (claimed.length < limit && open.length > 0) {
+          for (const worker of [...open]) {
+            if (claimed.length >= limit) break;
+            const token = randomUUID();
+            const job = (await worker.getNextJob(token, { block: false })) as DeliveryJob | undefined;
+            if (!job?.id) {
+              open.splice(open.indexOf(worker), 1);
+              continue;
+            }
+            const delivery = await this.claimJob(job, token, now);
+            if (delivery) claimed.push(delivery);
           }
-          const delivery = await this.claimJob(job, token, now);
-          if (delivery) claimed.push(delivery);
         }
+      } catch (error) {
+        // What is claimed already is the caller's to deliver and settle (held, its locks renewed): never dropped.
+        if (claimed.length === 0) throw error;
+        this.onError(error as Error);
       }
       return claimed;
     });
@@ -204,21 +220,62 @@ export class RedisDeliveryStore implements DeliveryStore {
       held.token = token;
       return undefined;
     }
-    const reply = (await this.script('CLAIM', [id, now, token, EARLY_TOLERANCE_MS])) as [string, string[] | string, string?];
+    let reply = (await this.script('CLAIM', [id, now, token, EARLY_TOLERANCE_MS])) as [string, string[] | string, string?];
+    if (reply[0] === 'stale' && (await this.importLegacy(job)))
+      reply = (await this.script('CLAIM', [id, now, token, EARLY_TOLERANCE_MS])) as typeof reply;
     if (reply[0] === 'ok') {
       this.claims.set(id, { job, token });
       return { ...toRecord(reply[1] as string[]), payload: reply[2] as string };
     }
-    if (reply[0] === 'later') await job.moveToDelayed(Number(reply[1]), token);
-    // Settled, discarded or pruned since this job was added: the job is done, nothing is sent.
-    else await job.moveToCompleted(null, token, false);
+    try {
+      if (reply[0] === 'later') await job.moveToDelayed(Number(reply[1]), token);
+      // Settled, discarded or pruned since this job was added: the job is done, nothing is sent.
+      else await job.moveToCompleted(null, token, false);
+    } catch (error) {
+      // Left active, it comes back through the stalled check and meets the same answer.
+      this.onError(error as Error);
+    }
     return undefined;
   }
 
   /**
+   * A job of the previous Redis layout carries its delivery in its data and has no ledger record: the record is
+   * written from it (accepted earlier, so no cap applies), so an upgrade with deliveries queued loses none.
+   */
+  private async importLegacy(job: DeliveryJob): Promise<boolean> {
+    const data = job.data as Partial<LegacyJobData>;
+    if (data.request === undefined || typeof data.clientId !== 'string' || typeof data.pluginId !== 'string') return false;
+    const payload = JSON.stringify(data.request);
+    const unlimited = Number.MAX_SAFE_INTEGER;
+    const reply = (await this.script('ENQUEUE', [
+      data.createdAt ?? Date.now(),
+      unlimited,
+      unlimited,
+      unlimited,
+      1,
+      job.id as string,
+      data.clientId,
+      encode(data.clientId),
+      data.pluginId,
+      encode(data.pluginId),
+      data.operationId ?? job.name,
+      data.requestId ?? '',
+      payload,
+      JSON.stringify({ bytes: Buffer.byteLength(payload) }),
+      Buffer.byteLength(payload),
+      '',
+    ])) as string[];
+    if (reply[0] !== 'ok') return false;
+    // The job is there already: its marker would only make the reconcile pass add it again (a no-op).
+    await this.commands.zrem(`${this.base}unqueued`, job.id as string);
+    return true;
+  }
+
+  /**
    * The ledger first (one script); then BullMQ's job is finished, delayed or dropped. If the ledger write fails, the
-   * claim stays held for the worker's later settle (its lock taken back if it lapsed meanwhile). If only the job's move fails, the ledger is already right: the job comes back
-   * through the stalled check and is dropped or delayed when claimed.
+   * claim stays held for the worker's later settle (its lock taken back if it lapsed meanwhile). If only the job's
+   * move fails, the ledger is already right: the job comes back through the stalled check and is dropped or delayed
+   * when claimed.
    */
   async settle(id: string, settlement: Settlement, now: number): Promise<void> {
     const claim = this.claims.get(id);
@@ -248,6 +305,11 @@ export class RedisDeliveryStore implements DeliveryStore {
       await this.reconcile(0);
     });
     return 0;
+  }
+
+  /** A write of a key of its own (expiring), to learn whether Redis takes writes again after a refusal. */
+  async probeWrite(): Promise<void> {
+    await this.guard(() => this.commands.set(`${this.base}write-probe`, String(Date.now()), 'PX', 60_000));
   }
 
   nextDueAt(): Promise<number | undefined> {
@@ -382,6 +444,9 @@ export class RedisDeliveryStore implements DeliveryStore {
           if (seen < BATCH) break;
         }
       }
+      // Jobs finish with removeOnComplete: only jobs of the previous layout are left in BullMQ's completed sets.
+      const grace = Math.max(0, Date.now() - deliveredBefore);
+      for (const pluginId of await this.pluginIds()) await (await this.queue(pluginId)).clean(grace, BATCH, 'completed');
       return pruned;
     });
   }

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { CursorCodec } from './cursor.ts';
@@ -33,13 +33,21 @@ export interface SqliteDeliveryStoreOptions {
   readonly fsync?: boolean;
   /** How long a write waits for a lock held by another connection before it is refused (default 5 s). */
   readonly busyTimeoutMs?: number;
+  /** Size of the disk reserve (RESERVE_FILE); default 4 MiB. */
+  readonly reserveBytes?: number;
 }
 
 export const DATABASE_FILE = 'deliveries.sqlite';
+/**
+ * Disk space set aside beside the database: released when a write finds the disk full, so that the queue can still
+ * record claims and outcomes (and start) while new acceptances are refused; taken back once the space is free.
+ */
+export const RESERVE_FILE = 'deliveries.reserve';
+const DEFAULT_RESERVE_BYTES = 4 * 1024 * 1024;
 
 /** The ledger's columns: everything but the payload, which lives in its own table and is read only by `claim`. */
 const RECORD_COLUMNS =
-  'seq, id, client_id, plugin_id, operation_id, request_id, status, attempts, created_at, updated_at, window_started_at, next_attempt_at, delivered_at, last_error, summary, bytes, traceparent';
+  'seq, id, client_id, plugin_id, operation_id, request_id, status, attempts, created_at, updated_at, window_started_at, next_attempt_at, delivered_at, last_error, event_name, identify_id, account_id, bytes, traceparent';
 
 interface Row {
   seq: number;
@@ -56,7 +64,9 @@ interface Row {
   next_attempt_at: number | null;
   delivered_at: number | null;
   last_error: string | null;
-  summary: string | null;
+  event_name: string | null;
+  identify_id: string | null;
+  account_id: string | null;
   bytes: number;
   traceparent: string | null;
 }
@@ -77,7 +87,9 @@ const SCHEMA = `
     next_attempt_at INTEGER,
     delivered_at INTEGER,
     last_error TEXT,
-    summary TEXT,
+    event_name TEXT,
+    identify_id TEXT,
+    account_id TEXT,
     bytes INTEGER NOT NULL DEFAULT 0,
     traceparent TEXT
   );
@@ -109,7 +121,7 @@ interface ClientUsage {
  * checked; a refused write throws DeliveryStoreUnavailableError and leaves the counts as they were.
  */
 export class SqliteDeliveryStore implements DeliveryStore {
-  private readonly db: Database.Database;
+  private readonly db!: Database.Database;
   /** Records by status and each client's pending count and payload bytes, kept in step with every committed write. */
   private readonly byStatus: StatusCounts = emptyStatusCounts();
   private readonly clients = new Map<string, ClientUsage>();
@@ -117,28 +129,50 @@ export class SqliteDeliveryStore implements DeliveryStore {
   private readonly cursors: CursorCodec;
   private readonly prepared = new Map<string, Database.Statement>();
 
+  private readonly reservePath: string;
+  private readonly reserveBytes: number;
+  /** The reserve was released (the disk filled): acceptances are refused until it can be taken back. */
+  private reserveReleased = false;
+
   constructor(options: SqliteDeliveryStoreOptions) {
     mkdirSync(options.dataDir, { recursive: true });
-    this.db = new Database(join(options.dataDir, DATABASE_FILE));
+    this.reservePath = join(options.dataDir, RESERVE_FILE);
+    this.reserveBytes = options.reserveBytes ?? DEFAULT_RESERVE_BYTES;
+    const file = join(options.dataDir, DATABASE_FILE);
+    // Created owner-only before SQLite opens it (its WAL takes the same mode): the payloads are upstream requests.
+    if (!existsSync(file)) closeSync(openSync(file, 'a', 0o600));
+    chmodSync(file, 0o600);
+    const open = (): Database.Database => {
+      const db = new Database(file);
+      try {
+        // One process owns the file: no shared-memory index beside it (nothing to create on a full disk), and a
+        // second gateway on the same DATA_DIR is refused at start instead of delivering the same rows.
+        db.pragma('locking_mode = EXCLUSIVE');
+        db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+        db.pragma('journal_mode = WAL');
+        db.pragma(`synchronous = ${options.fsync ? 'FULL' : 'NORMAL'}`);
+        // After a checkpoint the WAL is cut back to this size rather than left at its peak.
+        db.pragma(`journal_size_limit = ${1024 * 1024}`);
+        migrate(db);
+        return db;
+      } catch (error) {
+        db.close();
+        throw error;
+      }
+    };
     try {
-      // One process owns the file: no shared-memory index beside it (nothing to create on a full disk), and a second
-      // gateway on the same DATA_DIR is refused at start instead of delivering the same rows.
-      this.db.pragma('locking_mode = EXCLUSIVE');
-      this.db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma(`synchronous = ${options.fsync ? 'FULL' : 'NORMAL'}`);
-      // After a checkpoint the WAL is cut back to this size rather than left at its peak.
-      this.db.pragma(`journal_size_limit = ${1024 * 1024}`);
-      this.migrate();
+      this.db = open();
     } catch (error) {
-      this.db.close();
-      throw error;
+      // A start on a full disk: the reserve makes room to open, recover and deliver (acceptances stay refused).
+      if (!isFull(error) || !this.releaseReserve()) throw error;
+      this.db = open();
     }
+    if (!this.reserveReleased) this.takeReserve();
     this.cursors = new CursorCodec(this.cursorKey());
     this.statements = {
       insert: this.db.prepare(
-        `INSERT INTO deliveries (id, client_id, plugin_id, operation_id, request_id, status, attempts, created_at, updated_at, window_started_at, next_attempt_at, summary, bytes, traceparent)
-         VALUES (@id, @clientId, @pluginId, @operationId, @requestId, 'queued', 0, @now, @now, @now, @now, @summary, @bytes, @traceparent)`,
+        `INSERT INTO deliveries (id, client_id, plugin_id, operation_id, request_id, status, attempts, created_at, updated_at, window_started_at, next_attempt_at, event_name, identify_id, account_id, bytes, traceparent)
+         VALUES (@id, @clientId, @pluginId, @operationId, @requestId, 'queued', 0, @now, @now, @now, @now, @eventName, @identifyId, @accountId, @bytes, @traceparent)`,
       ),
       insertPayload: this.db.prepare(`INSERT INTO delivery_payloads (seq, payload) VALUES (?, ?)`),
       claim: this.db.prepare(
@@ -199,17 +233,25 @@ export class SqliteDeliveryStore implements DeliveryStore {
     const clientId = deliveries[0]?.clientId;
     if (clientId === undefined) return { ok: true };
     if (deliveries.some((d) => d.clientId !== clientId)) throw new Error('one acceptance is one client’s');
+    // The reserve's room is for what is already queued: its claims and outcomes.
+    if (this.reserveReleased) throw new DeliveryStoreUnavailableError('the disk holding DATA_DIR is full', 'full');
     const bytes = deliveries.reduce((sum, d) => sum + d.summary.bytes, 0);
     const refusal = this.refusal(clientId, deliveries.length, bytes, caps);
     if (refusal) return { ok: false, ...refusal };
     const insertAll = this.db.transaction((items: readonly NewDelivery[]) => {
       for (const item of items) {
-        const { bytes: size, ...fields } = item.summary;
+        const { summary } = item;
         const { lastInsertRowid } = this.statements.insert.run({
-          ...item,
+          id: item.id,
+          clientId: item.clientId,
+          pluginId: item.pluginId,
+          operationId: item.operationId,
+          requestId: item.requestId,
           now,
-          summary: JSON.stringify(fields),
-          bytes: size,
+          eventName: summary.eventName ?? null,
+          identifyId: summary.identifyId ?? null,
+          accountId: summary.accountId ?? null,
+          bytes: summary.bytes,
           traceparent: item.acceptedTraceparent ?? null,
         });
         this.statements.insertPayload.run(lastInsertRowid, item.payload);
@@ -279,6 +321,8 @@ export class SqliteDeliveryStore implements DeliveryStore {
       return changes === 1 ? current : undefined;
     });
     const settled = this.write(apply);
+    // On the reserve, the WAL is reset after each outcome so that it is reused instead of grown.
+    if (this.reserveReleased) this.checkpoint(false);
     if (!settled) return;
     const to: DeliveryStatus = settlement.outcome === 'delivered' ? 'delivered' : settlement.outcome === 'dead' ? 'dead' : 'queued';
     this.byStatus.delivering -= 1;
@@ -290,7 +334,7 @@ export class SqliteDeliveryStore implements DeliveryStore {
   }
 
   async get(id: string, clientId: string): Promise<DeliveryRecord | undefined> {
-    const row = this.statements.get.get(id, clientId) as Row | undefined;
+    const row = this.read(() => this.statements.get.get(id, clientId)) as Row | undefined;
     return row ? toRecord(row) : undefined;
   }
 
@@ -306,9 +350,8 @@ export class SqliteDeliveryStore implements DeliveryStore {
       conditions.push('plugin_id = ?');
       values.push(pluginId);
     }
-    const rows = this.statement(
-      `SELECT ${RECORD_COLUMNS} FROM deliveries WHERE ${conditions.join(' AND ')} AND seq > ? ORDER BY seq LIMIT ?`,
-    ).all(...values, after, limit + 1) as Row[];
+    const sql = `SELECT ${RECORD_COLUMNS} FROM deliveries WHERE ${conditions.join(' AND ')} AND seq > ? ORDER BY seq LIMIT ?`;
+    const rows = this.read(() => this.statement(sql).all(...values, after, limit + 1)) as Row[];
     const page = rows.slice(0, limit);
     const last = page.at(-1);
     return {
@@ -321,7 +364,7 @@ export class SqliteDeliveryStore implements DeliveryStore {
     const byStatus = emptyStatusCounts();
     const byPlugin: Record<string, StatusCounts> = {};
     let deliveredLastMinute = 0;
-    const rows = this.statements.summary.all(now - 60_000, clientId) as {
+    const rows = this.read(() => this.statements.summary.all(now - 60_000, clientId)) as {
       plugin_id: string;
       status: DeliveryStatus;
       n: number;
@@ -333,7 +376,7 @@ export class SqliteDeliveryStore implements DeliveryStore {
       (byPlugin[row.plugin_id] as StatusCounts)[row.status] += row.n;
       if (row.status === 'delivered') deliveredLastMinute += row.recent ?? 0;
     }
-    const oldest = this.statements.oldestQueued.get(clientId) as { created_at: number } | undefined;
+    const oldest = this.read(() => this.statements.oldestQueued.get(clientId)) as { created_at: number } | undefined;
     return { byStatus, byPlugin, ...(oldest ? { oldestQueuedAt: oldest.created_at } : {}), deliveredLastMinute };
   }
 
@@ -343,12 +386,12 @@ export class SqliteDeliveryStore implements DeliveryStore {
   }
 
   async stats(): Promise<DeliveryStats> {
-    const oldest = (this.statements.oldestPending.get() as { at: number | null }).at;
+    const oldest = (this.read(() => this.statements.oldestPending.get()) as { at: number | null }).at;
     return { pending: this.pending, byStatus: { ...this.byStatus }, ...(oldest !== null ? { oldestPendingAt: oldest } : {}) };
   }
 
   async retry(id: string, clientId: string, now: number, caps: DeliveryCaps): Promise<RetryResult> {
-    const current = this.statements.current.get(id) as Pick<Row, 'seq' | 'client_id' | 'status' | 'bytes'> | undefined;
+    const current = this.read(() => this.statements.current.get(id)) as Pick<Row, 'seq' | 'client_id' | 'status' | 'bytes'> | undefined;
     if (current?.client_id !== clientId || current.status !== 'dead') return { outcome: 'not-dead' };
     const refusal = this.refusal(clientId, 1, 0, caps);
     if (refusal) return { outcome: 'refused', ...refusal };
@@ -388,7 +431,7 @@ export class SqliteDeliveryStore implements DeliveryStore {
   }
 
   async discard(id: string, clientId: string): Promise<'discarded' | 'not-found' | 'busy'> {
-    const current = this.statements.current.get(id) as Pick<Row, 'seq' | 'client_id' | 'status' | 'bytes'> | undefined;
+    const current = this.read(() => this.statements.current.get(id)) as Pick<Row, 'seq' | 'client_id' | 'status' | 'bytes'> | undefined;
     if (current?.client_id !== clientId) return 'not-found';
     if (current.status !== 'queued' && current.status !== 'dead') return 'busy';
     const removed = this.write(this.db.transaction(() => this.removeRow(current.seq)));
@@ -438,7 +481,7 @@ export class SqliteDeliveryStore implements DeliveryStore {
   }
 
   async nextDueAt(): Promise<number | undefined> {
-    return (this.statements.nextDue.get() as { due: number | null }).due ?? undefined;
+    return (this.read(() => this.statements.nextDue.get()) as { due: number | null }).due ?? undefined;
   }
 
   /**
@@ -452,6 +495,23 @@ export class SqliteDeliveryStore implements DeliveryStore {
     } catch {
       return false;
     }
+  }
+
+  condition(): 'ok' | 'full' {
+    return this.reserveReleased ? 'full' : 'ok';
+  }
+
+  async probeWrite(): Promise<void> {
+    if (this.reserveReleased) {
+      this.checkpoint(true);
+      if (!this.takeReserve()) throw new DeliveryStoreUnavailableError('the disk holding DATA_DIR is still full', 'full');
+      return;
+    }
+    this.write(() => this.db.prepare(`UPDATE delivery_meta SET value = value WHERE key = 'cursor-key'`).run());
+  }
+
+  async compact(idle: boolean): Promise<void> {
+    this.checkpoint(idle);
   }
 
   async close(): Promise<void> {
@@ -525,35 +585,22 @@ export class SqliteDeliveryStore implements DeliveryStore {
     return read() as Buffer;
   }
 
-  /** Creates the schema, or moves a schema-1 file (request inside the record) to schema 2 in one transaction. */
-  private migrate(): void {
-    const version = this.db.pragma('user_version', { simple: true }) as number;
-    if (version === SCHEMA_VERSION) return;
-    const columns = (this.db.pragma('table_info(deliveries)') as { name: string }[]).map((c) => c.name);
-    this.db.transaction(() => {
-      if (columns.includes('request')) {
-        this.db.exec('ALTER TABLE deliveries RENAME TO deliveries_v1');
-        for (const index of ['deliveries_due', 'deliveries_by_client', 'deliveries_delivered', 'deliveries_status_order'])
-          this.db.exec(`DROP INDEX IF EXISTS ${index}`);
-        this.db.exec(SCHEMA);
-        this.db.exec(`
-          INSERT INTO deliveries (seq, id, client_id, plugin_id, operation_id, request_id, status, attempts, created_at, updated_at, window_started_at, next_attempt_at, delivered_at, last_error, summary, bytes)
-            SELECT seq, id, client_id, plugin_id, operation_id, request_id, status, attempts, created_at,
-                   CASE WHEN status = 'delivered' THEN coalesce(delivered_at, updated_at) ELSE updated_at END,
-                   window_started_at, next_attempt_at, delivered_at, last_error, '{}', length(CAST(request AS BLOB))
-            FROM deliveries_v1;
-          INSERT INTO delivery_payloads (seq, payload) SELECT seq, request FROM deliveries_v1 WHERE status <> 'delivered';
-          DROP TABLE deliveries_v1;
-        `);
-      } else {
-        this.db.exec(SCHEMA);
-      }
-      this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
-    })();
+  /**
+   * A failed write (disk full, read-only file, lock timeout) is the store being unavailable, not a gateway bug. On a
+   * full disk the reserve is released once and the write tried again.
+   */
+  private write<T>(run: () => T): T {
+    try {
+      return run();
+    } catch (error) {
+      if (isFull(error) && this.releaseReserve()) return this.write(run);
+      if (error instanceof Database.SqliteError) throw storeError(error);
+      throw error;
+    }
   }
 
-  /** A failed write (disk full, read-only file, lock timeout) is the store being unavailable, not a gateway bug. */
-  private write<T>(run: () => T): T {
+  /** A failed read (I/O error, corrupt page) is the store being unavailable too: callers answer 503, not 500. */
+  private read<T>(run: () => T): T {
     try {
       return run();
     } catch (error) {
@@ -561,7 +608,39 @@ export class SqliteDeliveryStore implements DeliveryStore {
       throw error;
     }
   }
+
+  /** Deletes the reserve file; false when there was none left to release. */
+  private releaseReserve(): boolean {
+    if (!existsSync(this.reservePath)) {
+      this.reserveReleased = true;
+      return false;
+    }
+    rmSync(this.reservePath, { force: true });
+    this.reserveReleased = true;
+    return true;
+  }
+
+  /** Writes the reserve file in full (real blocks, not a sparse file); false when the disk has no room for it. */
+  private takeReserve(): boolean {
+    let fd: number | undefined;
+    try {
+      fd = openSync(this.reservePath, 'w', 0o600);
+      const block = Buffer.alloc(64 * 1024);
+      for (let written = 0; written < this.reserveBytes; written += block.length) writeSync(fd, block);
+      closeSync(fd);
+      this.reserveReleased = false;
+      return true;
+    } catch {
+      if (fd !== undefined) closeSync(fd);
+      rmSync(this.reservePath, { force: true });
+      this.reserveReleased = true;
+      return false;
+    }
+  }
 }
+
+const isFull = (error: unknown): boolean =>
+  (error instanceof Database.SqliteError && error.code.startsWith('SQLITE_FULL')) || (error as NodeJS.ErrnoException)?.code === 'ENOSPC';
 
 /** Names the condition behind a refused SQLite write, for the caller's answer and for readiness. */
 export function storeError(error: InstanceType<typeof Database.SqliteError>): DeliveryStoreUnavailableError {
@@ -571,6 +650,33 @@ export function storeError(error: InstanceType<typeof Database.SqliteError>): De
       ? 'read-only'
       : 'unavailable';
   return new DeliveryStoreUnavailableError(`delivery store write failed (${error.code})`, condition, { cause: error });
+}
+
+/** Creates the schema, or moves a schema-1 file (request inside the record) to schema 2 in one transaction. */
+function migrate(db: Database.Database): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version === SCHEMA_VERSION) return;
+  const columns = (db.pragma('table_info(deliveries)') as { name: string }[]).map((c) => c.name);
+  db.transaction(() => {
+    if (columns.includes('request')) {
+      db.exec('ALTER TABLE deliveries RENAME TO deliveries_v1');
+      for (const index of ['deliveries_due', 'deliveries_by_client', 'deliveries_delivered', 'deliveries_status_order'])
+        db.exec(`DROP INDEX IF EXISTS ${index}`);
+      db.exec(SCHEMA);
+      db.exec(`
+        INSERT INTO deliveries (seq, id, client_id, plugin_id, operation_id, request_id, status, attempts, created_at, updated_at, window_started_at, next_attempt_at, delivered_at, last_error, bytes)
+          SELECT seq, id, client_id, plugin_id, operation_id, request_id, status, attempts, created_at,
+                 CASE WHEN status = 'delivered' THEN coalesce(delivered_at, updated_at) ELSE updated_at END,
+                 window_started_at, next_attempt_at, delivered_at, last_error, length(CAST(request AS BLOB))
+          FROM deliveries_v1;
+        INSERT INTO delivery_payloads (seq, payload) SELECT seq, request FROM deliveries_v1 WHERE status <> 'delivered';
+        DROP TABLE deliveries_v1;
+      `);
+    } else {
+      db.exec(SCHEMA);
+    }
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  })();
 }
 
 function filterClause(clientId: string, filter: DeliveryFilter, statuses: readonly DeliveryStatus[]): { where: string; values: unknown[] } {
@@ -609,7 +715,12 @@ function toRecord(row: Row): DeliveryRecord {
     ...(row.next_attempt_at !== null && row.status === 'queued' ? { nextAttemptAt: row.next_attempt_at } : {}),
     ...(row.delivered_at !== null ? { deliveredAt: row.delivered_at } : {}),
     ...(row.last_error !== null ? { lastError: JSON.parse(row.last_error) as DeliveryError } : {}),
-    summary: { ...(row.summary ? (JSON.parse(row.summary) as object) : {}), bytes: row.bytes },
+    summary: {
+      bytes: row.bytes,
+      ...(row.event_name !== null ? { eventName: row.event_name } : {}),
+      ...(row.identify_id !== null ? { identifyId: row.identify_id } : {}),
+      ...(row.account_id !== null ? { accountId: row.account_id } : {}),
+    },
     ...(row.traceparent !== null ? { acceptedTraceparent: row.traceparent } : {}),
   };
 }

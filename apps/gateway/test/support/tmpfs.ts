@@ -10,6 +10,8 @@ export interface Tmpfs {
   fill(): void;
   /** Deletes the filler: the space is free again. */
   free(): void;
+  /** The same filesystem, read-only from now on. */
+  remountReadOnly(): void;
   unmount(): void;
 }
 
@@ -37,6 +39,10 @@ export function mountTmpfs(sizeBytes: number): Tmpfs | undefined {
     },
     free() {
       rmSync(filler, { force: true });
+    },
+    remountReadOnly() {
+      const remounted = spawnSync('mount', ['-o', 'remount,ro', dir], { encoding: 'utf8' });
+      if (remounted.status !== 0) throw new Error(`remount read-only failed: ${remounted.stderr}`);
     },
     unmount() {
       spawnSync('umount', ['-l', dir]);
