@@ -51,6 +51,8 @@ export async function startDeliveries(container: DependencyContainer, redis?: Re
       // Said at start: the per-client share (a quarter of the queue by default) is what a single-client host may need to raise.
       maxQueued: config.delivery.maxQueued,
       maxQueuedPerClient: config.delivery.maxQueuedPerClient,
+      maxBytesPerClient: config.delivery.maxBytesPerClient,
+      sealed: config.delivery.sealKey !== undefined,
     },
     'delivery queue open',
   );
