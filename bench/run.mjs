@@ -12,6 +12,7 @@
 //   BENCH_KEEP_LOGS=1                                        keep the gateway's log files (their paths are printed)
 //   BENCH_NODE_FLAGS='--trace-gc'                            experiments: node flags for the target children
 //   BENCH_QUEUE_EVENTS=1000000                               events queued for the q-mem row (RSS with a deep queue)
+//   BENCH_BASELINE_MAIN=/path/to/dist/main.js                t-base row: a bundle from before tracing, beside t0
 import { execFileSync, fork, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -96,10 +97,10 @@ async function forkTarget(file, env = {}) {
 }
 
 /** The gateway as deployed: the esbuild bundle, JSON logs at info to a file, ports from its banner. */
-async function startGatewayChild(name, upstreamUrl, extraEnv = {}, nodeFlags = []) {
+async function startGatewayChild(name, upstreamUrl, extraEnv = {}, nodeFlags = [], main = gatewayMain) {
   const logFile = join(os.tmpdir(), `gateway-bench-${process.pid}-${name}.log`);
   const logFd = openSync(logFile, 'w');
-  const child = spawn(process.execPath, [...NODE_FLAGS, ...nodeFlags, ...cpuProfArgs(`gateway-${name}`), gatewayMain], {
+  const child = spawn(process.execPath, [...NODE_FLAGS, ...nodeFlags, ...cpuProfArgs(`gateway-${name}`), main], {
     cwd: root,
     env: {
       PATH: process.env.PATH,
@@ -183,6 +184,13 @@ async function heapOf(restUrl, headers) {
     heapTotalMb: mb('nodejs_heap_size_total_bytes'),
     externalMb: mb('nodejs_external_memory_bytes'),
   };
+}
+
+/** What the OTLP sink took: exports (POSTs) and bytes. */
+async function sinkCounts(sink) {
+  sink.child.send('counts');
+  const [message] = await once(sink.child, 'message');
+  return message.counts;
 }
 
 /** The upstream's count of answers by status, to check that every 2xx really went through. */
@@ -463,6 +471,9 @@ const SCENARIOS = {
   r: 'd with REDIS_URL: idempotency, inbound and outbound budgets in a local redis-server',
   'r-q': 'q with REDIS_URL: async accept into the Redis (BullMQ) queue',
   r2: 'two gateway instances on one Redis, driven together (req/s = both)',
+  t0: 'd in a fresh gateway, tracing off (no OTLP endpoint): the base of t',
+  t: 'd with tracing on: every request sampled (always_on), OTLP http/protobuf to a local receiver',
+  't-base': 't0 on the bundle in BENCH_BASELINE_MAIN (before tracing existed): tracing off costs the same',
 };
 const wanted = (...ids) => !ONLY || ids.some((id) => ONLY.has(id));
 
@@ -777,6 +788,35 @@ async function main() {
     }
   }
 
+  if (wanted('t', 't0', 't-base')) {
+    // Fresh gateways one after the other, each measured once: the same bundle without and with tracing, then
+    // (when given) a bundle from before tracing, so "tracing off costs the same as before" is measured too.
+    const auth = { 'x-api-key': CLIENT_KEY };
+    const sink = await forkTarget('otlp-sink.mjs');
+    const runFresh = async (id, name, env, main) => {
+      const gateway = await startGatewayChild(name, upstream.url, env, [], main);
+      await record(id, () => closedLoop(restLoad(gateway.rest, auth), gateway.child.pid), gateway.child.pid);
+      await stop(gateway.child);
+      rmSync(gateway.logFile, { force: true });
+    };
+    if (wanted('t0', 't')) await runFresh('t0', 'tracing-off', {});
+    if (wanted('t')) {
+      const before = await sinkCounts(sink);
+      await runFresh('t', 'tracing-on', {
+        OTEL_EXPORTER_OTLP_ENDPOINT: sink.url,
+        OTEL_TRACES_SAMPLER: 'always_on',
+        OTEL_BSP_SCHEDULE_DELAY: '1000',
+      });
+      const after = await sinkCounts(sink);
+      results.t.otlpExports = after.exports - before.exports;
+      results.t.otlpBytes = after.bytes - before.bytes;
+    }
+    const baseline = process.env.BENCH_BASELINE_MAIN;
+    if (wanted('t-base') && baseline) await runFresh('t-base', 'tracing-baseline', {}, baseline);
+    else if (wanted('t-base')) out('  t-base skipped: set BENCH_BASELINE_MAIN to a bundle built before tracing');
+    await stop(sink.child);
+  }
+
   if (wanted('c-low') && lowRate) {
     // The latency the gateway adds at a load both sustain: the Express proxy again, at d-low's rate.
     const express = await forkTarget('reference/express-proxy.mjs', { UPSTREAM_URL: upstream.url });
@@ -852,7 +892,10 @@ function report(results, gatewayMemory, halfRate, elapsedMs, loadAverage) {
   const { b, c, d, e, f, g, 'g+': gShared, 'c+': cBound } = scenarios;
   const { q, 'q-batch': qBatch, 'q-drain': qDrain, 'q-mem': qMem, 'q-list': qList } = scenarios;
   const { r, 'r-q': rq, r2 } = scenarios;
+  const { t, t0, 't-base': tBase } = scenarios;
   const ratios = {
+    't/t0': ratio(t, t0),
+    't0/t-base': ratio(t0, tBase),
     'r/d': ratio(r, d),
     'r-q/q': ratio(rq, q),
     'r2/r': ratio(r2, r),
@@ -907,6 +950,8 @@ function report(results, gatewayMemory, halfRate, elapsedMs, loadAverage) {
     out(
       `deep queue: ${qMem.queued} queued (accepted at ${qMem.rps} events/s), RSS ${qMem.rssMb} MB (peak ${qMem.peakRssMb} MB), heap used ${qMem.heapUsedMb} MB`,
     );
+  if (t?.otlpExports !== undefined)
+    out(`tracing (t): ${t.otlpExports} OTLP exports, ${round(t.otlpBytes / 1048576, 1)} MB of spans for ${t.served} requests`);
   if (qList)
     out(
       `listing 1,000 deliveries of 1 MB events: p50 ${fmt(qList.p50)} ms, p99 ${fmt(qList.p99)} ms per page, RSS ${qList.rssMb} MB after`,
@@ -931,6 +976,10 @@ function report(results, gatewayMemory, halfRate, elapsedMs, loadAverage) {
     ),
     'REST with REDIS_URL ≥ 0.8 × in memory (r/d)': ratios['r/d'] === undefined ? undefined : ratios['r/d'] >= 0.8,
     'async accept ≥ 0.9 × synchronous REST (q/d)': ratios['q/d'] === undefined ? undefined : ratios['q/d'] >= 0.9,
+    'REST with every request traced ≥ 0.85 × tracing off (t/t0)':
+      ratios['t/t0'] === undefined ? undefined : ratios['t/t0'] >= 0.85 && (t?.otlpExports ?? 0) > 0,
+    'tracing off costs the same as before tracing (t0/t-base ≥ 0.95)':
+      ratios['t0/t-base'] === undefined ? undefined : ratios['t0/t-base'] >= 0.95,
     'batch accept ≥ 20,000 events/s (q-batch)': qBatch ? qBatch.rps * BATCH_SIZE >= 20_000 : undefined,
     'drain within ±5 % of 150/s with 0 upstream 429 (q-drain)': qDrain
       ? Math.abs(qDrain.rps - 150) <= 7.5 && qDrain.upstream429 === 0 && qDrain.delivered === qDrain.accepted

@@ -1,6 +1,7 @@
 import type { Environment } from '@gateway/core';
 import { isLoopback, readInboundKeys } from './auth/read-keys.ts';
 import { DEFAULT_IDEMPOTENCY_LIMITS, type IdempotencyLimits } from './idempotency/idempotency-store.ts';
+import { readTracingConfig, type TracingConfig } from './observability/tracing-config.ts';
 import { normalizeRedisPrefix } from './redis/redis-prefix.ts';
 
 export interface GatewayConfig {
@@ -49,6 +50,8 @@ export interface GatewayConfig {
   readonly redisUrl: string | undefined;
   /** REDIS_PREFIX: the start of every key this gateway writes in Redis, always ending in `:` (`gw` is `gw:`). */
   readonly redisPrefix: string;
+  /** OpenTelemetry tracing from the standard OTEL_* variables; undefined (off) unless an OTLP endpoint is set. */
+  readonly tracing: TracingConfig | undefined;
   /** The environment plugins read their own variables from. */
   readonly environment: Environment;
 }
@@ -225,6 +228,7 @@ export function readConfig(environment: Environment): GatewayConfig {
     plugins,
     redisUrl: environment.REDIS_URL?.trim() || undefined,
     redisPrefix: redisPrefix(environment.REDIS_PREFIX ?? 'gateway:'),
+    tracing: readTracingConfig(environment, (message) => new ConfigError(message)),
     delivery: {
       dataDir: environment.DATA_DIR || './data',
       mode: deliveryMode,

@@ -16,6 +16,7 @@ import { inject, injectable } from 'tsyringe';
 import type { GatewayConfig } from './config.ts';
 import type { IdempotencyGuard } from './idempotency/idempotency-guard.ts';
 import type { Metrics } from './observability/metrics.ts';
+import { traceIdempotency, traceUpstreamAttempt, traceValidation } from './observability/tracing.ts';
 import type { LoadedOperation, PluginRegistry } from './plugins/plugin-registry.ts';
 import {
   CONFIG,
@@ -57,13 +58,20 @@ export class Executor implements OperationExecutor {
     if (!prepared.ok) return { ok: false, failure: prepared.failure, requestId: request.requestId, attempts: 0 };
     const { entry, upstreamRequest } = prepared;
     if (request.idempotencyKey === undefined) return this.call(entry, upstreamRequest, request);
-    return this.idempotency.run(request, () => this.call(entry, upstreamRequest, request));
+    return traceIdempotency(() => this.idempotency.run(request, () => this.call(entry, upstreamRequest, request)));
   }
 
   /** Validates and shapes an input into the upstream request it stands for, without sending anything. */
   prepare(
     request: Pick<ExecutionRequest, 'pluginId' | 'operationId' | 'input' | 'requestId'>,
     delivery: OperationContext['delivery'] = 'direct',
+  ): PreparedRequest {
+    return traceValidation(() => this.shape(request, delivery));
+  }
+
+  private shape(
+    request: Pick<ExecutionRequest, 'pluginId' | 'operationId' | 'input' | 'requestId'>,
+    delivery: OperationContext['delivery'],
   ): PreparedRequest {
     const entry = this.registry.find(request.pluginId, request.operationId);
     if (!entry) {
@@ -203,14 +211,24 @@ export class Executor implements OperationExecutor {
       return Math.round(performance.now() - started);
     };
     try {
-      const response = await this.client.send({
+      const traced = {
+        pluginId: loaded.descriptor.id,
+        operationId: operation.id,
+        method: upstreamRequest.method,
+        pathTemplate: operation.upstream.path,
         baseUrl: loaded.baseUrl,
-        request: upstreamRequest,
-        headers: { 'x-request-id': request.requestId, ...loaded.credentials.headers },
-        query: loaded.credentials.query,
-        timeoutMs: Math.max(1, Math.round(deadline - started)),
-        ...(request.signal ? { signal: request.signal } : {}),
-      });
+        attempt,
+      };
+      const response = await traceUpstreamAttempt(traced, { 'x-request-id': request.requestId, ...loaded.credentials.headers }, (headers) =>
+        this.client.send({
+          baseUrl: loaded.baseUrl,
+          request: upstreamRequest,
+          headers,
+          query: loaded.credentials.query,
+          timeoutMs: Math.max(1, Math.round(deadline - started)),
+          ...(request.signal ? { signal: request.signal } : {}),
+        }),
+      );
       const durationMs = observe(String(response.status));
       this.logger.info({ ...log, upstreamStatus: response.status, durationMs }, 'upstream answered');
       // Secrets an upstream echoes are removed as its answer arrives, before anything maps, cuts, stores or relays it.

@@ -20,6 +20,7 @@ import {
   type NewDelivery,
 } from './delivery-store.ts';
 import type { DeliveryWorker } from './delivery-worker.ts';
+import { acceptedTrace, traceAcceptance, traceIdOf } from '../observability/tracing.ts';
 import type { DeliveryHealth } from './delivery-health.ts';
 import { PayloadCodec } from './payload-codec.ts';
 
@@ -39,7 +40,7 @@ export interface DeliveryView {
   readonly deliveredAt?: string;
   readonly lastError?: { readonly status?: number; readonly type: string; readonly detail: string };
   readonly summary: DeliverySummary;
-  /** The trace id of the accepting request (from its W3C traceparent), when traced. */
+  /** The trace that accepted it (tracing on): every delivery attempt's trace links to that one. */
   readonly traceId?: string;
 }
 
@@ -89,7 +90,7 @@ export class DeliveryService {
       if (refusal) return this.failed(request, refusal);
       return { ok: true, status: 202, body: { id: delivery.id, status: 'queued' }, requestId: request.requestId, attempts: 0 };
     };
-    return this.idempotent({ ...request, operationId: `${request.operationId}#async`, input: request.input }, run);
+    return this.idempotent({ ...request, operationId: `${request.operationId}#async`, input: request.input }, () => traceAcceptance(run));
   }
 
   /** Each item validated on its own; the valid ones queued in one transaction; 400 when none is valid. */
@@ -131,7 +132,7 @@ export class DeliveryService {
         attempts: 0,
       };
     };
-    return this.idempotent({ ...request, operationId: `${request.operationId}#batch`, input: request.items }, run);
+    return this.idempotent({ ...request, operationId: `${request.operationId}#batch`, input: request.items }, () => traceAcceptance(run));
   }
 
   async get(id: string, clientId: string): Promise<DeliveryView | undefined> {
@@ -219,7 +220,8 @@ export class DeliveryService {
       requestId: request.requestId,
       payload,
       summary: summary as unknown as DeliverySummary,
-      ...(request.acceptedTraceparent ? { acceptedTraceparent: request.acceptedTraceparent } : {}),
+      // The accepting span (tracing on), which every delivery attempt links to.
+      ...(request.acceptedTraceparent ? { acceptedTraceparent: request.acceptedTraceparent } : acceptedTrace()),
     };
   }
 
@@ -309,11 +311,11 @@ function view(record: DeliveryRecord): DeliveryView {
     ...(record.deliveredAt !== undefined ? { deliveredAt: iso(record.deliveredAt) } : {}),
     ...(record.lastError ? { lastError: record.lastError } : {}),
     summary: record.summary,
-    ...(traceIdOf(record.acceptedTraceparent) ? { traceId: traceIdOf(record.acceptedTraceparent) as string } : {}),
+    ...withTraceId(record.acceptedTraceparent),
   };
 }
 
-/** The trace id inside a W3C traceparent (`00-<32 hex>-<16 hex>-<2 hex>`). */
-function traceIdOf(traceparent: string | undefined): string | undefined {
-  return traceparent === undefined ? undefined : /^[\da-f]{2}-([\da-f]{32})-[\da-f]{16}-[\da-f]{2}$/.exec(traceparent)?.[1];
+function withTraceId(traceparent: string | undefined): { traceId?: string } {
+  const traceId = traceIdOf(traceparent);
+  return traceId ? { traceId } : {};
 }

@@ -5,6 +5,7 @@ import type { DeliveryAttempt, Executor } from '../executor.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { UpstreamHealth } from '../upstream/upstream-health.ts';
 import { AdaptiveConcurrency } from './adaptive-concurrency.ts';
+import { noteOnSpan, traceDeliveryAttempt } from '../observability/tracing.ts';
 import type { DeliveryHealth } from './delivery-health.ts';
 import { type ClaimedDelivery, type DeliveryStore, DeliveryStoreUnavailableError, type Settlement } from './delivery-store.ts';
 import { PayloadCodec, PayloadUnreadableError } from './payload-codec.ts';
@@ -186,7 +187,7 @@ export class DeliveryWorker {
           this.busyAt = Date.now();
           this.compactedIdle = false;
         }
-        for (const delivery of claimed) this.track(this.deliver(delivery));
+        for (const delivery of claimed) this.track(traceDeliveryAttempt(delivery, () => this.deliver(delivery)));
         if (claimed.length > 0 && this.inFlight.size < limit) continue;
         const due = this.inFlight.size < limit ? await store.nextDueAt() : undefined;
         if (this.inFlight.size === 0) await this.compact(due);
@@ -315,6 +316,7 @@ export class DeliveryWorker {
     }
     this.adapt(attempt);
     const now = Date.now();
+    noteOnSpan({ attributes: { 'gateway.delivery.outcome': attempt.outcome } });
     if (attempt.outcome !== 'interrupted' && attempt.outcome !== 'held') metrics.deliveryAttempts.inc({ plugin, result: attempt.outcome });
     switch (attempt.outcome) {
       case 'delivered':

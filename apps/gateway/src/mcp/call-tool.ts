@@ -9,6 +9,7 @@ import { Dispatch, type DispatchParts } from '../dispatch.ts';
 import type { CompiledLocalOperation } from '../gateway-plugin/local-operation.ts';
 import { callLocalTool, type LocalTools } from './local-tools.ts';
 import { errorResult, type ToolResult, toToolResult, UnknownToolError } from './tool-result.ts';
+import { type TraceCarrier, traceToolCall } from '../observability/tracing.ts';
 
 export interface ToolCallParts {
   readonly catalogue: ToolCatalogue;
@@ -32,6 +33,8 @@ export interface ToolCallContext {
   readonly clientId?: string;
   /** The caller's W3C trace context (`_meta.traceparent` of the tools/call), when it sent a valid one. */
   readonly traceparent?: string;
+  /** The request's `_meta` (MCP 2026-07-28 carries `traceparent`/`tracestate` there). */
+  readonly meta?: TraceCarrier;
 }
 
 export type ToolCaller = (name: string, args: unknown, context?: ToolCallContext) => Promise<ToolResult>;
@@ -48,7 +51,7 @@ export function createToolCaller({
   local,
 }: ToolCallParts): ToolCaller {
   const dispatch = new Dispatch({ executor, deliveries, mode: deliveryMode, operations });
-  return async (name, args, context = {}) => {
+  const call: ToolCaller = async (name, args, context = {}) => {
     const localOperation = local?.get(name);
     if (localOperation) return runLocalTool(name, localOperation, args, context, { logger, metrics });
     const entry = catalogue.find(name);
@@ -93,6 +96,7 @@ export function createToolCaller({
       return errorResult(`The gateway failed to run ${name} (request id ${requestId}). It has been logged; try again later.`);
     }
   };
+  return (name, args, context) => traceToolCall(name, context?.meta, () => call(name, args, context));
 }
 
 async function runLocalTool(

@@ -9,6 +9,7 @@ import { hostGuard } from '../hosting/host-guard.ts';
 import { chargeEachMessage, inboundRateLimit as limitInbound } from '../limits/inbound-rate-limit.ts';
 import { JSON_RPC, sendJsonRpcError } from './json-rpc-error.ts';
 import { keepRawBody, type McpTransportHandler } from './transport-handler.ts';
+import { traceHttpRequests } from '../observability/tracing.ts';
 
 export const MCP_PATH = '/mcp';
 
@@ -42,6 +43,8 @@ export function createMcpApp({
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('trust proxy', trustProxy);
+  const tracing = traceHttpRequests();
+  if (tracing) app.use(tracing);
   app.use(hostGuard({ allowed: allowedHosts, refuse: hostRefused }));
   app.use(identifyClient(inboundKeys));
   // Before the key check: requests without a valid key are limited per address, so failed attempts are too.

@@ -56,10 +56,12 @@ export function mcpServerFactory(catalogue: ToolCatalogue, callTool: ToolCaller,
       const clientId = ctx.http?.authInfo?.clientId;
       const traceparent = traceparentOf(request.params._meta);
       try {
+        const meta = request.params._meta;
         return (await callTool(request.params.name, request.params.arguments, {
           signal: ctx.mcpReq.signal,
           ...(clientId ? { clientId } : {}),
           ...(traceparent ? { traceparent } : {}),
+          ...(meta ? { meta } : {}),
         })) as CallToolResult;
       } catch (error) {
         // A protocol error, as the spec says for an unknown tool; the client adds its own "MCP error -32602: " prefix.

@@ -1,6 +1,7 @@
 import type { RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import type { Metrics } from '../observability/metrics.ts';
+import { bindToTrace } from '../observability/tracing.ts';
 
 /** Methods that get their own metric label; anything else is `other`. */
 const LABELLED_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
@@ -14,7 +15,8 @@ const LABELLED_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE
 export function accessLog(logger: Logger, metrics: Metrics): RequestHandler {
   return (request, response, next) => {
     const started = performance.now();
-    response.once('finish', () => {
+    // Bound: `finish` is emitted from the socket's callback, outside the request's trace.
+    const finished = () => {
       const seconds = (performance.now() - started) / 1000;
       const template: unknown = request.route?.path;
       const route = template === undefined ? 'unmatched' : String(template);
@@ -40,7 +42,8 @@ export function accessLog(logger: Logger, metrics: Metrics): RequestHandler {
         },
         'request',
       );
-    });
+    };
+    response.once('finish', bindToTrace(finished));
     next();
   };
 }

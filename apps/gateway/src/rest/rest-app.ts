@@ -20,6 +20,7 @@ import { isUndecodableBody, isUndecodablePath, type RequestError } from '../requ
 import { sendProblem } from './problem.ts';
 import { requestId } from './request-id.ts';
 import { accessLog } from './access-log.ts';
+import { traceHttpRequests } from '../observability/tracing.ts';
 import { inboundRateLimit } from '../limits/inbound-rate-limit.ts';
 import { requireInboundKey } from './inbound-auth.ts';
 import { mountSandboxReads } from './sandbox-routes.ts';
@@ -54,6 +55,8 @@ export function createRestApp({
   app.use(securityHeaders());
   app.set('trust proxy', config.trustProxy);
   app.use(requestId);
+  const tracing = traceHttpRequests();
+  if (tracing) app.use(tracing);
   app.use(accessLog(logger, metrics));
   app.use(closeWhileDraining(lifecycle));
   if (config.corsOrigins.length > 0) app.use(cors({ origin: [...config.corsOrigins], exposedHeaders: EXPOSED_HEADERS, maxAge: 600 }));
@@ -121,7 +124,7 @@ const INBOUND_SECURITY: InboundSecurity = {
   requirements: [{ apiKey: [] }, { bearer: [] }],
 };
 
-const EXPOSED_HEADERS = ['X-Request-Id', 'Retry-After', 'RateLimit', 'RateLimit-Policy', 'Idempotent-Replayed'];
+const EXPOSED_HEADERS = ['X-Request-Id', 'X-Trace-Id', 'Retry-After', 'RateLimit', 'RateLimit-Policy', 'Idempotent-Replayed'];
 
 function hostRefused(request: Request, response: Response, detail: string): void {
   sendProblem(response, { type: 'host-not-allowed', title: 'Forbidden', status: 403, detail, instance: request.originalUrl });
