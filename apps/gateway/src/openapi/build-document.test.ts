@@ -141,10 +141,10 @@ describe('buildOpenApiDocument', () => {
     expect(createSchemaCompiler()(thingSchema)(body(op(doc, '/v1/things', 'post'))?.example)).toEqual([]);
   });
 
-  it('lists every answer of a body route as a Problem, with X-Request-Id, and Retry-After on 409 and 429', () => {
+  it('lists every answer of a body route as a Problem, with X-Request-Id, and Retry-After on 409, 429 and 503', () => {
     const post = op(build([things]), '/v1/things', 'post');
     // Its successStatus is undeclared, so both 2xx a POST's upstream may answer (and REST relays) are listed.
-    expect(Object.keys(post.responses)).toEqual(['200', '201', '400', '401', '409', '413', '415', '422', '429', '500', '502', '504']);
+    expect(Object.keys(post.responses)).toEqual(['200', '201', '400', '401', '409', '413', '415', '422', '429', '500', '502', '503', '504']);
     for (const [status, response] of Object.entries(post.responses)) {
       expect(response.headers?.['X-Request-Id'], status).toEqual({ $ref: '#/components/headers/XRequestId' });
       if (status.startsWith('2')) continue;
@@ -152,6 +152,7 @@ describe('buildOpenApiDocument', () => {
     }
     expect(Object.keys(post.responses['409']?.headers ?? {})).toContain('Retry-After');
     expect(Object.keys(post.responses['429']?.headers ?? {})).toContain('Retry-After');
+    expect(Object.keys(post.responses['503']?.headers ?? {})).toContain('Retry-After');
     // The inbound limit's own 429 and the IETF RateLimit headers it puts on every answer are documented too.
     expect(Object.keys(post.responses['429']?.content?.['application/problem+json']?.examples ?? {})).toContain('rate-limited');
     for (const [status, response] of Object.entries(post.responses)) {
