@@ -117,6 +117,22 @@ export function restEntries(source: DocumentSource): RestEntry[] {
   );
 }
 
+/**
+ * Swagger UI's deep link (`#/<tag>/<operationId>`, deepLinking is on) of every REST operation, from the same
+ * tag and id rules as the document, so a link never points at an operation the page does not show.
+ */
+export function docsAnchors(source: DocumentSource): Map<RestEntry['operation'], string> {
+  const entries = restEntries(source);
+  const operationIds = uniqueOperationIds(entries);
+  const tags = tagNames(source.plugins);
+  return new Map(
+    entries.map((entry, index) => [
+      entry.operation,
+      `#/${encodeURIComponent(tags.get(entry.plugin) as string)}/${encodeURIComponent(operationIds[index] as string)}`,
+    ]),
+  );
+}
+
 /** The operation id, or `<plugin>.<operation>` when two plugins use the same one. */
 function uniqueOperationIds(entries: readonly RestEntry[]): string[] {
   const counts = new Map<string, number>();

@@ -1,0 +1,60 @@
+import type { IRouter } from 'express';
+import gatewayPackage from '../../package.json' with { type: 'json' };
+import { docsAnchors } from '../openapi/build-document.ts';
+import { openApiPath } from '../openapi/operation.ts';
+import { DOCS_PATH } from '../openapi/paths.ts';
+import { type ReadinessParts, readiness } from '../ops/ops-routes.ts';
+import type { PluginRegistry } from '../plugins/plugin-registry.ts';
+
+export const GATEWAY_PATH = '/v1/gateway';
+
+export interface GatewayInfoParts extends ReadinessParts {
+  readonly registry: Pick<PluginRegistry, 'plugins'>;
+  /** The MCP endpoint once it listens (it starts after the REST listener). */
+  readonly mcpUrl: () => string | undefined;
+  readonly pausedDeliveries: () => readonly string[];
+  readonly inboundKeys: boolean;
+}
+
+/**
+ * `GET /v1/gateway`: what runs here (version, live or sandbox, plugins and operations with their Swagger UI
+ * links, the MCP URL, readiness, paused deliveries, whether keys are required). No secret, no client's data:
+ * it answers before the key check, so the console can tell a person that it needs a key.
+ */
+export function mountGatewayInfo(router: IRouter, parts: GatewayInfoParts): void {
+  const anchors = docsAnchors(parts.registry);
+  router.get(GATEWAY_PATH, (_request, response) => {
+    const plugins = parts.registry.plugins.map((plugin) => ({
+      id: plugin.descriptor.id,
+      title: plugin.descriptor.title,
+      mode: plugin.mode,
+      operations: plugin.descriptor.operations.flatMap((operation) =>
+        operation.rest
+          ? [
+              {
+                id: operation.id,
+                title: operation.title,
+                method: operation.rest.method,
+                path: openApiPath(operation.rest.path),
+                ...(operation.mcp ? { tool: operation.mcp.tool } : {}),
+                docs: `${DOCS_PATH}/${anchors.get(operation) ?? ''}`,
+              },
+            ]
+          : [],
+      ),
+    }));
+    const { ready, status } = readiness(parts);
+    const mcpUrl = parts.mcpUrl();
+    response.setHeader('Cache-Control', 'no-store');
+    response.json({
+      version: gatewayPackage.version,
+      mode: plugins.some((plugin) => plugin.mode === 'sandbox') ? 'sandbox' : 'live',
+      plugins,
+      ...(mcpUrl ? { mcp: { url: mcpUrl } } : {}),
+      ready,
+      readiness: status,
+      pausedPlugins: [...parts.pausedDeliveries()],
+      inboundKeys: parts.inboundKeys,
+    });
+  });
+}
