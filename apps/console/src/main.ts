@@ -11,7 +11,7 @@ import {
 import { byId, h, setText, show } from './dom.ts';
 import { duration, plural, relative } from './format.ts';
 
-const POLL_MS = 1500;
+const POLL_MS = 1000;
 const INFO_EVERY_MS = 10_000;
 const PAGE = 100;
 
@@ -24,6 +24,8 @@ const state = {
   selected: new Set<string>(),
   polling: false,
   timer: undefined as number | undefined,
+  /** Bumped when the key changes: an answer to a request sent with the previous key is dropped. */
+  generation: 0,
 };
 
 const filterStatus = byId<HTMLSelectElement>('filter-status');
@@ -381,6 +383,7 @@ function isUnauthorized(error: unknown): boolean {
 function askForKey(message?: string): void {
   api.key = null;
   stopPolling();
+  clearDeliveries();
   show(byId('deliveries'), false);
   show(byId('key-section'), true);
   const keyError = byId('key-error');
@@ -410,16 +413,30 @@ function renderScope(info: GatewayInfo): void {
   );
 }
 
+/** Forgets what the previous key's client saw, so the next client's page starts empty. */
+function clearDeliveries(): void {
+  state.generation += 1;
+  state.summary = undefined;
+  state.items = [];
+  state.selected.clear();
+  for (const entry of rows.values()) entry.row.remove();
+  rows.clear();
+  for (const status of STATUSES) setText(byId(`count-${status}`), '–');
+  setText(actionResult, '');
+}
+
 // ---- polling ----
 
 async function refresh(): Promise<void> {
   const status = filterStatus.value;
   const plugin = filterPlugin.value;
+  const generation = state.generation;
   try {
     const [summary, page] = await Promise.all([
       api.summary(),
       api.list({ limit: PAGE, ...(status ? { status } : {}), ...(plugin ? { plugin } : {}) }),
     ]);
+    if (generation !== state.generation) return;
     state.summary = summary;
     // The list route filters by plugin where it can; this keeps the table right where it cannot.
     state.items = page.items.filter((item) => !plugin || pluginOf(item) === plugin);
