@@ -190,7 +190,7 @@ describe.skipIf(skip)('the console with inbound keys in Chromium', () => {
       expect(await page.locator('#deliveries').isVisible()).toBe(false);
 
       // Client B: nothing of A's, in the counts or the list.
-      await page.getByLabel('API key').fill(TEST_OTHER_CLIENT_KEY);
+      await page.getByRole('textbox', { name: 'API key' }).fill(TEST_OTHER_CLIENT_KEY);
       await page.getByRole('button', { name: 'Use this key' }).click();
       await expect.poll(() => page.locator('#deliveries').isVisible()).toBe(true);
       expect(await page.locator('#scope').textContent()).toContain('only the deliveries sent with the API key you entered');
@@ -202,7 +202,7 @@ describe.skipIf(skip)('the console with inbound keys in Chromium', () => {
 
       // The same page with A's key shows A's two: the check above is not vacuous.
       await page.getByRole('button', { name: 'Forget key' }).click();
-      await page.getByLabel('API key').fill(TEST_CLIENT_KEY);
+      await page.getByRole('textbox', { name: 'API key' }).fill(TEST_CLIENT_KEY);
       await page.getByRole('button', { name: 'Use this key' }).click();
       await page.locator('#filter-status').selectOption('');
       await expect.poll(() => page.locator('#list tbody tr[data-id]').count(), { timeout: 5_000 }).toBe(2);
