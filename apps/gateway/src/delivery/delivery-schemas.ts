@@ -32,7 +32,8 @@ export const BATCH_ACCEPTED_SCHEMA: JsonSchema = {
     rejected: { type: 'integer', minimum: 0 },
     results: {
       type: 'array',
-      description: 'One entry per item, in order: its delivery id, or its errors.',
+      description:
+        'In order: every accepted item with its delivery id, and rejected items with their errors until 20 problems are listed in all (the rest are counted in `omittedErrors`).',
       items: {
         type: 'object',
         properties: {
@@ -43,6 +44,11 @@ export const BATCH_ACCEPTED_SCHEMA: JsonSchema = {
         required: ['index'],
         additionalProperties: false,
       },
+    },
+    omittedErrors: {
+      type: 'integer',
+      minimum: 1,
+      description: 'How many problems of rejected items are not listed; their items are left out of `results`.',
     },
   },
   required: ['accepted', 'rejected', 'results'],

@@ -3,6 +3,7 @@ import { bodyPointer, type InputProblem, type OperationFailure, type OperationRe
 import type { Logger } from 'pino';
 import type { DeliveryConfig } from '../config.ts';
 import { type Executor, invalidInput } from '../executor.ts';
+import { type BatchItemResult, boundedResults } from '../batch-answer.ts';
 import type { IdempotencyGuard } from '../idempotency/idempotency-guard.ts';
 import {
   type DeliveryPage,
@@ -34,11 +35,6 @@ export interface AcceptRequest {
   readonly clientId: string;
   readonly idempotencyKey?: string;
 }
-
-/** Per item of a batch: its delivery id, or why it was not accepted (pointers into the item). */
-export type BatchItemResult =
-  | { readonly index: number; readonly id: string }
-  | { readonly index: number; readonly errors: readonly { readonly pointer: string; readonly detail: string }[] };
 
 /**
  * Accepts requests for durable delivery and answers questions about them. Accepting validates and shapes exactly
@@ -104,7 +100,13 @@ export class DeliveryService {
       }
       const refusal = await this.commit(deliveries);
       if (refusal) return this.failed(request, refusal);
-      return { ok: true, status: 202, body: { accepted: deliveries.length, rejected, results }, requestId: request.requestId, attempts: 0 };
+      return {
+        ok: true,
+        status: 202,
+        body: { accepted: deliveries.length, rejected, ...boundedResults(results) },
+        requestId: request.requestId,
+        attempts: 0,
+      };
     };
     return this.idempotent({ ...request, operationId: `${request.operationId}#batch`, input: request.items }, run);
   }
@@ -166,7 +168,7 @@ export class DeliveryService {
       if (clientPending + deliveries.length > config.maxQueuedPerClient) {
         return tooManyPending(
           `This client has ${clientPending} deliveries pending and may have at most ${config.maxQueuedPerClient} ` +
-            `(DELIVERY_MAX_QUEUED_PER_CLIENT); ${deliveries.length === 1 ? 'the event was' : `none of the ${deliveries.length} events was`} queued. ` +
+            `(DELIVERY_MAX_QUEUED_PER_CLIENT); ${deliveries.length === 1 ? 'the event was not' : `none of the ${deliveries.length} events was`} queued. ` +
             'Retry once some are delivered (GET /v1/deliveries?status=queued lists them).',
         );
       }

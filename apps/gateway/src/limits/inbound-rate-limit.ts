@@ -1,7 +1,7 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { MemoryStore, rateLimit, type Store } from 'express-rate-limit';
 import type { Logger } from 'pino';
-import { clientOf } from '../auth/client-identity.ts';
+import { clientIdOf } from '../auth/client-identity.ts';
 
 /**
  * The one inbound budget store of a gateway instance, shared by the REST and MCP limiters so a client key has
@@ -25,7 +25,7 @@ export interface InboundRateLimitOptions {
 
 /**
  * INBOUND_RATE_LIMIT for any front door: express-rate-limit with IETF RateLimit headers and Retry-After, keyed by
- * clientOf (a valid key, else the address). Mounted before the key check, so failed key attempts are limited too.
+ * clientIdOf (a valid key, else the address). Mounted before the key check, so failed key attempts are limited too.
  */
 export function inboundRateLimit({ perMinute, store, refuse, logger }: InboundRateLimitOptions): RequestHandler {
   return rateLimit({
@@ -48,7 +48,7 @@ export function inboundRateLimit({ perMinute, store, refuse, logger }: InboundRa
     // bookkeeping (a WeakMap entry, a Map and an array per request) is pure cost on every call.
     // unsharedStore: the REST and MCP limiters share one store on purpose: one budget per client.
     validate: { singleCount: false, unsharedStore: false },
-    keyGenerator: clientOf,
+    keyGenerator: (request) => clientIdOf(request),
     handler: (request, response, _next, options) => {
       const resetTime = (request as { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
       const seconds = resetTime ? Math.max(1, Math.ceil((resetTime.getTime() - Date.now()) / 1000)) : 60;
@@ -69,6 +69,9 @@ export function chargeEachMessage(limiter: RequestHandler): RequestHandler {
       if (error !== undefined) return next(error);
       if (further <= 0) return next();
       further -= 1;
+      // The limiter appends its RateLimit pair on each run: one answer carries one pair, the latest count.
+      response.removeHeader('RateLimit');
+      response.removeHeader('RateLimit-Policy');
       void limiter(request, response, chargeNext);
     };
     chargeNext();

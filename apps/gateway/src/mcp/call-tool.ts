@@ -5,6 +5,7 @@ import type { Metrics } from '../observability/metrics.ts';
 import { IDEMPOTENCY_KEY_ARGUMENT } from './tool-catalogue.ts';
 import type { ToolCatalogue } from './tool-catalogue.ts';
 import type { DeliveryService } from '../delivery/delivery-service.ts';
+import { Dispatch, type DispatchParts } from '../dispatch.ts';
 import { errorResult, type ToolResult, toToolResult, UnknownToolError } from './tool-result.ts';
 
 export interface ToolCallParts {
@@ -15,18 +16,31 @@ export interface ToolCallParts {
   readonly metrics: Metrics;
   /** The delivery queue, when the catalogue has batch or delivery tools. */
   readonly deliveries?: DeliveryService | undefined;
+  /** DELIVERY_MODE: `queue` queues a queueable operation's tool call as REST queues its request. */
+  readonly deliveryMode?: 'sync' | 'queue';
+  /** The loaded operations, for the dispatch to know which may be queued. */
+  readonly operations: DispatchParts['operations'];
 }
 
 export interface ToolCallContext {
   readonly signal?: AbortSignal;
-  /** Who calls: the inbound key's client id when keys are configured. Scopes idempotency keys. */
+  /** Who calls (clientIdOf: the inbound key's client id, else its address): scopes idempotency keys and deliveries. */
   readonly clientId?: string;
 }
 
 export type ToolCaller = (name: string, args: unknown, context?: ToolCallContext) => Promise<ToolResult>;
 
 /** `tools/call`: find the tool (or throw UnknownToolError), run its operation through the executor, shape the answer for an agent. */
-export function createToolCaller({ catalogue, executor, logger, metrics, deliveries }: ToolCallParts): ToolCaller {
+export function createToolCaller({
+  catalogue,
+  executor,
+  logger,
+  metrics,
+  deliveries,
+  deliveryMode = 'sync',
+  operations,
+}: ToolCallParts): ToolCaller {
+  const dispatch = new Dispatch({ executor, deliveries, mode: deliveryMode, operations });
   return async (name, args, context = {}) => {
     const entry = catalogue.find(name);
     if (!entry) {
@@ -41,18 +55,20 @@ export function createToolCaller({ catalogue, executor, logger, metrics, deliver
     const requestId = randomUUID();
     const log = { requestId, tool: name, plugin: entry.pluginId, operation: entry.operationId };
     try {
-      if (entry.kind === 'get-delivery') return await getDelivery(deliveries, args, clientId ?? ANONYMOUS_CLIENT);
+      // Never a shared stand-in: a call without a client would see every other anonymous caller's deliveries.
+      if (clientId === undefined) throw new Error('tool call without a client id');
+      if (entry.kind === 'get-delivery') return await getDelivery(deliveries, args, clientId);
       const call = {
         pluginId: entry.pluginId,
         operationId: entry.operationId,
         requestId,
-        clientId: clientId ?? ANONYMOUS_CLIENT,
+        clientId,
         ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
       };
       const result =
         entry.kind === 'batch' && entry.batch
-          ? await queueBatch(deliveries, call, input, entry.batch)
-          : await executor.execute({ ...call, input: input ?? {}, ...(signal ? { signal } : {}) });
+          ? await queueBatch(dispatch, call, input, entry.batch)
+          : (await dispatch.call({ ...call, input: input ?? {}, ...(signal ? { signal } : {}) })).result;
       metrics.mcpToolCalls.inc({ tool: name, outcome: outcomeOf(result) });
       logger.info(
         result.ok
@@ -70,11 +86,8 @@ export function createToolCaller({ catalogue, executor, logger, metrics, deliver
   };
 }
 
-/** Deliveries and idempotency records of MCP callers without an inbound key (an open, loopback gateway). */
-const ANONYMOUS_CLIENT = 'anonymous';
-
 async function queueBatch(
-  deliveries: DeliveryService | undefined,
+  dispatch: Dispatch,
   call: { pluginId: string; operationId: string; requestId: string; clientId: string; idempotencyKey?: string },
   input: unknown,
   batch: { readonly itemsName: string; readonly maxItems: number },
@@ -88,12 +101,9 @@ async function queueBatch(
     requestId: call.requestId,
     attempts: 0,
   });
-  if (!deliveries) throw new Error('batch tool without a delivery queue');
   if (!Array.isArray(items)) return invalid(`/${batch.itemsName}`, `is required: an array of 1 to ${batch.maxItems} items`);
   if (extra.length > 0) return invalid(`/${extra[0]}`, 'is not an argument of this tool');
-  if (items.length < 1 || items.length > batch.maxItems)
-    return invalid(`/${batch.itemsName}`, `must hold 1 to ${batch.maxItems} items (got ${items.length})`);
-  const result = await deliveries.acceptBatch({ ...call, items });
+  const result = await dispatch.batch(call, items, { maxItems: batch.maxItems });
   if (result.ok || !result.failure.problems) return result;
   return {
     ...result,

@@ -2,7 +2,7 @@ import express, { type ErrorRequestHandler, type Express, type Request, type Req
 import type { Store } from 'express-rate-limit';
 import type { Logger } from 'pino';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
-import { clientOf, identifyClient, identityOf } from '../auth/client-identity.ts';
+import { clientIdOf, identifyClient, identityOf } from '../auth/client-identity.ts';
 import { type InboundKeys, WWW_AUTHENTICATE } from '../auth/inbound-keys.ts';
 import { isUndecodableBody, type RequestError } from '../request-errors.ts';
 import { hostGuard } from '../hosting/host-guard.ts';
@@ -43,7 +43,7 @@ export function createMcpApp({
   app.set('etag', false);
   app.set('trust proxy', trustProxy);
   app.use(hostGuard({ allowed: allowedHosts, refuse: hostRefused }));
-  if (inboundKeys.enabled) app.use(identifyClient(inboundKeys));
+  app.use(identifyClient(inboundKeys));
   // Before the key check: requests without a valid key are limited per address, so failed attempts are too.
   const limit =
     inboundRateLimit > 0
@@ -83,7 +83,10 @@ export function createMcpApp({
   app.post(MCP_PATH, emptyBody, express.json({ limit: bodyLimitBytes, type: 'application/json' }));
   if (limit) app.post(MCP_PATH, chargeEachMessage(limit));
   app.all(MCP_PATH, (request, response, next) => {
-    transport.handle(request, response, request.method === 'POST' ? request.body : undefined, clientOf(request, response)).catch(next);
+    const clientId = clientIdOf(request);
+    // The SDK transport hands `req.auth` to tool handlers as `extra.authInfo`: the client id (never a key), keyed or not.
+    (request as typeof request & { auth?: AuthInfo }).auth ??= { token: clientId, clientId, scopes: [] };
+    transport.handle(request, response, request.method === 'POST' ? request.body : undefined, clientId).catch(next);
   });
 
   app.use(notFound);

@@ -20,6 +20,8 @@ export async function startMcp(services: FrontDoorServices, deliveries?: Deliver
     logger,
     metrics,
     deliveries,
+    deliveryMode: config.delivery.mode,
+    operations: registry,
   });
   const newServer = mcpServerFactory(catalogue, callTool);
   const transport = config.mcpSessions

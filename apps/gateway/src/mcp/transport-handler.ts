@@ -6,7 +6,7 @@ export interface McpTransportHandler {
   readonly methods: readonly string[];
   /** Said to a client that used another method. */
   readonly methodHint: string;
-  /** `clientId`: who sent it (clientOf: the key's client id, else the address); sessions are bound to it. */
+  /** `clientId`: who sent it (clientIdOf: the key's client id, else the address); sessions are bound to it. */
   handle(request: IncomingMessage, response: ServerResponse, body: unknown, clientId: string): Promise<void>;
   /** A stop: lets requests in flight finish (up to `timeoutMs`), then ends open sessions and their streams. */
   close(timeoutMs: number): Promise<void>;

@@ -1,8 +1,10 @@
-import express, { type IRouter, type Request, type RequestHandler, type Response } from 'express';
+import type { IRouter, Request, RequestHandler, Response } from 'express';
+import { type BatchLimits, readBatchBody, UnreadableItem } from './batch-body.ts';
 import type { DeliveryService } from '../delivery/delivery-service.ts';
 import { DELIVERY_STATUSES, type DeliveryStatus, DeliveryStoreUnavailableError, InvalidCursorError } from '../delivery/delivery-store.ts';
+import type { Dispatch } from '../dispatch.ts';
 import type { LoadedOperation } from '../plugins/plugin-registry.ts';
-import { restClientId } from './operation-route.ts';
+import { clientIdOf } from '../auth/client-identity.ts';
 import { sendFailure, sendProblem } from './problem.ts';
 
 export const DELIVERIES_PATH = '/v1/deliveries';
@@ -10,14 +12,11 @@ const NDJSON = 'application/x-ndjson';
 const JSON_TYPES = ['application/json', 'application/*+json'];
 const DEFAULT_PAGE = 100;
 const MAX_PAGE = 1000;
+/** Bytes of one batch item (an NDJSON line, an array element), at most BODY_LIMIT. */
+const MAX_ITEM_BYTES = 64 * 1024;
 
 /** `POST <batch path>`: `{"<items>": [...]}` as JSON, or one item per line as NDJSON; each item queued or rejected on its own. */
-export function mountBatchRoute(
-  router: IRouter,
-  entry: LoadedOperation,
-  deliveries: DeliveryService,
-  bodyLimitBytes: number,
-): string | undefined {
+export function mountBatchRoute(router: IRouter, entry: LoadedOperation, dispatch: Dispatch, bodyLimitBytes: number): string | undefined {
   const batch = entry.operation.delivery?.batch;
   if (!batch?.rest) return undefined;
   const { itemsName, maxItems } = batch;
@@ -31,46 +30,49 @@ export function mountBatchRoute(
       instance: request.originalUrl,
     });
   };
-  router.post(
-    batch.rest.path,
-    requireType,
-    express.json({ limit: bodyLimitBytes, strict: false, type: JSON_TYPES }),
-    express.text({ limit: bodyLimitBytes, type: NDJSON }),
-    async (request, response) => {
-      const items = request.is(NDJSON) ? readNdjson(String(request.body ?? '')) : readEnvelope(request.body, itemsName);
-      if (typeof items === 'string') return invalidBatch(request, response, items, request.is(NDJSON) ? '' : `/${itemsName}`);
-      if (items.length === 0) return invalidBatch(request, response, `The batch is empty: send 1 to ${maxItems} items.`, `/${itemsName}`);
-      if (items.length > maxItems)
-        return invalidBatch(
-          request,
-          response,
-          `The batch has ${items.length} items; at most ${maxItems} are accepted at once.`,
-          `/${itemsName}`,
-        );
-      const idempotencyKey = request.get('idempotency-key');
-      const unreadable = new Map<number, string>();
-      for (const [index, item] of items.entries()) if (item instanceof NdjsonLineError) unreadable.set(index, item.detail);
-      const result = await deliveries.acceptBatch({
-        pluginId: entry.plugin.id,
-        operationId: entry.operation.id,
-        items: items.map((item) => (item instanceof NdjsonLineError ? null : item)),
-        unreadable,
-        requestId: response.locals.requestId as string,
-        clientId: restClientId(request, response),
-        ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
+  const limits: BatchLimits = { maxItems, maxItemBytes: Math.min(MAX_ITEM_BYTES, bodyLimitBytes), maxBodyBytes: bodyLimitBytes };
+  router.post(batch.rest.path, requireType, async (request, response) => {
+    const ndjson = request.is(NDJSON) === NDJSON;
+    const body = await readBatchBody(request, ndjson ? 'ndjson' : 'json', itemsName, limits);
+    if (!body.ok) {
+      // Refused before the body was read to its end: the rest is dropped and this connection not reused.
+      if (!request.complete) response.setHeader('Connection', 'close');
+      return sendProblem(response, {
+        type: body.type,
+        title: body.title,
+        status: body.status,
+        detail: body.detail,
+        instance: request.originalUrl,
+        ...(body.pointer !== undefined ? { errors: [{ pointer: body.pointer, detail: body.detail }] } : {}),
       });
-      if (result.replayed) response.setHeader('Idempotent-Replayed', 'true');
-      if (!result.ok) {
-        // Input pointers of a batch name the item: `/events/3/eventName` (JSON) or `/3/eventName` (NDJSON lines, from 0).
-        const prefix = request.is(NDJSON) ? '' : `/${itemsName}`;
-        const failure = result.failure.problems
-          ? { ...result.failure, problems: result.failure.problems.map((p) => ({ ...p, pointer: `/body${prefix}${p.pointer}` })) }
-          : result.failure;
-        return sendFailure(response, failure, request.originalUrl);
-      }
-      response.status(202).json(result.body);
-    },
-  );
+    }
+    const { items } = body;
+    const idempotencyKey = request.get('idempotency-key');
+    const unreadable = new Map<number, string>();
+    for (const [index, item] of items.entries()) if (item instanceof UnreadableItem) unreadable.set(index, item.detail);
+    const call = {
+      pluginId: entry.plugin.id,
+      operationId: entry.operation.id,
+      requestId: response.locals.requestId as string,
+      clientId: clientIdOf(request),
+      ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
+    };
+    const result = await dispatch.batch(
+      call,
+      items.map((item) => (item instanceof UnreadableItem ? null : item)),
+      { maxItems, unreadable },
+    );
+    if (result.replayed) response.setHeader('Idempotent-Replayed', 'true');
+    if (!result.ok) {
+      // Input pointers of a batch name the item: `/events/3/eventName` (JSON) or `/3/eventName` (NDJSON lines, from 0).
+      const prefix = ndjson ? '' : `/${itemsName}`;
+      const failure = result.failure.problems
+        ? { ...result.failure, problems: result.failure.problems.map((p) => ({ ...p, pointer: `/body${prefix}${p.pointer}` })) }
+        : result.failure;
+      return sendFailure(response, failure, request.originalUrl);
+    }
+    response.status(202).json(result.body);
+  });
   return batch.rest.path;
 }
 
@@ -99,7 +101,7 @@ export function mountDeliveryRoutes(
         return invalidQuery(request, response, 'limit', `must be an integer from 1 to ${MAX_PAGE}`);
       if (cursor !== undefined && typeof cursor !== 'string') return invalidQuery(request, response, 'cursor', 'must be one string');
       try {
-        const page = await deliveries.list(restClientId(request, response), {
+        const page = await deliveries.list(clientIdOf(request), {
           limit: pageSize,
           ...(status ? { status: status as DeliveryStatus } : {}),
           ...(cursor ? { cursor } : {}),
@@ -116,7 +118,7 @@ export function mountDeliveryRoutes(
     `${DELIVERIES_PATH}/:id`,
     whileStoreAvailable(async (request, response) => {
       const id = String(request.params.id);
-      const delivery = await deliveries.get(id, restClientId(request, response));
+      const delivery = await deliveries.get(id, clientIdOf(request));
       if (!delivery) return notFound(request, response, id);
       response.json(delivery);
     }),
@@ -125,7 +127,7 @@ export function mountDeliveryRoutes(
     `${DELIVERIES_PATH}/:id/retry`,
     whileStoreAvailable(async (request, response) => {
       const id = String(request.params.id);
-      const clientId = restClientId(request, response);
+      const clientId = clientIdOf(request);
       const delivery = await deliveries.retry(id, clientId);
       if (delivery)
         return void response
@@ -147,7 +149,7 @@ export function mountDeliveryRoutes(
     `${DELIVERIES_PATH}/:id`,
     whileStoreAvailable(async (request, response) => {
       const id = String(request.params.id);
-      const outcome = await deliveries.discard(id, restClientId(request, response));
+      const outcome = await deliveries.discard(id, clientIdOf(request));
       if (outcome === 'discarded') return void response.status(204).end();
       if (outcome === 'not-found') return notFound(request, response, id);
       sendProblem(response, {
@@ -183,44 +185,6 @@ function whileStoreAvailable(handler: (request: Request, response: Response) => 
       });
     }
   };
-}
-
-class NdjsonLineError {
-  constructor(readonly detail: string) {}
-}
-
-function readEnvelope(body: unknown, itemsName: string): unknown[] | string {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return `The body must be an object {"${itemsName}": [...]}.`;
-  const items = (body as Record<string, unknown>)[itemsName];
-  if (!Array.isArray(items)) return `"${itemsName}" must be an array of items.`;
-  const extra = Object.keys(body).filter((key) => key !== itemsName);
-  if (extra.length > 0) return `Unknown property ${JSON.stringify(extra[0])}: the body holds only "${itemsName}".`;
-  return items;
-}
-
-/** One JSON value per non-blank line; a line that is not JSON becomes that item's own error. */
-function readNdjson(text: string): (unknown | NdjsonLineError)[] {
-  const items: unknown[] = [];
-  for (const line of text.split('\n')) {
-    if (line.trim() === '') continue;
-    try {
-      items.push(JSON.parse(line));
-    } catch {
-      items.push(new NdjsonLineError('this line is not valid JSON'));
-    }
-  }
-  return items;
-}
-
-function invalidBatch(request: Request, response: Response, detail: string, pointer: string): void {
-  sendProblem(response, {
-    type: 'invalid-input',
-    title: 'Invalid batch',
-    status: 400,
-    detail,
-    instance: request.originalUrl,
-    errors: [{ pointer, detail }],
-  });
 }
 
 function invalidQuery(request: Request, response: Response, name: string, detail: string): void {

@@ -1,6 +1,7 @@
-import { type OperationExecutor, type RestParameterSource, restParameterSources, type TextCoercion } from '@gateway/core';
-import express, { type IRouter, type Request, type RequestHandler, type Response } from 'express';
-import type { DeliveryService } from '../delivery/delivery-service.ts';
+import { type RestParameterSource, restParameterSources, type TextCoercion } from '@gateway/core';
+import express, { type IRouter, type Request, type RequestHandler } from 'express';
+import { clientIdOf } from '../auth/client-identity.ts';
+import type { Dispatch } from '../dispatch.ts';
 import { DELIVERIES_PATH } from './delivery-routes.ts';
 import type { LoadedOperation } from '../plugins/plugin-registry.ts';
 import { sendFailure, sendProblem } from './problem.ts';
@@ -13,13 +14,7 @@ export function expressPath(path: string): string {
 }
 
 /** Mounts one REST exposure: content-type check, JSON parsing, input assembly, then the shared executor. */
-export function mountOperation(
-  router: IRouter,
-  entry: LoadedOperation,
-  executor: OperationExecutor,
-  bodyLimitBytes: number,
-  queue?: QueueOptions,
-): void {
+export function mountOperation(router: IRouter, entry: LoadedOperation, dispatch: Dispatch, bodyLimitBytes: number): void {
   const { operation, plugin } = entry;
   if (!operation.rest) return;
   const sources = restParameterSources(entry.operation);
@@ -38,7 +33,6 @@ export function mountOperation(
     });
     handlers.push(express.json({ limit: bodyLimitBytes, strict: false, type: JSON_TYPES }));
   }
-  const queueable = queue !== undefined && operation.delivery !== undefined;
   handlers.push(async (request, response) => {
     const idempotencyKey = request.get('idempotency-key');
     const call = {
@@ -46,12 +40,12 @@ export function mountOperation(
       operationId: operation.id,
       input: assembleInput(request, sources, entry.coerceRestText),
       requestId: response.locals.requestId as string,
-      clientId: restClientId(request, response),
+      clientId: clientIdOf(request),
       ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
     };
     const asked = prefersAsync(request);
-    if (queueable && (asked || queue.mode === 'queue')) {
-      const result = await queue.deliveries.acceptOne(call);
+    const { result, queued } = await dispatch.call(call, { preferAsync: asked });
+    if (queued) {
       if (result.replayed) response.setHeader('Idempotent-Replayed', 'true');
       if (!result.ok) return sendFailure(response, result.failure, request.originalUrl);
       if (asked) response.setHeader('Preference-Applied', 'respond-async');
@@ -59,7 +53,6 @@ export function mountOperation(
       response.setHeader('Location', `${DELIVERIES_PATH}/${encodeURIComponent(id)}`);
       return void response.status(result.status).json(result.body);
     }
-    const result = await executor.execute(call);
     response.locals.upstreamAttempts = result.attempts;
     response.locals.upstreamStatus = result.ok ? result.status : result.failure.upstreamStatus;
     if (result.replayed) response.setHeader('Idempotent-Replayed', 'true');
@@ -73,12 +66,6 @@ export function mountOperation(
   });
   const method = operation.rest.method.toLowerCase() as 'get' | 'post' | 'put' | 'patch' | 'delete';
   router[method](expressPath(operation.rest.path), ...handlers);
-}
-
-export interface QueueOptions {
-  readonly deliveries: DeliveryService;
-  /** DELIVERY_MODE: `queue` queues opted-in operations even without `Prefer: respond-async`. */
-  readonly mode: 'sync' | 'queue';
 }
 
 /**
@@ -121,11 +108,6 @@ function prefersAsync(request: Request): boolean {
   const prefer = request.get('prefer');
   if (!prefer) return false;
   return prefer.split(',').some((preference) => preference.split(/[=;]/, 1)[0]?.trim().toLowerCase() === 'respond-async');
-}
-
-/** Who is calling: the inbound key's client id, else the address (anonymous gateways). Scopes idempotency and deliveries. */
-export function restClientId(request: Request, response: Response): string {
-  return (response.locals.clientId as string | undefined) ?? request.ip ?? 'anonymous';
 }
 
 function sendRaw(response: express.Response, status: number, body: unknown): void {

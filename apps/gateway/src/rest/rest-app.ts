@@ -12,6 +12,7 @@ import cors from 'cors';
 import { expressPath, mountOperation } from './operation-route.ts';
 import { mountBatchRoute, mountDeliveryRoutes } from './delivery-routes.ts';
 import type { DeliveryService } from '../delivery/delivery-service.ts';
+import { Dispatch } from '../dispatch.ts';
 import { isUndecodableBody, isUndecodablePath, type RequestError } from '../request-errors.ts';
 import { sendProblem } from './problem.ts';
 import { requestId } from './request-id.ts';
@@ -62,7 +63,7 @@ export function createRestApp({
   app.use(
     hostGuard({ allowed: allowedHostnames(config.host, config.allowedHosts), extraOrigins: config.corsOrigins, refuse: hostRefused }),
   );
-  if (inboundKeys.enabled) app.use(identifyClient(inboundKeys));
+  app.use(identifyClient(inboundKeys));
   const guard = inboundKeys.enabled ? requireInboundKey(inboundKeys) : undefined;
   // Before the key check: requests without a valid key are limited per address, so failed attempts are too.
   const limit =
@@ -95,12 +96,13 @@ export function createRestApp({
   });
   if (guard) app.use(guard);
   const methodsByPath = new Map<string, Set<string>>();
+  const dispatch = new Dispatch({ executor, deliveries, mode: config.delivery.mode, operations: registry });
   for (const entry of registry.operations) {
     if (!entry.operation.rest) continue;
-    mountOperation(app, entry, executor, config.bodyLimitBytes, deliveries ? { deliveries, mode: config.delivery.mode } : undefined);
+    mountOperation(app, entry, dispatch, config.bodyLimitBytes);
     const path = expressPath(entry.operation.rest.path);
     methodsByPath.set(path, (methodsByPath.get(path) ?? new Set()).add(entry.operation.rest.method));
-    const batchPath = deliveries ? mountBatchRoute(app, entry, deliveries, config.bodyLimitBytes) : undefined;
+    const batchPath = deliveries ? mountBatchRoute(app, entry, dispatch, config.bodyLimitBytes) : undefined;
     if (batchPath) methodsByPath.set(batchPath, new Set(['POST']));
   }
   if (deliveries) {
