@@ -67,8 +67,14 @@ describe('GET /v1/gateway', () => {
       docs: '/docs/#/Gainsight%20PX/sendCustomEvent',
     });
     expect(px.operations.find((operation: any) => operation.id === 'getUser').path).toBe('/v1/users/{identifyId}');
+    // The route itself is in the document, needing no key, and its answer has only the fields the schema declares.
+    const declaredRoute = ((await (await fetch(`${gateway.restUrl}/openapi.json`)).json()) as any).paths['/v1/gateway']?.get;
+    expect(declaredRoute).toMatchObject({ operationId: 'getGateway', security: [] });
     // Each link names an operation the OpenAPI document has, under the tag Swagger UI groups it by.
     const document = (await (await fetch(`${gateway.restUrl}/openapi.json`)).json()) as any;
+    const schema = document.components.schemas.GatewayInfo;
+    expect(Object.keys(info).filter((field) => !(field in schema.properties))).toEqual([]);
+    expect(schema.required.filter((field: string) => !(field in info))).toEqual([]);
     for (const operation of px.operations) {
       const [, tag, operationId] = decodeURIComponent(operation.docs).split('#')[1]?.split('/') ?? [];
       const declared = document.paths[operation.path]?.[operation.method.toLowerCase()];

@@ -1,6 +1,7 @@
 import { type OpenAPIObject, OpenApiBuilder, type PathItemObject } from 'openapi3-ts/oas31';
 import type { JsonSchema } from '@gateway/core';
 import { addBatchPath, addDeliveryComponents, addDeliveryPaths, withQueuedAnswer } from './delivery-paths.ts';
+import { addGatewayPath } from './gateway-path.ts';
 import { buildOperation, openApiPath } from './operation.ts';
 import { addSandboxReadPath } from './sandbox-paths.ts';
 import {
@@ -92,6 +93,7 @@ export function buildOpenApiDocument(source: DocumentSource, options: DocumentOp
       });
     }
   }
+  if (options.gatewayInfo) addGatewayPath(builder);
   builder
     .addSchema(PROBLEM_SCHEMA, problemSchema)
     .addHeader(REQUEST_ID_HEADER, requestIdHeader)

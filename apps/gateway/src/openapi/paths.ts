@@ -2,3 +2,5 @@
 export const OPENAPI_JSON_PATH = '/openapi.json';
 export const OPENAPI_YAML_PATH = '/openapi.yaml';
 export const DOCS_PATH = '/docs';
+/** What runs here (the console's first read). */
+export const GATEWAY_PATH = '/v1/gateway';

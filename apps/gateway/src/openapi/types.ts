@@ -40,6 +40,8 @@ export interface DocumentOptions {
   readonly bodyLimitBytes?: number;
   /** Present when the gateway runs its delivery queue: queueable operations, batch routes and `/v1/deliveries` are documented. */
   readonly deliveries?: { readonly queueByDefault: boolean };
+  /** The gateway serves `GET /v1/gateway` (what runs here): document it. */
+  readonly gatewayInfo?: boolean;
   /** Where the gateway mounts sandbox read routes (`/sandbox` + route). */
   readonly sandboxPrefix?: string;
 }

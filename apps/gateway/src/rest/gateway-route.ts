@@ -2,11 +2,9 @@ import type { IRouter } from 'express';
 import gatewayPackage from '../../package.json' with { type: 'json' };
 import { docsAnchors } from '../openapi/build-document.ts';
 import { openApiPath } from '../openapi/operation.ts';
-import { DOCS_PATH } from '../openapi/paths.ts';
+import { DOCS_PATH, GATEWAY_PATH } from '../openapi/paths.ts';
 import { type ReadinessParts, readiness } from '../ops/ops-routes.ts';
 import type { PluginRegistry } from '../plugins/plugin-registry.ts';
-
-export const GATEWAY_PATH = '/v1/gateway';
 
 export interface GatewayInfoParts extends ReadinessParts {
   readonly registry: Pick<PluginRegistry, 'plugins'>;

@@ -77,6 +77,7 @@ export function createRestApp({
     trustForwardedHeaders: config.trustProxy > 0,
     options: {
       bodyLimitBytes: config.bodyLimitBytes,
+      gatewayInfo: true,
       ...(inboundKeys.enabled ? { security: INBOUND_SECURITY } : {}),
       ...(deliveries ? { deliveries: { queueByDefault: config.delivery.mode === 'queue' } } : {}),
     },
