@@ -1,6 +1,7 @@
 import type { Environment } from '@gateway/core';
 import { isLoopback, readInboundKeys } from './auth/read-keys.ts';
 import { DEFAULT_IDEMPOTENCY_LIMITS, type IdempotencyLimits } from './idempotency/idempotency-store.ts';
+import { normalizeRedisPrefix } from './redis/redis-prefix.ts';
 
 export interface GatewayConfig {
   readonly host: string;
@@ -40,7 +41,7 @@ export interface GatewayConfig {
   readonly delivery: DeliveryConfig;
   /** REDIS_URL: shared state (idempotency, rate budgets, delivery queue) in Redis; undefined keeps it in process. */
   readonly redisUrl: string | undefined;
-  /** REDIS_PREFIX: the start of every key this gateway writes in Redis. */
+  /** REDIS_PREFIX: the start of every key this gateway writes in Redis, always ending in `:` (`gw` is `gw:`). */
   readonly redisPrefix: string;
   /** The environment plugins read their own variables from. */
   readonly environment: Environment;
@@ -61,12 +62,34 @@ export interface DeliveryConfig {
   readonly maxQueued: number;
   /** Above this many pending deliveries of one client, that client's async requests answer 429 (others go on). */
   readonly maxQueuedPerClient: number;
+  /** Payload bytes one client may hold in pending and dead deliveries (DELIVERY_MAX_BYTES_PER_CLIENT). */
+  readonly maxBytesPerClient: number;
   /** How long delivered records are kept. */
   readonly retentionMs: number;
+  /** How long dead records (and their payloads) are kept for a retry (DELIVERY_DEAD_RETENTION). */
+  readonly deadRetentionMs: number;
+  /** DELIVERY_SEAL_KEY: 32 bytes; stored requests are then encrypted and authenticated (AES-256-GCM). A secret. */
+  readonly sealKey?: Buffer;
   /** fsync every commit (power-loss safe) instead of WAL's NORMAL sync (crash safe). */
   readonly fsync: boolean;
   /** Redis queue: how long a claimed delivery stays locked to an instance that stopped renewing it (it died). */
   readonly lockMs: number;
+}
+
+/** DELIVERY_SEAL_KEY: 32 bytes as 64 hex digits or base64; the error never repeats the value (it is a secret). */
+function sealKey(raw: string | undefined): { sealKey?: Buffer } {
+  const text = raw?.trim() ?? '';
+  if (text === '') return {};
+  const key = /^[\da-f]{64}$/i.test(text)
+    ? Buffer.from(text, 'hex')
+    : /^[A-Za-z0-9+/_-]{43}=?$/.test(text)
+      ? Buffer.from(text, 'base64')
+      : undefined;
+  if (key?.length !== 32)
+    throw new ConfigError(
+      'DELIVERY_SEAL_KEY must be 32 random bytes as 64 hex digits or base64 (e.g. the output of `openssl rand -base64 32`); the value given is not (not shown: it is a secret)',
+    );
+  return { sealKey: key };
 }
 
 export class ConfigError extends Error {
@@ -76,6 +99,14 @@ export class ConfigError extends Error {
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /** Reads and checks the gateway's variables; every error names the variable. */
+function redisPrefix(raw: string): string {
+  try {
+    return normalizeRedisPrefix(raw);
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
+}
+
 export function readConfig(environment: Environment): GatewayConfig {
   const integer = (name: string, fallback: number, min: number, max: number): number => {
     const raw = environment[name];
@@ -111,6 +142,17 @@ export function readConfig(environment: Environment): GatewayConfig {
       throw new ConfigError(
         `${name} must be a duration such as 90s, 30m, 24h or 7d (a bare number is milliseconds), at least ${minMs} ms (got "${raw}")`,
       );
+    }
+    return value;
+  };
+  const bytes = (name: string, fallback: number): number => {
+    const raw = (environment[name] ?? '').trim();
+    if (raw === '') return fallback;
+    const match = /^(\d+)\s*(b|kb|mb|gb)?$/i.exec(raw);
+    const unit = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 }[(match?.[2] ?? 'b').toLowerCase() as 'b'] ?? 1;
+    const value = match ? Number(match[1]) * unit : Number.NaN;
+    if (!Number.isSafeInteger(value) || value < 1024) {
+      throw new ConfigError(`${name} must be a size such as 512kb, 256mb or 2gb (a bare number is bytes), at least 1kb (got "${raw}")`);
     }
     return value;
   };
@@ -154,7 +196,7 @@ export function readConfig(environment: Environment): GatewayConfig {
     },
     plugins,
     redisUrl: environment.REDIS_URL?.trim() || undefined,
-    redisPrefix: environment.REDIS_PREFIX ?? 'gateway:',
+    redisPrefix: redisPrefix(environment.REDIS_PREFIX ?? 'gateway:'),
     delivery: {
       dataDir: environment.DATA_DIR || './data',
       mode: deliveryMode,
@@ -164,7 +206,10 @@ export function readConfig(environment: Environment): GatewayConfig {
       retryMaxMs: integer('DELIVERY_RETRY_MAX_MS', 600_000, 1, 86_400_000),
       maxQueued,
       maxQueuedPerClient: integer('DELIVERY_MAX_QUEUED_PER_CLIENT', Math.max(1, Math.floor(maxQueued / 4)), 1, 1_000_000_000),
+      maxBytesPerClient: bytes('DELIVERY_MAX_BYTES_PER_CLIENT', 256 * 1024 * 1024),
       retentionMs: duration('DELIVERY_RETENTION', 7 * 86_400_000, 1000),
+      deadRetentionMs: duration('DELIVERY_DEAD_RETENTION', 30 * 86_400_000, 1000),
+      ...sealKey(environment.DELIVERY_SEAL_KEY),
       fsync: flag('DELIVERY_FSYNC'),
       lockMs: integer('DELIVERY_LOCK_MS', 30_000, 1000, 600_000),
     },

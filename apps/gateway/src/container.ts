@@ -9,6 +9,7 @@ import { Metrics } from './observability/metrics.ts';
 import { InboundKeys } from './auth/inbound-keys.ts';
 import { Lifecycle } from './ops/lifecycle.ts';
 import { createInboundBudgetStore } from './limits/inbound-rate-limit.ts';
+import { DeliveryHealth } from './delivery/delivery-health.ts';
 import { DeliveryService } from './delivery/delivery-service.ts';
 import { DeliveryWorker } from './delivery/delivery-worker.ts';
 import {
@@ -52,6 +53,7 @@ export function createContainer(config: GatewayConfig, logger: Logger, redis?: R
   container.register(EXECUTOR, { useToken: Executor });
   // The delivery queue's worker and service, resolved only once startDeliveries has opened and registered the store.
   const deliveryLogger = logger.child({ component: 'delivery' });
+  container.registerInstance(DeliveryHealth, new DeliveryHealth());
   container.register(DeliveryWorker, {
     useFactory: instanceCachingFactory(
       (c) =>
@@ -61,6 +63,7 @@ export function createContainer(config: GatewayConfig, logger: Logger, redis?: R
           config: config.delivery,
           logger: deliveryLogger,
           metrics: c.resolve(METRICS),
+          health: c.resolve(DeliveryHealth),
         }),
     ),
   });
@@ -74,6 +77,7 @@ export function createContainer(config: GatewayConfig, logger: Logger, redis?: R
           worker: c.resolve(DeliveryWorker),
           config: config.delivery,
           logger: deliveryLogger,
+          health: c.resolve(DeliveryHealth),
         }),
     ),
   });

@@ -622,7 +622,7 @@ describe('delivery lifecycle', () => {
     writeFileSync(`${parent}/file`, '');
     try {
       await expect(startTestGateway({ DATA_DIR: `${parent}/file/data` })).rejects.toThrow(
-        /^DATA_DIR .*\/file\/data: the delivery queue cannot be opened there \(ENOTDIR\)$/,
+        /^DATA_DIR .*\/file\/data: the delivery queue cannot be opened there: .*\/file is not a directory \(ENOTDIR\)$/,
       );
     } finally {
       rmSync(parent, { recursive: true, force: true });

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,10 +34,10 @@ describe.skipIf(skipRedis)('several instances on one Redis (REDIS_URL)', () => {
   });
 
   /** Instances A and B with their own DATA_DIR, one Redis (a fresh prefix per test), one upstream. */
-  async function twoInstances(environment: Record<string, string> = {}) {
+  async function twoInstances(environment: Record<string, string> = {}, onlyB: Record<string, string> = {}) {
     upstream ??= await startProgrammableUpstream();
     const prefix = `test-${Math.random().toString(36).slice(2)}:`;
-    const start = () => {
+    const start = (own: Record<string, string> = {}) => {
       const dataDir = mkdtempSync(join(tmpdir(), 'gateway-redis-'));
       dirs.push(dataDir);
       return startGatewayProcess({
@@ -47,9 +48,10 @@ describe.skipIf(skipRedis)('several instances on one Redis (REDIS_URL)', () => {
         REDIS_PREFIX: prefix,
         DATA_DIR: dataDir,
         ...environment,
+        ...own,
       });
     };
-    const [a, b] = await Promise.all([start(), start()]);
+    const [a, b] = await Promise.all([start(), start(onlyB)]);
     processes.push(a, b);
     return { a, b };
   }
@@ -72,6 +74,26 @@ describe.skipIf(skipRedis)('several instances on one Redis (REDIS_URL)', () => {
     const other = await post(b, event(2), { 'idempotency-key': 'retry-me' });
     expect(other.status).toBe(422);
     expect(upstream.received).toHaveLength(1);
+  });
+
+  it('REDIS_PREFIX `gw` and `gw:` name the same keys everywhere: A and B share idempotency records and deliveries', async () => {
+    upstream = await startProgrammableUpstream();
+    const base = `pfx-${Math.random().toString(36).slice(2)}`;
+    const { a, b } = await twoInstances({ REDIS_PREFIX: base }, { REDIS_PREFIX: `${base}:` });
+    expect((await post(a, event(1), { 'idempotency-key': 'one-fleet' })).status).toBe(201);
+    const replay = await post(b, event(1), { 'idempotency-key': 'one-fleet' });
+    expect(replay.status).toBe(201);
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expect(upstream.received).toHaveLength(1);
+    const accepted = await post(a, event(2), { prefer: 'respond-async' });
+    expect(accepted.status).toBe(202);
+    const { id } = await json(accepted);
+    const seenByB = await fetch(`${b.restUrl}/v1/deliveries/${id}`, { headers: { 'x-api-key': TEST_CLIENT_KEY } });
+    expect(seenByB.status).toBe(200);
+    const scan = spawnSync('redis-cli', ['-p', String(redis.port), '--scan', '--pattern', `${base}*`], { encoding: 'utf8' });
+    const keys = scan.stdout.split('\n').filter(Boolean);
+    expect(keys.length).toBeGreaterThan(0);
+    expect(keys.filter((key) => !key.startsWith(`${base}:`))).toEqual([]);
   });
 
   it('INBOUND_RATE_LIMIT is one budget per client across instances: the (limit+1)-th request is 429', async () => {

@@ -87,7 +87,19 @@ export interface McpExposure {
  * Store-and-forward for an operation that only sends (never a read): REST `Prefer: respond-async` (or
  * DELIVERY_MODE=queue) commits the shaped request to the delivery queue and answers 202; a worker delivers it.
  */
-export interface DeliveryExposure {
+/** What a person recognises a queued delivery by: small, never secret (no key, no bound value, no free text body). */
+export interface DeliverySummaryFields {
+  readonly eventName?: string;
+  readonly identifyId?: string;
+  readonly accountId?: string;
+}
+
+export interface DeliveryExposure<Input = Record<string, unknown>> {
+  /**
+   * Pure: picks the summary a delivery record keeps from the validated input (the gateway adds the stored size).
+   * Records are listed and counted from it; the stored request itself is never read for that.
+   */
+  readonly summarize?: (input: Input) => DeliverySummaryFields;
   /** Many at once, each item being the operation's `body` input: `POST <rest.path>` with `{"<itemsName>": [...]}`, and an MCP tool. */
   readonly batch?: {
     /** The JSON property holding the items, e.g. `events`. */
@@ -154,7 +166,7 @@ export interface OperationDescriptor<Input = Record<string, unknown>> {
   };
   readonly rest: RestExposure | false;
   /** Present when the operation may be queued for durable delivery. */
-  readonly delivery?: DeliveryExposure;
+  readonly delivery?: DeliveryExposure<Input>;
   readonly mcp: McpExposure | false;
 }
 

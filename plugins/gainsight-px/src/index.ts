@@ -73,6 +73,11 @@ export function gainsightPxPlugin(settings: PxSettings, sandboxBehaviour: Sandbo
         },
         rest: { method: 'POST', path: '/v1/custom-events' },
         delivery: {
+          summarize: ({ body }) => ({
+            eventName: body.eventName,
+            identifyId: body.identifyId,
+            ...(body.accountId !== undefined ? { accountId: body.accountId } : {}),
+          }),
           batch: {
             itemsName: 'events',
             maxItems: 1000,

@@ -61,6 +61,7 @@ export const DELIVERY_SCHEMA: JsonSchema = {
   properties: {
     id: { type: 'string' },
     operation: { type: 'string', description: 'plugin.operation, e.g. gainsight-px.sendCustomEvent.' },
+    plugin: { type: 'string', description: 'The plugin id, e.g. gainsight-px.' },
     status: {
       type: 'string',
       enum: [...DELIVERY_STATUSES],
@@ -86,8 +87,26 @@ export const DELIVERY_SCHEMA: JsonSchema = {
       required: ['type', 'detail'],
       additionalProperties: false,
     },
+    summary: {
+      type: 'object',
+      description:
+        'What the delivery is, kept for its whole life (the stored request is dropped once delivered): the fields the operation picks (for a PX custom event eventName, identifyId, accountId), and the stored request size.',
+      properties: {
+        eventName: { type: 'string' },
+        identifyId: { type: 'string' },
+        accountId: { type: 'string' },
+        bytes: {
+          type: 'integer',
+          minimum: 0,
+          description: 'Size of the stored request in bytes (what DELIVERY_MAX_BYTES_PER_CLIENT counts).',
+        },
+      },
+      required: ['bytes'],
+      additionalProperties: false,
+    },
+    traceId: { type: 'string', pattern: '^[0-9a-f]{32}$', description: 'The trace id of the request that queued it, when traced.' },
   },
-  required: ['id', 'operation', 'status', 'attempts', 'createdAt', 'updatedAt'],
+  required: ['id', 'operation', 'plugin', 'status', 'attempts', 'createdAt', 'updatedAt', 'summary'],
   additionalProperties: false,
 };
 

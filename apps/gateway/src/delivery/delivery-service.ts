@@ -5,20 +5,32 @@ import type { DeliveryConfig } from '../config.ts';
 import { type Executor, invalidInput } from '../executor.ts';
 import { type BatchItemResult, boundedResults } from '../batch-answer.ts';
 import type { IdempotencyGuard } from '../idempotency/idempotency-guard.ts';
+import type { CompiledOperation } from '@gateway/core';
 import {
+  type CapRefusal,
+  type DeliveriesSummary,
+  type DeliveryCaps,
+  type DeliveryFilter,
   type DeliveryPage,
   type DeliveryRecord,
   type DeliveryStatus,
   type DeliveryStore,
   DeliveryStoreUnavailableError,
+  type DeliverySummary,
   type NewDelivery,
 } from './delivery-store.ts';
 import type { DeliveryWorker } from './delivery-worker.ts';
+import type { DeliveryHealth } from './delivery-health.ts';
+import { PayloadCodec } from './payload-codec.ts';
+
+/** Each summary field is cut to this many characters: the summary stays small whatever the input. */
+const SUMMARY_FIELD_MAX = 200;
 
 /** What a client sees of a delivery: never the stored request (it may carry bound secrets) nor other clients' data. */
 export interface DeliveryView {
   readonly id: string;
   readonly operation: string;
+  readonly plugin: string;
   readonly status: DeliveryStatus;
   readonly attempts: number;
   readonly createdAt: string;
@@ -26,6 +38,9 @@ export interface DeliveryView {
   readonly nextAttemptAt?: string;
   readonly deliveredAt?: string;
   readonly lastError?: { readonly status?: number; readonly type: string; readonly detail: string };
+  readonly summary: DeliverySummary;
+  /** The trace id of the accepting request (from its W3C traceparent), when traced. */
+  readonly traceId?: string;
 }
 
 export interface AcceptRequest {
@@ -34,6 +49,8 @@ export interface AcceptRequest {
   readonly requestId: string;
   readonly clientId: string;
   readonly idempotencyKey?: string;
+  /** W3C traceparent of the accepting request, kept on each delivery. */
+  readonly acceptedTraceparent?: string;
 }
 
 /**
@@ -49,8 +66,14 @@ export class DeliveryService {
       readonly worker: DeliveryWorker;
       readonly config: DeliveryConfig;
       readonly logger: Logger;
+      readonly health: DeliveryHealth;
+      readonly codec?: PayloadCodec;
     },
-  ) {}
+  ) {
+    this.codec = parts.codec ?? new PayloadCodec(parts.config.sealKey);
+  }
+
+  private readonly codec: PayloadCodec;
 
   get pausedPlugins(): string[] {
     return this.parts.worker.pausedPlugins;
@@ -61,7 +84,7 @@ export class DeliveryService {
     const run = async (): Promise<OperationResult> => {
       const prepared = this.parts.executor.prepare(request, 'queued');
       if (!prepared.ok) return this.failed(request, prepared.failure);
-      const delivery = this.newDelivery(request, prepared.upstreamRequest);
+      const delivery = this.newDelivery(request, prepared.entry, request.input, prepared.upstreamRequest);
       const refusal = await this.commit([delivery]);
       if (refusal) return this.failed(request, refusal);
       return { ok: true, status: 202, body: { id: delivery.id, status: 'queued' }, requestId: request.requestId, attempts: 0 };
@@ -84,7 +107,7 @@ export class DeliveryService {
         }
         const prepared = this.parts.executor.prepare({ ...request, input: { body: item } }, 'queued');
         if (prepared.ok) {
-          const delivery = this.newDelivery(request, prepared.upstreamRequest);
+          const delivery = this.newDelivery(request, prepared.entry, { body: item }, prepared.upstreamRequest);
           deliveries.push(delivery);
           results.push({ index, id: delivery.id });
         } else {
@@ -118,31 +141,85 @@ export class DeliveryService {
 
   async list(
     clientId: string,
-    options: { status?: DeliveryStatus; limit: number; cursor?: string },
+    options: { status?: DeliveryStatus; pluginId?: string; limit: number; cursor?: string },
   ): Promise<{ items: DeliveryView[]; nextCursor?: string }> {
     const page: DeliveryPage = await this.parts.store.list(clientId, options);
     return { items: page.items.map(view), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
   }
 
-  async retry(id: string, clientId: string): Promise<DeliveryView | undefined> {
-    const record = await this.parts.store.retry(id, clientId, Date.now());
-    if (record) this.parts.worker.wake();
-    return record ? view(record) : undefined;
+  summary(clientId: string): Promise<DeliveriesSummary> {
+    return this.parts.store.summary(clientId, Date.now());
+  }
+
+  /**
+   * A dead delivery back to the queue; `not-dead` when there is none (not this client's, or not dead); `refused`
+   * (429/503, it stays dead) when the caps refuse it, as they would refuse a new acceptance.
+   */
+  async retry(
+    id: string,
+    clientId: string,
+  ): Promise<
+    | { readonly outcome: 'retried'; readonly delivery: DeliveryView }
+    | { readonly outcome: 'not-dead' }
+    | { readonly outcome: 'refused'; readonly failure: OperationFailure }
+  > {
+    const result = await this.parts.store.retry(id, clientId, Date.now(), this.caps);
+    if (result.outcome === 'not-dead') return result;
+    if (result.outcome === 'refused')
+      return { outcome: 'refused', failure: this.refused(result, 1, 'the delivery was not retried (it stays dead)') };
+    this.parts.worker.wake();
+    return { outcome: 'retried', delivery: view(result.record) };
+  }
+
+  /** Dead deliveries matching the filter back to the queue, each passing the caps; stops at the first refusal. */
+  async retryMatching(clientId: string, filter: DeliveryFilter, now = Date.now()): Promise<{ matched: number; retried: number }> {
+    const { matched, retried } = await this.parts.store.retryMatching(clientId, filter, now, this.caps);
+    if (retried > 0) this.parts.worker.wake();
+    return { matched, retried };
   }
 
   discard(id: string, clientId: string): Promise<'discarded' | 'not-found' | 'busy'> {
     return this.parts.store.discard(id, clientId);
   }
 
-  private newDelivery(request: AcceptRequest, upstreamRequest: NewDelivery['request']): NewDelivery {
+  discardMatching(clientId: string, filter: DeliveryFilter): Promise<{ matched: number; discarded: number }> {
+    return this.parts.store.discardMatching(clientId, filter);
+  }
+
+  /** Whether the store takes writes (`ok`), or why not: `/readyz` and a metric report it. */
+  get storeCondition(): DeliveryHealth['condition'] {
+    return this.parts.store.condition?.() === 'full' ? 'full' : this.parts.health.condition;
+  }
+
+  private get caps(): DeliveryCaps {
+    const { config } = this.parts;
+    return { maxPending: config.maxQueued, maxPendingPerClient: config.maxQueuedPerClient, maxBytesPerClient: config.maxBytesPerClient };
+  }
+
+  private newDelivery(
+    request: AcceptRequest,
+    entry: CompiledOperation,
+    input: unknown,
+    upstreamRequest: Parameters<PayloadCodec['encode']>[0],
+  ): NewDelivery {
+    // Time-ordered (UUIDv7): a deep queue's id index grows at its end instead of being written all over.
+    const id = timeOrderedUuid();
+    const payload = this.codec.encode(upstreamRequest, { id, pluginId: request.pluginId, operationId: request.operationId });
+    const picked = entry.operation.delivery?.summarize?.(input as never) ?? {};
+    const summary: Record<string, string | number> = { bytes: Buffer.byteLength(payload) };
+    for (const field of ['eventName', 'identifyId', 'accountId'] as const) {
+      const value = picked[field];
+      if (typeof value === 'string') summary[field] = value.slice(0, SUMMARY_FIELD_MAX);
+    }
     return {
-      // Time-ordered (UUIDv7): a deep queue's id index grows at its end instead of being written all over.
-      id: timeOrderedUuid(),
+      id,
       clientId: request.clientId,
       pluginId: request.pluginId,
       operationId: request.operationId,
       requestId: request.requestId,
-      request: upstreamRequest,
+      payload,
+      summary: summary as unknown as DeliverySummary,
+      ...(request.acceptedTraceparent ? { acceptedTraceparent: request.acceptedTraceparent } : {}),
     };
   }
 
@@ -156,30 +233,40 @@ export class DeliveryService {
       return invalidInput([{ pointer: '', message }]);
     }
     try {
-      // One acceptance is one client's: its count is read beside the total (one round trip's wait on Redis, not two).
-      const clientId = deliveries[0]?.clientId;
-      const [pending, clientPending] = await Promise.all([store.countPending(), clientId === undefined ? 0 : store.countPending(clientId)]);
-      if (pending + deliveries.length > config.maxQueued) {
-        return unavailable(
-          `The delivery queue is full (${pending} pending, DELIVERY_MAX_QUEUED ${config.maxQueued}); nothing was queued. Retry later.`,
-        );
+      const result = await store.enqueue(deliveries, Date.now(), this.caps);
+      if (!result.ok) {
+        const what = deliveries.length === 1 ? 'the event was not queued' : `none of the ${deliveries.length} events was queued`;
+        return this.refused(result, deliveries.length, what);
       }
-      // Checked after the global cap, which says the more useful thing when both apply.
-      if (clientPending + deliveries.length > config.maxQueuedPerClient) {
-        return tooManyPending(
-          `This client has ${clientPending} deliveries pending and may have at most ${config.maxQueuedPerClient} ` +
-            `(DELIVERY_MAX_QUEUED_PER_CLIENT); ${deliveries.length === 1 ? 'the event was not' : `none of the ${deliveries.length} events was`} queued. ` +
-            'Retry once some are delivered (GET /v1/deliveries?status=queued lists them).',
-        );
-      }
-      await store.enqueue(deliveries, Date.now());
+      this.parts.health.wrote();
     } catch (error) {
       if (!(error instanceof DeliveryStoreUnavailableError)) throw error;
+      this.parts.health.failed(error);
       logger.error({ err: error }, 'delivery store refused a write');
-      return unavailable('The delivery queue cannot take writes right now; nothing was queued. Retry later.');
+      const why = error.condition === 'full' ? 'is out of disk space (DATA_DIR is full)' : 'cannot take writes right now';
+      return unavailable(`The delivery queue ${why}; nothing was queued. What is already queued is still delivered. Retry later.`);
     }
     worker.wake();
     return undefined;
+  }
+
+  /** The answer to a write the caps refused, naming the cap and what to do. */
+  private refused({ cap, usage }: CapRefusal, count: number, what: string): OperationFailure {
+    const { config } = this.parts;
+    if (cap === 'max-pending')
+      return unavailable(
+        `The delivery queue is full (${usage.pending} pending, DELIVERY_MAX_QUEUED ${config.maxQueued}); ${what}. Retry later.`,
+      );
+    if (cap === 'max-pending-per-client')
+      return tooManyPending(
+        `This client has ${usage.clientPending} deliveries pending and may have at most ${config.maxQueuedPerClient} ` +
+          `(DELIVERY_MAX_QUEUED_PER_CLIENT); ${what}. Retry once some are delivered (GET /v1/deliveries?status=queued lists them).`,
+      );
+    return tooManyPending(
+      `This client holds ${usage.clientBytes} bytes of pending and dead deliveries and may hold at most ${config.maxBytesPerClient} ` +
+        `(DELIVERY_MAX_BYTES_PER_CLIENT); ${what}${count > 1 ? ' (split the batch, or wait)' : ''}. ` +
+        'Retry once some are delivered, or discard dead ones (DELETE /v1/deliveries/{id}).',
+    );
   }
 
   private idempotent(request: AcceptRequest & { readonly input: unknown }, run: () => Promise<OperationResult>): Promise<OperationResult> {
@@ -213,6 +300,7 @@ function view(record: DeliveryRecord): DeliveryView {
   return {
     id: record.id,
     operation: `${record.pluginId}.${record.operationId}`,
+    plugin: record.pluginId,
     status: record.status,
     attempts: record.attempts,
     createdAt: iso(record.createdAt),
@@ -220,5 +308,12 @@ function view(record: DeliveryRecord): DeliveryView {
     ...(record.nextAttemptAt !== undefined ? { nextAttemptAt: iso(record.nextAttemptAt) } : {}),
     ...(record.deliveredAt !== undefined ? { deliveredAt: iso(record.deliveredAt) } : {}),
     ...(record.lastError ? { lastError: record.lastError } : {}),
+    summary: record.summary,
+    ...(traceIdOf(record.acceptedTraceparent) ? { traceId: traceIdOf(record.acceptedTraceparent) as string } : {}),
   };
+}
+
+/** The trace id inside a W3C traceparent (`00-<32 hex>-<16 hex>-<2 hex>`). */
+function traceIdOf(traceparent: string | undefined): string | undefined {
+  return traceparent === undefined ? undefined : /^[\da-f]{2}-([\da-f]{32})-[\da-f]{16}-[\da-f]{2}$/.exec(traceparent)?.[1];
 }

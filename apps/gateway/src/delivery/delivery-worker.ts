@@ -2,13 +2,23 @@ import type { Logger } from 'pino';
 import type { DeliveryConfig } from '../config.ts';
 import type { DeliveryAttempt, Executor } from '../executor.ts';
 import type { Metrics } from '../observability/metrics.ts';
-import type { DeliveryRecord, DeliveryStore } from './delivery-store.ts';
+import type { DeliveryHealth } from './delivery-health.ts';
+import { type ClaimedDelivery, type DeliveryStore, DeliveryStoreUnavailableError, type Settlement } from './delivery-store.ts';
+import { PayloadCodec, PayloadUnreadableError } from './payload-codec.ts';
 
 /** A paused plugin's next probe waits 1 s, then twice as long each time the key is refused again, up to this. */
 const MAX_PAUSE_MS = 30_000;
 /** Polling bound while nothing is due: a new delivery wakes the worker at once; this covers other instances' writes. */
 const IDLE_POLL_MS = 1000;
 const PRUNE_EVERY_MS = 3_600_000;
+/** Nothing pending for this long: the store may compact (SQLite truncates its WAL). */
+const IDLE_COMPACT_MS = 30_000;
+
+/** An outcome the store refused to record (a full disk): kept here and written before anything else is sent. */
+interface Unsettled {
+  readonly settlement: Settlement;
+  readonly at: number;
+}
 
 interface Pause {
   until: number;
@@ -22,6 +32,8 @@ export interface DeliveryWorkerParts {
   readonly config: DeliveryConfig;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  readonly health: DeliveryHealth;
+  readonly codec?: PayloadCodec;
   readonly random?: () => number;
 }
 
@@ -40,9 +52,25 @@ export class DeliveryWorker {
   private loopDone: Promise<void> | undefined;
   private pruneTimer: NodeJS.Timeout | undefined;
   private readonly random: () => number;
+  private readonly codec: PayloadCodec;
+  /** Outcomes not yet written (at most one per attempt in flight: nothing new is claimed while any waits). */
+  private readonly unsettled = new Map<string, Unsettled>();
+  /** Deliveries left `delivering` by the previous process are queued again before anything is claimed. */
+  private recovered = false;
+  /** Something was settled since the last compaction; and when the queue last had work. */
+  private settledSinceCompact = false;
+  private busyAt = Date.now();
+  private compactedIdle = true;
+  private probedAt = 0;
 
   constructor(private readonly parts: DeliveryWorkerParts) {
     this.random = parts.random ?? Math.random;
+    this.codec = parts.codec ?? new PayloadCodec(parts.config.sealKey);
+  }
+
+  /** Outcomes waiting to be written because the store refused them (a full disk). */
+  get unsettledCount(): number {
+    return this.unsettled.size;
   }
 
   /** Plugins whose deliveries are paused now (their upstream refuses the gateway's key). */
@@ -51,12 +79,11 @@ export class DeliveryWorker {
   }
 
   async start(): Promise<void> {
-    const { store, logger, config } = this.parts;
-    const recovered = await store.recoverInterrupted(Date.now());
-    if (recovered > 0)
-      logger.warn({ deliveries: recovered }, 'deliveries interrupted by the previous stop are queued again (at-least-once)');
+    const { config } = this.parts;
+    // On a store that refuses writes (a full disk) the gateway still starts: the loop recovers once it can.
+    await this.recover();
     await this.prune();
-    this.pruneTimer = setInterval(() => void this.prune(), Math.min(PRUNE_EVERY_MS, config.retentionMs));
+    this.pruneTimer = setInterval(() => void this.prune(), Math.min(PRUNE_EVERY_MS, config.retentionMs, config.deadRetentionMs));
     this.pruneTimer.unref();
     this.loopDone = this.loop();
   }
@@ -79,41 +106,131 @@ export class DeliveryWorker {
     });
     await Promise.race([Promise.all(this.inFlight), timedOut]);
     clearTimeout(timer);
+    // A last chance for outcomes the store refused; what still fails is re-sent after the next start (logged).
+    await this.flushUnsettled();
+    if (this.unsettled.size > 0)
+      this.parts.logger.error(
+        { deliveries: this.unsettled.size },
+        'outcomes of finished deliveries could not be written before the stop: they are sent again after the next start',
+      );
+  }
+
+  private async recover(): Promise<boolean> {
+    if (this.recovered) return true;
+    const { store, logger, health } = this.parts;
+    try {
+      const recovered = await store.recoverInterrupted(Date.now());
+      this.recovered = true;
+      health.wrote();
+      if (recovered > 0)
+        logger.warn({ deliveries: recovered }, 'deliveries interrupted by the previous stop are queued again (at-least-once)');
+    } catch (error) {
+      if (!(error instanceof DeliveryStoreUnavailableError)) throw error;
+      health.failed(error);
+      logger.error(
+        { err: error },
+        'interrupted deliveries cannot be queued again yet (the store refuses writes); nothing is sent until it can',
+      );
+    }
+    return this.recovered;
+  }
+
+  /** Writes outcomes the store refused before; true when none is left. */
+  private async flushUnsettled(): Promise<boolean> {
+    const { store, logger, health } = this.parts;
+    for (const [id, { settlement, at }] of this.unsettled) {
+      try {
+        await store.settle(id, settlement, at);
+        this.unsettled.delete(id);
+        health.wrote();
+      } catch (error) {
+        if (error instanceof DeliveryStoreUnavailableError) {
+          health.failed(error);
+          return false;
+        }
+        // Not the store refusing: the record stays `delivering` and the next start queues it again.
+        this.unsettled.delete(id);
+        logger.error({ deliveryId: id, err: error }, 'delivery outcome cannot be written');
+      }
+    }
+    return true;
   }
 
   private async loop(): Promise<void> {
-    const { store, config, logger } = this.parts;
+    const { store, config, logger, health } = this.parts;
     while (!this.stopping) {
       try {
+        // Nothing new is sent while an outcome or the start's recovery waits to be written: what PX answered
+        // 2xx is recorded before anything else goes out, so a restart cannot send it again.
+        if (!(await this.recover()) || !(await this.flushUnsettled())) {
+          await this.probe();
+          await this.idle(IDLE_POLL_MS);
+          continue;
+        }
         const claimed = await this.claim(config.concurrency - this.inFlight.size);
+        if (claimed.length > 0) {
+          health.wrote();
+          this.busyAt = Date.now();
+          this.compactedIdle = false;
+        }
         for (const delivery of claimed) this.track(this.deliver(delivery));
         if (claimed.length > 0 && this.inFlight.size < config.concurrency) continue;
         const due = this.inFlight.size < config.concurrency ? await store.nextDueAt() : undefined;
+        if (this.inFlight.size === 0) await this.compact(due);
+        await this.probe();
         let wait = due === undefined ? IDLE_POLL_MS : due - Date.now();
         // Due work that was not claimed belongs to a paused plugin: wait for its next probe.
         if (wait <= 0 && claimed.length === 0) wait = this.nextProbeInMs();
         await this.idle(Math.min(IDLE_POLL_MS, Math.max(0, wait)));
       } catch (error) {
         // The store failed (disk, lock): nothing is lost, the rows stay as they were; try again shortly.
+        if (error instanceof DeliveryStoreUnavailableError) health.failed(error);
         logger.error({ err: error }, 'delivery worker could not read the queue');
         await this.idle(IDLE_POLL_MS);
       }
     }
   }
 
-  private async claim(free: number): Promise<DeliveryRecord[]> {
+  /** While writes are refused, asks the store (cheaply) whether they are taken again. */
+  private async probe(): Promise<void> {
+    const { store, health } = this.parts;
+    if ((health.condition === 'ok' && store.condition?.() !== 'full') || !store.probeWrite) return;
+    if (Date.now() - this.probedAt < IDLE_POLL_MS) return;
+    this.probedAt = Date.now();
+    try {
+      await store.probeWrite();
+      health.wrote();
+    } catch (error) {
+      if (error instanceof DeliveryStoreUnavailableError) health.failed(error);
+    }
+  }
+
+  /** A checkpoint after a drain; a truncation once the queue has been idle a while. */
+  private async compact(due: number | undefined): Promise<void> {
+    const { store } = this.parts;
+    if (!store.compact) return;
+    if (this.settledSinceCompact && due === undefined) {
+      this.settledSinceCompact = false;
+      await store.compact(false);
+    } else if (!this.compactedIdle && due === undefined && Date.now() - this.busyAt > IDLE_COMPACT_MS) {
+      this.compactedIdle = true;
+      await store.compact(true);
+    }
+  }
+
+  private async claim(free: number): Promise<ClaimedDelivery[]> {
     if (free <= 0) return [];
     const now = Date.now();
     const { store } = this.parts;
-    const claimed: DeliveryRecord[] = [];
+    const claimed: ClaimedDelivery[] = [];
     for (const [pluginId, pause] of this.pauses) {
       if (pause.probing || pause.until > now || claimed.length >= free) continue;
-      const probe = await store.claimDue({ now, limit: 1, onlyPlugin: pluginId });
+      const probe = await store.claim({ now, limit: 1, onlyPlugin: pluginId });
       if (probe.length > 0) pause.probing = true;
       claimed.push(...probe);
     }
     if (claimed.length < free)
-      claimed.push(...(await store.claimDue({ now, limit: free - claimed.length, excludePlugins: [...this.pauses.keys()] })));
+      claimed.push(...(await store.claim({ now, limit: free - claimed.length, excludePlugins: [...this.pauses.keys()] })));
     return claimed;
   }
 
@@ -144,8 +261,8 @@ export class DeliveryWorker {
     });
   }
 
-  private async deliver(delivery: DeliveryRecord): Promise<void> {
-    const { store, executor, logger, metrics, config } = this.parts;
+  private async deliver(delivery: ClaimedDelivery): Promise<void> {
+    const { executor, logger, metrics, config } = this.parts;
     const plugin = delivery.pluginId;
     const log = {
       deliveryId: delivery.id,
@@ -156,63 +273,81 @@ export class DeliveryWorker {
     };
     let attempt: DeliveryAttempt;
     try {
-      attempt = await executor.deliverOnce(delivery, this.abort.signal);
+      const request = this.codec.decode(delivery.payload, delivery);
+      attempt = await executor.deliverOnce({ ...delivery, request }, this.abort.signal);
     } catch (error) {
-      logger.error({ ...log, err: error }, 'delivery attempt failed inside the gateway');
-      attempt = {
-        outcome: 'retry',
-        error: { type: 'internal-error', detail: 'The gateway failed while sending this delivery; it will try again.' },
-      };
+      if (error instanceof PayloadUnreadableError) {
+        // Never sent: what is stored is not what was accepted.
+        logger.error({ ...log, failure: 'tampered' }, 'stored delivery request fails its check: dead, not sent');
+        attempt = {
+          outcome: 'rejected',
+          error: { type: 'tampered', detail: `The stored request cannot be trusted (${error.message}); it was not sent.` },
+        };
+      } else {
+        logger.error({ ...log, err: error }, 'delivery attempt failed inside the gateway');
+        attempt = {
+          outcome: 'retry',
+          error: { type: 'internal-error', detail: 'The gateway failed while sending this delivery; it will try again.' },
+        };
+      }
     }
     const now = Date.now();
-    try {
-      if (attempt.outcome !== 'interrupted') metrics.deliveryAttempts.inc({ plugin, result: attempt.outcome });
-      switch (attempt.outcome) {
-        case 'delivered':
-          this.resume(plugin);
-          await store.markDelivered(delivery.id, now);
-          metrics.deliveries.inc({ plugin, outcome: 'delivered' });
-          metrics.deliveryLatency.observe({ plugin }, (now - delivery.createdAt) / 1000);
-          logger.info({ ...log, upstreamStatus: attempt.status }, 'delivered');
-          return;
-        case 'rejected':
-          this.resume(plugin);
-          await store.markDead(delivery.id, attempt.error, now);
+    if (attempt.outcome !== 'interrupted') metrics.deliveryAttempts.inc({ plugin, result: attempt.outcome });
+    switch (attempt.outcome) {
+      case 'delivered':
+        this.resume(plugin);
+        metrics.deliveries.inc({ plugin, outcome: 'delivered' });
+        metrics.deliveryLatency.observe({ plugin }, (now - delivery.createdAt) / 1000);
+        logger.info({ ...log, upstreamStatus: attempt.status }, 'delivered');
+        return this.record(delivery.id, { outcome: 'delivered' }, now, log);
+      case 'rejected':
+        if (attempt.error.type !== 'tampered') this.resume(plugin);
+        metrics.deliveries.inc({ plugin, outcome: 'dead' });
+        logger.warn({ ...log, upstreamStatus: attempt.error.status, failure: attempt.error.type }, 'delivery rejected: dead');
+        return this.record(delivery.id, { outcome: 'dead', error: attempt.error }, now, log);
+      case 'refused':
+        this.pause(plugin, now, attempt.error.status);
+        return this.record(delivery.id, { outcome: 'release', nextAttemptAt: now }, now, log);
+      case 'interrupted':
+        return this.record(delivery.id, { outcome: 'release', nextAttemptAt: now }, now, log);
+      case 'retry': {
+        const pause = this.pauses.get(plugin);
+        if (pause) pause.probing = false;
+        const delay = attempt.retryAfterMs ?? this.backoffMs(delivery.attempts);
+        if (now + delay > delivery.windowStartedAt + config.retryWindowMs) {
+          const detail = `Not delivered within DELIVERY_RETRY_WINDOW (${delivery.attempts} attempts). Last failure: ${attempt.error.detail}`;
           metrics.deliveries.inc({ plugin, outcome: 'dead' });
-          logger.warn(
-            { ...log, upstreamStatus: attempt.error.status, failure: attempt.error.type },
-            'delivery rejected by the upstream: dead',
+          logger.warn({ ...log, failure: attempt.error.type }, 'delivery retry window exhausted: dead');
+          return this.record(
+            delivery.id,
+            { outcome: 'dead', error: { ...attempt.error, type: 'retry-window-exhausted', detail } },
+            now,
+            log,
           );
-          return;
-        case 'refused':
-          this.pause(plugin, now, attempt.error.status);
-          await store.release(delivery.id, now, now);
-          return;
-        case 'interrupted':
-          await store.release(delivery.id, now, now);
-          return;
-        case 'retry': {
-          const pause = this.pauses.get(plugin);
-          if (pause) pause.probing = false;
-          const delay = attempt.retryAfterMs ?? this.backoffMs(delivery.attempts);
-          if (now + delay > delivery.windowStartedAt + config.retryWindowMs) {
-            const detail = `Not delivered within DELIVERY_RETRY_WINDOW (${delivery.attempts} attempts). Last failure: ${attempt.error.detail}`;
-            await store.markDead(delivery.id, { ...attempt.error, type: 'retry-window-exhausted', detail }, now);
-            metrics.deliveries.inc({ plugin, outcome: 'dead' });
-            logger.warn({ ...log, failure: attempt.error.type }, 'delivery retry window exhausted: dead');
-            return;
-          }
-          await store.reschedule(delivery.id, now + delay, attempt.error, now);
-          logger.info(
-            { ...log, upstreamStatus: attempt.error.status, failure: attempt.error.type, retryInMs: delay },
-            'delivery will be retried',
-          );
-          return;
         }
+        logger.info(
+          { ...log, upstreamStatus: attempt.error.status, failure: attempt.error.type, retryInMs: delay },
+          'delivery will be retried',
+        );
+        return this.record(delivery.id, { outcome: 'retry', nextAttemptAt: now + delay, error: attempt.error }, now, log);
       }
+    }
+  }
+
+  /** Writes an outcome; one the store refuses is kept and written before anything else is claimed. */
+  private async record(id: string, settlement: Settlement, now: number, log: object): Promise<void> {
+    const { store, logger, health } = this.parts;
+    try {
+      await store.settle(id, settlement, now);
+      this.settledSinceCompact = true;
+      health.wrote();
     } catch (error) {
-      // The row stays `delivering`; the next start queues it again (at-least-once).
-      logger.error({ ...log, err: error }, 'delivery outcome could not be recorded');
+      if (error instanceof DeliveryStoreUnavailableError) health.failed(error);
+      this.unsettled.set(id, { settlement, at: now });
+      logger.error(
+        { ...log, err: error, outcome: settlement.outcome },
+        'delivery outcome could not be written: kept, and written before anything else is sent',
+      );
     }
   }
 
@@ -246,10 +381,16 @@ export class DeliveryWorker {
 
   private async prune(): Promise<void> {
     try {
-      const pruned = await this.parts.store.pruneDelivered(Date.now() - this.parts.config.retentionMs);
-      if (pruned > 0) this.parts.logger.info({ deliveries: pruned }, 'delivered records past DELIVERY_RETENTION pruned');
+      const now = Date.now();
+      const { retentionMs, deadRetentionMs } = this.parts.config;
+      const pruned = await this.parts.store.prune({ deliveredBefore: now - retentionMs, deadBefore: now - deadRetentionMs });
+      if (pruned > 0)
+        this.parts.logger.info(
+          { deliveries: pruned },
+          'delivered and dead records past DELIVERY_RETENTION / DELIVERY_DEAD_RETENTION pruned',
+        );
     } catch (error) {
-      this.parts.logger.error({ err: error }, 'delivered records could not be pruned');
+      this.parts.logger.error({ err: error }, 'old delivery records could not be pruned');
     }
   }
 }

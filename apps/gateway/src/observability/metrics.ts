@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { DELIVERY_STATUSES, type DeliveryStats } from '../delivery/delivery-store.ts';
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -79,12 +80,16 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  /** Queue depth and age, read from the delivery store at scrape time. */
-  observeDeliveryQueue(stats: () => Promise<{ readonly pending: number; readonly oldestPendingAt?: number }>): void {
-    let latest: Promise<{ readonly pending: number; readonly oldestPendingAt?: number }> | undefined;
-    // Both gauges are collected in one scrape: read the store once for the two.
+  /** Queue depth and age, records held by status, and whether the store takes writes, read at scrape time. */
+  observeDeliveryQueue(parts: {
+    readonly stats: () => Promise<DeliveryStats>;
+    readonly condition: () => string;
+    readonly unsettled: () => number;
+  }): void {
+    let latest: Promise<DeliveryStats> | undefined;
+    // The gauges are collected in one scrape: read the store once for all of them.
     const read = () => {
-      latest ??= stats().finally(() =>
+      latest ??= parts.stats().finally(() =>
         setImmediate(() => {
           latest = undefined;
         }),
@@ -100,12 +105,40 @@ export class Metrics {
       },
     });
     new Gauge({
+      name: 'gateway_deliveries',
+      help: 'Delivery records held now, by status (queued, delivering, delivered, dead).',
+      labelNames: ['status'] as const,
+      registers: [this.registry],
+      async collect() {
+        const { byStatus } = await read();
+        for (const status of DELIVERY_STATUSES) this.set({ status }, byStatus[status]);
+      },
+    });
+    new Gauge({
       name: 'gateway_delivery_oldest_queued_age_seconds',
       help: 'Age of the oldest delivery not yet delivered or dead (0 when none).',
       registers: [this.registry],
       async collect() {
         const { oldestPendingAt } = await read();
         this.set(oldestPendingAt === undefined ? 0 : Math.max(0, (Date.now() - oldestPendingAt) / 1000));
+      },
+    });
+    new Gauge({
+      name: 'gateway_delivery_store_condition',
+      help: 'The delivery store as its latest write found it: 1 for the current condition (ok, full, read-only, unavailable).',
+      labelNames: ['condition'] as const,
+      registers: [this.registry],
+      collect() {
+        const current = parts.condition();
+        for (const condition of ['ok', 'full', 'read-only', 'unavailable']) this.set({ condition }, condition === current ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'gateway_delivery_unsettled',
+      help: 'Finished deliveries whose outcome the store refused (a full disk): kept in memory and written before anything else is sent.',
+      registers: [this.registry],
+      collect() {
+        this.set(parts.unsettled());
       },
     });
   }

@@ -17,7 +17,8 @@ export function mountProbes(
   router.get('/readyz', (_request, response) => {
     const plugins = parts.registry.plugins.map((p) => ({ id: p.descriptor.id, mode: p.mode }));
     const { ready, status } = readiness(parts);
-    if (!ready) return void response.status(503).json({ status, plugins });
+    const deliveryStore = parts.deliveryStore?.() ?? 'ok';
+    if (!ready) return void response.status(503).json({ status, plugins, ...(deliveryStore !== 'ok' ? { deliveryStore } : {}) });
     // Paused deliveries (the upstream refuses the gateway key) are reported, not made unready: accepting events
     // into the queue is exactly what should go on while the operator fixes the key.
     const paused = parts.pausedDeliveries?.() ?? [];
@@ -31,6 +32,10 @@ export function readiness(parts: ReadinessParts): { readonly ready: boolean; rea
   if (parts.registry.plugins.length === 0) return { ready: false, status: 'no plugins loaded' };
   // Without the shared store this instance cannot honour idempotency or queue: take it out of rotation.
   if (parts.sharedStore && !parts.sharedStore.healthy) return { ready: false, status: 'shared store (REDIS_URL) unreachable' };
+  // A delivery store refusing writes (a full DATA_DIR) cannot accept async work: out of rotation, while the
+  // worker goes on delivering what is queued. The status names the condition.
+  const deliveryStore = parts.deliveryStore?.() ?? 'ok';
+  if (deliveryStore !== 'ok') return { ready: false, status: `delivery store ${deliveryStore}` };
   return { ready: true, status: 'ready' };
 }
 
@@ -38,6 +43,8 @@ export interface ReadinessParts {
   readonly registry: Pick<PluginRegistry, 'plugins'>;
   readonly lifecycle: Pick<Lifecycle, 'draining'>;
   readonly sharedStore?: { readonly healthy: boolean } | undefined;
+  /** The delivery store's write condition (`ok`, `full`, `read-only`, `unavailable`). */
+  readonly deliveryStore?: (() => string) | undefined;
 }
 
 /** Mounts `/metrics` (Prometheus text) behind `guards` (rate limit, key check; none when public and unlimited). */

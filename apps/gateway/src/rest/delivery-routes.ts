@@ -128,12 +128,13 @@ export function mountDeliveryRoutes(
     whileStoreAvailable(async (request, response) => {
       const id = String(request.params.id);
       const clientId = clientIdOf(request);
-      const delivery = await deliveries.retry(id, clientId);
-      if (delivery)
+      const retried = await deliveries.retry(id, clientId);
+      if (retried.outcome === 'retried')
         return void response
           .status(202)
           .setHeader('Location', `${DELIVERIES_PATH}/${encodeURIComponent(id)}`)
-          .json(delivery);
+          .json(retried.delivery);
+      if (retried.outcome === 'refused') return sendFailure(response, retried.failure, request.originalUrl);
       const current = await deliveries.get(id, clientId);
       if (!current) return notFound(request, response, id);
       sendProblem(response, {

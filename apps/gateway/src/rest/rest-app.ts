@@ -59,7 +59,13 @@ export function createRestApp({
   app.use(accessLog(logger, metrics));
   app.use(closeWhileDraining(lifecycle));
   if (config.corsOrigins.length > 0) app.use(cors({ origin: [...config.corsOrigins], exposedHeaders: EXPOSED_HEADERS, maxAge: 600 }));
-  mountProbes(app, { registry, lifecycle, pausedDeliveries: deliveries ? () => deliveries.pausedPlugins : undefined, sharedStore });
+  mountProbes(app, {
+    registry,
+    lifecycle,
+    pausedDeliveries: deliveries ? () => deliveries.pausedPlugins : undefined,
+    deliveryStore: deliveries ? () => deliveries.storeCondition : undefined,
+    sharedStore,
+  });
   app.use(
     hostGuard({ allowed: allowedHostnames(config.host, config.allowedHosts), extraOrigins: config.corsOrigins, refuse: hostRefused }),
   );
@@ -91,6 +97,7 @@ export function createRestApp({
     registry,
     lifecycle,
     sharedStore,
+    deliveryStore: deliveries ? () => deliveries.storeCondition : undefined,
     mcpUrl,
     pausedDeliveries: () => deliveries?.pausedPlugins ?? [],
     inboundKeys: inboundKeys.enabled,

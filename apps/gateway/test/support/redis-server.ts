@@ -32,7 +32,12 @@ function freePort(): Promise<number> {
   });
 }
 
-export async function startTestRedis(): Promise<TestRedis> {
+export interface TestRedisOptions {
+  /** AOF fsync policy (default `always`); `everysec` is Redis' own default, for measuring what it gives up. */
+  readonly appendfsync?: 'always' | 'everysec';
+}
+
+export async function startTestRedis({ appendfsync = 'always' }: TestRedisOptions = {}): Promise<TestRedis> {
   if (!redisInstalled) throw new Error(`${REDIS_SERVER} is not installed: CI must install it (apt-get install -y redis-server)`);
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'gateway-test-redis-'));
@@ -41,7 +46,7 @@ export async function startTestRedis(): Promise<TestRedis> {
     if (child && child.exitCode === null && child.signalCode === null) return;
     child = spawn(
       REDIS_SERVER,
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir],
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', appendfsync, '--dir', dir],
       { stdio: 'ignore' },
     );
     const until = Date.now() + 10_000;
