@@ -26,6 +26,8 @@ export interface GatewayInfo {
   readonly readiness?: string;
   readonly pausedPlugins: readonly string[];
   readonly inboundKeys: boolean;
+  /** False when no loaded operation can be queued: there is no delivery queue to show. */
+  readonly deliveries?: boolean;
 }
 
 export type Counts = Readonly<Record<DeliveryStatus, number>>;

@@ -510,6 +510,10 @@ async function boot(): Promise<void> {
     return;
   }
   renderScope(info);
+  if (info.deliveries === false) {
+    show(byId('no-queue'), true);
+    return;
+  }
   if (info.inboundKeys && !api.key) askForKey();
   else startDeliveries();
 }

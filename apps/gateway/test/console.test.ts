@@ -55,6 +55,7 @@ describe('GET /v1/gateway', () => {
       readiness: 'ready',
       pausedPlugins: [],
       inboundKeys: false,
+      deliveries: true,
     });
     const px = info.plugins.find((plugin: any) => plugin.id === 'gainsight-px');
     expect(px).toMatchObject({ title: 'Gainsight PX', mode: 'sandbox' });
@@ -80,6 +81,16 @@ describe('GET /v1/gateway', () => {
       const declared = document.paths[operation.path]?.[operation.method.toLowerCase()];
       expect(declared, operation.id).toMatchObject({ operationId, tags: expect.arrayContaining([tag]) });
     }
+  });
+
+  it('says when nothing runs: no plugin, not ready, no delivery queue', async () => {
+    gateway = await startTestGateway({ PLUGINS: 'none' });
+    expect(await (await fetch(`${gateway.restUrl}/v1/gateway`)).json()).toMatchObject({
+      plugins: [],
+      ready: false,
+      readiness: 'no plugins loaded',
+      deliveries: false,
+    });
   });
 
   it('in live mode says live and never shows the upstream key', async () => {

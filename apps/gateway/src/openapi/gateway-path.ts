@@ -8,7 +8,7 @@ export const GATEWAY_TAG = 'Gateway';
 const gatewaySchema: SchemaObject = {
   type: 'object',
   additionalProperties: false,
-  required: ['version', 'mode', 'plugins', 'ready', 'pausedPlugins', 'inboundKeys'],
+  required: ['version', 'mode', 'plugins', 'ready', 'pausedPlugins', 'inboundKeys', 'deliveries'],
   properties: {
     version: { type: 'string', description: 'The gateway version.', examples: ['0.1.0'] },
     mode: {
@@ -59,6 +59,7 @@ const gatewaySchema: SchemaObject = {
       description: 'Plugins whose deliveries are paused: their upstream refuses the gateway key.',
     },
     inboundKeys: { type: 'boolean', description: 'Whether calls other than this one need a gateway API key.' },
+    deliveries: { type: 'boolean', description: 'Whether this gateway runs a delivery queue (some loaded operation can be queued).' },
   },
 };
 

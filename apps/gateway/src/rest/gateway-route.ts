@@ -12,6 +12,8 @@ export interface GatewayInfoParts extends ReadinessParts {
   readonly mcpUrl: () => string | undefined;
   readonly pausedDeliveries: () => readonly string[];
   readonly inboundKeys: boolean;
+  /** Whether a delivery queue runs (some loaded operation can be queued): without it there are no deliveries to show. */
+  readonly deliveries: boolean;
 }
 
 /**
@@ -53,6 +55,7 @@ export function mountGatewayInfo(router: IRouter, parts: GatewayInfoParts): void
       readiness: status,
       pausedPlugins: [...parts.pausedDeliveries()],
       inboundKeys: parts.inboundKeys,
+      deliveries: parts.deliveries,
     });
   });
 }

@@ -101,6 +101,7 @@ export function createRestApp({
     mcpUrl,
     pausedDeliveries: () => deliveries?.pausedPlugins ?? [],
     inboundKeys: inboundKeys.enabled,
+    deliveries: deliveries !== undefined,
   });
   if (guard) app.use(guard);
   const methodsByPath = new Map<string, Set<string>>();
