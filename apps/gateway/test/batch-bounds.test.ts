@@ -101,6 +101,38 @@ describe('batch bodies are read only as far as their limits', () => {
   });
 });
 
+describe('batch items are read exactly', () => {
+  it('structural characters inside strings, escapes and multi-byte text split across chunks', { timeout: 15_000 }, async () => {
+    const tricky = [
+      { eventName: 'a,]}"[{\\', identifyId: 'u-ß', propertyKey: 'AP-TEST-1' },
+      { eventName: 'Ünïcode ✓ 😀', identifyId: 'u-2', propertyKey: 'AP-TEST-1', attributes: { nested: [1, { deep: ']' }] } },
+    ];
+    const body = Buffer.from(JSON.stringify({ events: tricky }));
+    const response = await new Promise<{ status: number; body: any }>((resolve, reject) => {
+      const request = httpRequest(`${gateway.restUrl}/v1/custom-events/batch`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' },
+      });
+      request.on('response', (answer) => {
+        const parts: Buffer[] = [];
+        answer.on('data', (chunk: Buffer) => parts.push(chunk));
+        answer.on('end', () => resolve({ status: answer.statusCode ?? 0, body: JSON.parse(Buffer.concat(parts).toString('utf8')) }));
+      });
+      request.on('error', reject);
+      // Three bytes at a time: every string, escape and UTF-8 sequence is cut somewhere.
+      for (let at = 0; at < body.length; at += 3) request.write(body.subarray(at, at + 3));
+      request.end();
+    });
+    expect(response.status).toBe(202);
+    expect(response.body).toMatchObject({ accepted: 2, rejected: 0 });
+    const until = Date.now() + 20_000;
+    while (upstream.recorded.filter((r) => r.body.includes('u-ß') || r.body.includes('Ünïcode')).length < 2 && Date.now() < until)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    const names = upstream.recorded.map((r) => JSON.parse(r.body).eventName as string);
+    expect(names).toEqual(expect.arrayContaining(['a,]}"[{\\', 'Ünïcode ✓ 😀']));
+  });
+});
+
 describe('batch answers stay bounded', () => {
   it('1 valid and 999 empty lines: the answer lists 20 problems in all and counts the rest', async () => {
     const body = [JSON.stringify(event(1)), ...Array.from({ length: 999 }, () => '{}')].join('\n');

@@ -84,7 +84,16 @@ describe.each(MODES)('MCP tools in $mode mode, live against a loopback upstream'
   it('lists the tool with the REST input schema, an output schema, annotations and guidance', async () => {
     const { tools } = await agent.client.listTools();
     received.push(JSON.stringify(tools));
-    expect(tools.map((t) => t.name)).toEqual([TOOL, 'gainsight-send-custom-events', ...PX_RECORD_TOOLS, 'gateway-get-delivery']);
+    expect(tools.map((t) => t.name)).toEqual([
+      TOOL,
+      'gainsight-send-custom-events',
+      ...PX_RECORD_TOOLS,
+      'gateway-get-delivery',
+      'gateway-deliveries-summary',
+      'gateway-list-deliveries',
+      'gateway-retry-deliveries',
+      'gateway-discard-deliveries',
+    ]);
     const [tool] = tools;
     const operation = gateway.plugins[0]?.descriptor.operations.find((o) => o.mcp && o.mcp.tool === TOOL);
     expect(operation).toBeDefined();

@@ -16,6 +16,8 @@ export type FailureKind =
   | 'idempotency-key-reused'
   | 'delivery-unavailable'
   | 'too-many-pending'
+  | 'delivery-busy'
+  | 'delivery-not-dead'
   | 'store-unavailable';
 
 export interface OperationFailure {

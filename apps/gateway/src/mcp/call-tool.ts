@@ -6,6 +6,8 @@ import { IDEMPOTENCY_KEY_ARGUMENT } from './tool-catalogue.ts';
 import type { ToolCatalogue } from './tool-catalogue.ts';
 import type { DeliveryService } from '../delivery/delivery-service.ts';
 import { Dispatch, type DispatchParts } from '../dispatch.ts';
+import type { CompiledLocalOperation } from '../gateway-plugin/local-operation.ts';
+import { callLocalTool, type LocalTools } from './local-tools.ts';
 import { errorResult, type ToolResult, toToolResult, UnknownToolError } from './tool-result.ts';
 
 export interface ToolCallParts {
@@ -20,6 +22,8 @@ export interface ToolCallParts {
   readonly deliveryMode?: 'sync' | 'queue';
   /** The loaded operations, for the dispatch to know which may be queued. */
   readonly operations: DispatchParts['operations'];
+  /** The gateway's own tools (withLocalTools). */
+  readonly local?: LocalTools;
 }
 
 export interface ToolCallContext {
@@ -39,9 +43,12 @@ export function createToolCaller({
   deliveries,
   deliveryMode = 'sync',
   operations,
+  local,
 }: ToolCallParts): ToolCaller {
   const dispatch = new Dispatch({ executor, deliveries, mode: deliveryMode, operations });
   return async (name, args, context = {}) => {
+    const localOperation = local?.get(name);
+    if (localOperation) return runLocalTool(name, localOperation, args, context, { logger, metrics });
     const entry = catalogue.find(name);
     if (!entry) {
       metrics.mcpToolCalls.inc({ tool: 'unknown', outcome: 'unknown_tool' });
@@ -84,6 +91,26 @@ export function createToolCaller({
       return errorResult(`The gateway failed to run ${name} (request id ${requestId}). It has been logged; try again later.`);
     }
   };
+}
+
+async function runLocalTool(
+  name: string,
+  operation: CompiledLocalOperation,
+  args: unknown,
+  { clientId }: ToolCallContext,
+  { logger, metrics }: Pick<ToolCallParts, 'logger' | 'metrics'>,
+): Promise<ToolResult> {
+  const requestId = randomUUID();
+  try {
+    if (clientId === undefined) throw new Error('tool call without a client id');
+    const result = await callLocalTool(name, operation, args, { clientId, requestId });
+    metrics.mcpToolCalls.inc({ tool: name, outcome: result.isError ? 'error' : 'success' });
+    return result;
+  } catch (error) {
+    metrics.mcpToolCalls.inc({ tool: name, outcome: 'error' });
+    logger.error({ requestId, tool: name, err: error }, 'mcp tool call failed inside the gateway');
+    return errorResult(`The gateway failed to run ${name} (request id ${requestId}). It has been logged; try again later.`);
+  }
 }
 
 async function queueBatch(

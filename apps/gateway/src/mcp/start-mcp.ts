@@ -8,12 +8,18 @@ import { sessionTransports } from './session-transports.ts';
 import { statelessTransport } from './stateless-transport.ts';
 import { buildToolCatalogue } from './tool-catalogue.ts';
 import type { DeliveryService } from '../delivery/delivery-service.ts';
+import { compileLocalOperations } from '../gateway-plugin/local-operation.ts';
+import { deliveryOperations } from '../gateway-plugin/delivery-operations.ts';
+import { withLocalTools } from './local-tools.ts';
 
 /** Composes the MCP front door from the gateway's services (plugins already loaded) and starts its listener. */
 export async function startMcp(services: FrontDoorServices, deliveries?: DeliveryService): Promise<McpListener> {
   const { config, registry, executor, metrics, inboundKeys, inboundBudget } = services;
   const logger = services.logger.child({ component: 'mcp' });
-  const catalogue = buildToolCatalogue(registry.operations, registry.plugins, { deliveries: deliveries !== undefined });
+  const { catalogue, local } = withLocalTools(
+    buildToolCatalogue(registry.operations, registry.plugins, { deliveries: deliveries !== undefined }),
+    deliveries ? compileLocalOperations(deliveryOperations(deliveries)) : [],
+  );
   const callTool = createToolCaller({
     catalogue,
     executor,
@@ -22,6 +28,7 @@ export async function startMcp(services: FrontDoorServices, deliveries?: Deliver
     deliveries,
     deliveryMode: config.delivery.mode,
     operations: registry,
+    local,
   });
   const newServer = mcpServerFactory(catalogue, callTool);
   const transport = config.mcpSessions

@@ -1,7 +1,8 @@
 import { type OpenAPIObject, OpenApiBuilder, type PathItemObject } from 'openapi3-ts/oas31';
 import type { JsonSchema } from '@gateway/core';
-import { addBatchPath, addDeliveryComponents, addDeliveryPaths, withQueuedAnswer } from './delivery-paths.ts';
+import { addBatchPath, addDeliveryComponents, DELIVERIES_TAG, withQueuedAnswer } from './delivery-paths.ts';
 import { addGatewayPath } from './gateway-path.ts';
+import { addLocalOperations } from './local-operations.ts';
 import { buildOperation, openApiPath } from './operation.ts';
 import { addSandboxReadPath } from './sandbox-paths.ts';
 import {
@@ -58,7 +59,7 @@ export function buildOpenApiDocument(source: DocumentSource, options: DocumentOp
   const queue = options.deliveries;
   if (queue && entries.some((entry) => entry.operation.delivery)) {
     addDeliveryComponents(builder);
-    addDeliveryPaths(builder, options.security !== undefined);
+    addLocalOperations(builder, options.localOperations ?? [], { tag: DELIVERIES_TAG, secured: options.security !== undefined });
   }
   for (const plugin of source.plugins) {
     if (plugin.mode !== 'sandbox') continue;

@@ -1,14 +1,5 @@
-import type {
-  OpenApiBuilder,
-  OperationObject,
-  ParameterObject,
-  ReferenceObject,
-  ResponseObject,
-  ResponsesObject,
-  SchemaObject,
-} from 'openapi3-ts/oas31';
+import type { OpenApiBuilder, OperationObject, ReferenceObject, ResponseObject, ResponsesObject, SchemaObject } from 'openapi3-ts/oas31';
 import { BATCH_ACCEPTED_SCHEMA, DELIVERY_ACCEPTED_SCHEMA, DELIVERY_PAGE_SCHEMA, DELIVERY_SCHEMA } from '../delivery/delivery-schemas.ts';
-import { DELIVERY_STATUSES } from '../delivery/delivery-store.ts';
 import {
   IDEMPOTENCY_KEY_PARAMETER,
   IDEMPOTENT_REPLAYED_HEADER,
@@ -20,11 +11,11 @@ import {
 } from './problem-schema.ts';
 import { openApiPath } from './operation.ts';
 import { operationResponses } from './responses.ts';
+import { restBatchLimits } from '../gateway-plugin/batch-limits.ts';
 import type { RestEntry } from './types.ts';
 
 /** The delivery routes, documented as `rest/delivery-routes.ts` serves them. */
 export const DELIVERIES_TAG = 'Deliveries';
-const DELIVERIES_PATH = '/v1/deliveries';
 const PREFER_PARAMETER = 'Prefer';
 const LOCATION_HEADER = 'Location';
 const PREFERENCE_APPLIED_HEADER = 'PreferenceApplied';
@@ -111,7 +102,8 @@ export function addBatchPath(
 ): void {
   const batch = entry.operation.delivery?.batch;
   if (!batch?.rest) return;
-  const { itemsName, maxItems } = batch;
+  const { itemsName } = batch;
+  const { maxItems, maxItemBytes, maxBodyBytes } = restBatchLimits(batch, context.bodyLimitBytes ?? Number.POSITIVE_INFINITY);
   const upstream = entry.plugin.descriptor.title;
   const exampleItem = ((entry.operation.example ?? {}) as { body?: unknown }).body;
   const responses = operationResponses({
@@ -131,6 +123,9 @@ export function addBatchPath(
   responses['400'] = problem(
     `Bad request: the body is not \`{"${itemsName}": [...]}\` with 1 to ${maxItems} items, or no item is valid (\`errors\` points at each item's problems, e.g. \`/${itemsName}/3/eventName\`). Nothing was queued.`,
   );
+  responses['413'] = problem(
+    `Payload too large: one item is larger than ${maxItemBytes} bytes, or the body (decompressed) larger than ${Number.isFinite(maxBodyBytes) ? `${maxBodyBytes} bytes, ` : ''}\`BODY_LIMIT\`. Reading stops there; nothing was queued.`,
+  );
   responses['429'] = problem(
     'Too many requests: over this client’s `INBOUND_RATE_LIMIT` (`rate-limited`), or this client already has ' +
       '`DELIVERY_MAX_QUEUED_PER_CLIENT` deliveries pending (`too-many-pending`; nothing was queued). Wait `Retry-After` seconds.',
@@ -145,7 +140,9 @@ export function addBatchPath(
       'and is validated on its own: valid items are queued even when others are rejected. Send `{"' +
       itemsName +
       '": [...]}` as JSON, or one item per line as ' +
-      '`application/x-ndjson` (for back-fills; a line that is not JSON is rejected on its own, indexes count non-blank lines from 0).',
+      '`application/x-ndjson` (for back-fills; a line that is not JSON is rejected on its own, indexes count non-blank lines from 0). ' +
+      `Limits, checked while the body streams in (gzip, deflate or br included): ${maxItems} items, ${maxItemBytes} bytes per item. ` +
+      'The answer lists every accepted item’s id, and rejected items until 20 problems are listed (`omittedErrors` counts the rest).',
     tags: [context.tag, DELIVERIES_TAG],
     parameters: [ref('parameters', IDEMPOTENCY_KEY_PARAMETER), ref('parameters', REQUEST_ID_PARAMETER)],
     requestBody: {
@@ -169,103 +166,4 @@ export function addBatchPath(
     responses,
   };
   builder.addPath(batch.rest.path, { post: operation });
-}
-
-/** Status, list, retry and discard. */
-export function addDeliveryPaths(builder: OpenApiBuilder, secured: boolean): void {
-  const common = (responses: ResponsesObject): ResponsesObject => ({
-    ...responses,
-    '401': problem(
-      secured
-        ? 'Unauthorized: no valid credentials for this gateway.'
-        : 'Unauthorized (only when the gateway requires inbound credentials).',
-    ),
-    '429': problem('Too many requests: over this client’s `INBOUND_RATE_LIMIT`. Wait `Retry-After` seconds.', true),
-    '500': problem('Internal error: the gateway failed to handle the request. It is logged with the request id.'),
-  });
-  const ok = (description: string, schema: string, status = '200'): ResponsesObject => ({
-    [status]: {
-      description,
-      headers: { 'X-Request-Id': ref('headers', REQUEST_ID_HEADER) },
-      content: { 'application/json': { schema: ref('schemas', schema) } },
-    },
-  });
-  const idParameter: ParameterObject = {
-    name: 'id',
-    in: 'path',
-    required: true,
-    description: 'The delivery id.',
-    schema: { type: 'string' },
-  };
-  const notFound = problem(
-    'Not found: no delivery with this id for this client (deliveries are visible only to the client that sent them).',
-  );
-  builder.addPath(DELIVERIES_PATH, {
-    get: {
-      operationId: 'listDeliveries',
-      summary: 'List your deliveries',
-      description: 'Your deliveries, oldest first, optionally by status (e.g. `dead` to see what needs attention); page with `cursor`.',
-      tags: [DELIVERIES_TAG],
-      parameters: [
-        {
-          name: 'status',
-          in: 'query',
-          required: false,
-          description: 'Only deliveries in this status.',
-          schema: { type: 'string', enum: [...DELIVERY_STATUSES] },
-        },
-        {
-          name: 'limit',
-          in: 'query',
-          required: false,
-          description: 'Page size, 1 to 1000 (default 100).',
-          schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
-        },
-        { name: 'cursor', in: 'query', required: false, description: 'The `nextCursor` of the previous page.', schema: { type: 'string' } },
-        ref('parameters', REQUEST_ID_PARAMETER),
-      ],
-      responses: common({
-        ...ok('A page of your deliveries.', 'DeliveryPage'),
-        '400': problem('Bad request: an invalid `status`, `limit` or `cursor` (named in `errors`).'),
-      }),
-    },
-  });
-  builder.addPath(`${DELIVERIES_PATH}/{id}`, {
-    get: {
-      operationId: 'getDelivery',
-      summary: 'Get a delivery',
-      description: 'Where one of your deliveries stands: status, attempts, the next attempt and the last error.',
-      tags: [DELIVERIES_TAG],
-      parameters: [idParameter, ref('parameters', REQUEST_ID_PARAMETER)],
-      responses: common({ ...ok('The delivery.', 'Delivery'), '404': notFound }),
-    },
-    delete: {
-      operationId: 'discardDelivery',
-      summary: 'Discard a delivery',
-      description:
-        'Removes a queued or dead delivery of yours: it will not be sent. A delivery being delivered or already delivered cannot be discarded (409).',
-      tags: [DELIVERIES_TAG],
-      parameters: [idParameter, ref('parameters', REQUEST_ID_PARAMETER)],
-      responses: common({
-        '204': { description: 'Discarded.', headers: { 'X-Request-Id': ref('headers', REQUEST_ID_HEADER) } },
-        '404': notFound,
-        '409': problem('Conflict: the delivery is being delivered or already delivered.'),
-      }),
-    },
-  });
-  builder.addPath(`${DELIVERIES_PATH}/{id}/retry`, {
-    post: {
-      operationId: 'retryDelivery',
-      summary: 'Retry a dead delivery',
-      description:
-        'Queues a dead delivery of yours again, with a fresh retry window (`DELIVERY_RETRY_WINDOW`). Queued deliveries are retried by the gateway itself.',
-      tags: [DELIVERIES_TAG],
-      parameters: [idParameter, ref('parameters', REQUEST_ID_PARAMETER)],
-      responses: common({
-        ...ok('Queued again.', 'Delivery', '202'),
-        '404': notFound,
-        '409': problem('Conflict: the delivery is not dead.'),
-      }),
-    },
-  });
 }

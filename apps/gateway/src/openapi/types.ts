@@ -1,4 +1,5 @@
 import type { OperationDescriptor, PluginDescriptor } from '@gateway/core';
+import type { LocalOperation } from '../gateway-plugin/local-operation.ts';
 import type { ContactObject, LicenseObject, SecurityRequirementObject, SecuritySchemeObject, ServerObject } from 'openapi3-ts/oas31';
 
 /** What the document is built from: the loaded plugins (a `PluginRegistry` fits as is). */
@@ -42,6 +43,8 @@ export interface DocumentOptions {
   readonly deliveries?: { readonly queueByDefault: boolean };
   /** The gateway serves `GET /v1/gateway` (what runs here): document it. */
   readonly gatewayInfo?: boolean;
+  /** The gateway's own operations (the delivery routes), documented from their declarations. */
+  readonly localOperations?: readonly LocalOperation[];
   /** Where the gateway mounts sandbox read routes (`/sandbox` + route). */
   readonly sandboxPrefix?: string;
 }

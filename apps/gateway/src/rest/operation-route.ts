@@ -2,7 +2,7 @@ import { type RestParameterSource, restParameterSources, type TextCoercion } fro
 import express, { type IRouter, type Request, type RequestHandler } from 'express';
 import { clientIdOf } from '../auth/client-identity.ts';
 import type { Dispatch } from '../dispatch.ts';
-import { DELIVERIES_PATH } from './delivery-routes.ts';
+import { deliveryPath } from '../gateway-plugin/delivery-operations.ts';
 import type { LoadedOperation } from '../plugins/plugin-registry.ts';
 import { sendFailure, sendProblem } from './problem.ts';
 
@@ -50,7 +50,7 @@ export function mountOperation(router: IRouter, entry: LoadedOperation, dispatch
       if (!result.ok) return sendFailure(response, result.failure, request.originalUrl);
       if (asked) response.setHeader('Preference-Applied', 'respond-async');
       const { id } = result.body as { id: string };
-      response.setHeader('Location', `${DELIVERIES_PATH}/${encodeURIComponent(id)}`);
+      response.setHeader('Location', deliveryPath(id));
       return void response.status(result.status).json(result.body);
     }
     response.locals.upstreamAttempts = result.attempts;

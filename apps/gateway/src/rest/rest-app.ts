@@ -10,7 +10,10 @@ import { identifyClient } from '../auth/client-identity.ts';
 import { allowedHostnames, hostGuard } from '../hosting/host-guard.ts';
 import cors from 'cors';
 import { expressPath, mountOperation } from './operation-route.ts';
-import { mountBatchRoute, mountDeliveryRoutes } from './delivery-routes.ts';
+import { mountBatchRoute } from './delivery-routes.ts';
+import { mountLocalOperation } from './local-route.ts';
+import { compileLocalOperations } from '../gateway-plugin/local-operation.ts';
+import { deliveryOperations } from '../gateway-plugin/delivery-operations.ts';
 import type { DeliveryService } from '../delivery/delivery-service.ts';
 import { Dispatch } from '../dispatch.ts';
 import { isUndecodableBody, isUndecodablePath, type RequestError } from '../request-errors.ts';
@@ -78,6 +81,7 @@ export function createRestApp({
       : undefined;
   mountMetrics(app, { metrics, guards: [limit, config.metricsPublic ? undefined : guard].filter((handler) => handler !== undefined) });
   // API documentation, before the guard: the document declares the inbound security schemes when keys are on.
+  const localOperations = deliveries ? compileLocalOperations(deliveryOperations(deliveries)) : [];
   mountOpenApi(app, {
     source: registry,
     trustForwardedHeaders: config.trustProxy > 0,
@@ -85,7 +89,7 @@ export function createRestApp({
       bodyLimitBytes: config.bodyLimitBytes,
       gatewayInfo: true,
       ...(inboundKeys.enabled ? { security: INBOUND_SECURITY } : {}),
-      ...(deliveries ? { deliveries: { queueByDefault: config.delivery.mode === 'queue' } } : {}),
+      ...(deliveries ? { deliveries: { queueByDefault: config.delivery.mode === 'queue' }, localOperations } : {}),
     },
   });
 
@@ -114,8 +118,10 @@ export function createRestApp({
     const batchPath = deliveries ? mountBatchRoute(app, entry, dispatch, config.bodyLimitBytes) : undefined;
     if (batchPath) methodsByPath.set(batchPath, new Set(['POST']));
   }
-  if (deliveries) {
-    for (const [path, methods] of mountDeliveryRoutes(app, deliveries)) methodsByPath.set(path, new Set(methods));
+  for (const operation of localOperations) {
+    mountLocalOperation(app, operation, config.bodyLimitBytes);
+    const path = expressPath(operation.rest.path);
+    methodsByPath.set(path, (methodsByPath.get(path) ?? new Set()).add(operation.rest.method));
   }
   mountSandboxReads(app, registry, methodsByPath);
 
