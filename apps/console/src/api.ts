@@ -19,6 +19,8 @@ export interface GatewayInfo {
     readonly id: string;
     readonly title: string;
     readonly mode?: string;
+    /** The gateway's own operations (its delivery routes): no deliveries belong to it. */
+    readonly builtIn?: boolean;
     readonly operations: readonly OperationInfo[];
   }[];
   readonly mcp?: { readonly url: string };

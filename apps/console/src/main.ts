@@ -51,7 +51,12 @@ function renderInfo(info: GatewayInfo): void {
     plugins.dataset.signature = signature;
     plugins.replaceChildren(
       ...info.plugins.flatMap((plugin) => [
-        h('h3', {}, `${plugin.title} `, h('span', { class: 'muted small' }, `(${plugin.id}${plugin.mode ? `, ${plugin.mode}` : ''})`)),
+        h(
+          'h3',
+          {},
+          `${plugin.title} `,
+          h('span', { class: 'muted small' }, `(${plugin.id}${plugin.builtIn ? ', built in' : plugin.mode ? `, ${plugin.mode}` : ''})`),
+        ),
         h(
           'ul',
           { class: 'ops' },
@@ -74,7 +79,7 @@ function renderInfo(info: GatewayInfo): void {
     const current = filterPlugin.value;
     filterPlugin.replaceChildren(
       h('option', { value: '' }, 'All plugins'),
-      ...info.plugins.map((plugin) => h('option', { value: plugin.id }, plugin.title)),
+      ...info.plugins.filter((plugin) => !plugin.builtIn).map((plugin) => h('option', { value: plugin.id }, plugin.title)),
     );
     filterPlugin.value = current;
   }

@@ -26,6 +26,7 @@ const gatewaySchema: SchemaObject = {
           id: { type: 'string', examples: ['gainsight-px'] },
           title: { type: 'string', examples: ['Gainsight PX'] },
           mode: { type: 'string', enum: ['live', 'sandbox'] },
+          builtIn: { type: 'boolean', description: 'The gateway’s own operations (its delivery routes), not an upstream plugin.' },
           operations: {
             type: 'array',
             items: {

@@ -1,6 +1,8 @@
 import type { IRouter } from 'express';
 import gatewayPackage from '../../package.json' with { type: 'json' };
+import type { LocalOperation } from '../gateway-plugin/local-operation.ts';
 import { docsAnchors } from '../openapi/build-document.ts';
+import { DELIVERIES_TAG } from '../openapi/delivery-paths.ts';
 import { openApiPath } from '../openapi/operation.ts';
 import { DOCS_PATH, GATEWAY_PATH } from '../openapi/paths.ts';
 import { type ReadinessParts, readiness } from '../ops/ops-routes.ts';
@@ -12,6 +14,8 @@ export interface GatewayInfoParts extends ReadinessParts {
   readonly mcpUrl: () => string | undefined;
   readonly pausedDeliveries: () => readonly string[];
   readonly inboundKeys: boolean;
+  /** The gateway's own declared operations (the delivery routes), listed as the built-in `gateway` plugin. */
+  readonly localOperations: readonly LocalOperation[];
   /** Whether a delivery queue runs (some loaded operation can be queued): without it there are no deliveries to show. */
   readonly deliveries: boolean;
 }
@@ -24,31 +28,49 @@ export interface GatewayInfoParts extends ReadinessParts {
 export function mountGatewayInfo(router: IRouter, parts: GatewayInfoParts): void {
   const anchors = docsAnchors(parts.registry);
   router.get(GATEWAY_PATH, (_request, response) => {
-    const plugins = parts.registry.plugins.map((plugin) => ({
-      id: plugin.descriptor.id,
-      title: plugin.descriptor.title,
-      mode: plugin.mode,
-      operations: plugin.descriptor.operations.flatMap((operation) =>
-        operation.rest
-          ? [
-              {
-                id: operation.id,
-                title: operation.title,
-                method: operation.rest.method,
-                path: openApiPath(operation.rest.path),
-                ...(operation.mcp ? { tool: operation.mcp.tool } : {}),
-                docs: `${DOCS_PATH}/${anchors.get(operation) ?? ''}`,
-              },
-            ]
-          : [],
-      ),
-    }));
+    const plugins: { id: string; title: string; mode: string; builtIn?: true; operations: object[] }[] = parts.registry.plugins.map(
+      (plugin) => ({
+        id: plugin.descriptor.id,
+        title: plugin.descriptor.title,
+        mode: plugin.mode,
+        operations: plugin.descriptor.operations.flatMap((operation) =>
+          operation.rest
+            ? [
+                {
+                  id: operation.id,
+                  title: operation.title,
+                  method: operation.rest.method,
+                  path: openApiPath(operation.rest.path),
+                  ...(operation.mcp ? { tool: operation.mcp.tool } : {}),
+                  docs: `${DOCS_PATH}/${anchors.get(operation) ?? ''}`,
+                },
+              ]
+            : [],
+        ),
+      }),
+    );
+    if (parts.localOperations.length > 0) {
+      plugins.push({
+        id: 'gateway',
+        title: 'Gateway deliveries',
+        mode: 'live',
+        builtIn: true,
+        operations: parts.localOperations.map((operation) => ({
+          id: operation.id,
+          title: operation.title,
+          method: operation.rest.method,
+          path: openApiPath(operation.rest.path),
+          ...(operation.mcp ? { tool: operation.mcp.tool } : {}),
+          docs: `${DOCS_PATH}/#/${encodeURIComponent(DELIVERIES_TAG)}/${encodeURIComponent(operation.id)}`,
+        })),
+      });
+    }
     const { ready, status } = readiness(parts);
     const mcpUrl = parts.mcpUrl();
     response.setHeader('Cache-Control', 'no-store');
     response.json({
       version: gatewayPackage.version,
-      mode: plugins.some((plugin) => plugin.mode === 'sandbox') ? 'sandbox' : 'live',
+      mode: parts.registry.plugins.some((plugin) => plugin.mode === 'sandbox') ? 'sandbox' : 'live',
       plugins,
       ...(mcpUrl ? { mcp: { url: mcpUrl } } : {}),
       ready,

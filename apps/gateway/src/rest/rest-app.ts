@@ -106,6 +106,7 @@ export function createRestApp({
     pausedDeliveries: () => deliveries?.pausedPlugins ?? [],
     inboundKeys: inboundKeys.enabled,
     deliveries: deliveries !== undefined,
+    localOperations,
   });
   if (guard) app.use(guard);
   const methodsByPath = new Map<string, Set<string>>();
