@@ -476,10 +476,15 @@ function showError(message: string): void {
 function schedule(): void {
   if (!state.polling) return;
   state.timer = window.setTimeout(async () => {
-    await refresh();
+    // A tab in the background asks nothing; it catches up when shown again.
+    if (!document.hidden) await refresh();
     schedule();
   }, POLL_MS);
 }
+
+document.addEventListener('visibilitychange', () => {
+  if (!document.hidden && state.polling) void refresh();
+});
 
 function stopPolling(): void {
   state.polling = false;
