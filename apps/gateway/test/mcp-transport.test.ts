@@ -217,6 +217,10 @@ describe('MCP HTTP layer, sessions (MCP_SESSIONS=true)', () => {
       'gainsight-send-custom-events',
       ...PX_RECORD_TOOLS,
       'gateway-get-delivery',
+      'gateway-deliveries-summary',
+      'gateway-list-deliveries',
+      'gateway-retry-deliveries',
+      'gateway-discard-deliveries',
     ]);
     // The client opened the session's GET stream after initialize; a session has at most one.
     const second = await raw(url, {
@@ -305,6 +309,10 @@ describe('MCP HTTP layer, configuration', () => {
         'gainsight-send-custom-events',
         ...PX_RECORD_TOOLS,
         'gateway-get-delivery',
+        'gateway-deliveries-summary',
+        'gateway-list-deliveries',
+        'gateway-retry-deliveries',
+        'gateway-discard-deliveries',
       ]);
       await client.close();
     } finally {
