@@ -26,51 +26,43 @@ export interface GatewayInfoParts extends ReadinessParts {
  * it answers before the key check, so the console can tell a person that it needs a key.
  */
 export function mountGatewayInfo(router: IRouter, parts: GatewayInfoParts): void {
+  // Plugins and operations are fixed once loaded: described once, not per request.
   const anchors = docsAnchors(parts.registry);
-  router.get(GATEWAY_PATH, (_request, response) => {
-    const plugins: { id: string; title: string; mode: string; builtIn?: true; operations: object[] }[] = parts.registry.plugins.map(
-      (plugin) => ({
-        id: plugin.descriptor.id,
-        title: plugin.descriptor.title,
-        mode: plugin.mode,
-        operations: plugin.descriptor.operations.flatMap((operation) =>
-          operation.rest
-            ? [
-                {
-                  id: operation.id,
-                  title: operation.title,
-                  method: operation.rest.method,
-                  path: openApiPath(operation.rest.path),
-                  ...(operation.mcp ? { tool: operation.mcp.tool } : {}),
-                  docs: `${DOCS_PATH}/${anchors.get(operation) ?? ''}`,
-                },
-              ]
-            : [],
+  const plugins: object[] = parts.registry.plugins.map((plugin) => ({
+    id: plugin.descriptor.id,
+    title: plugin.descriptor.title,
+    mode: plugin.mode,
+    operations: plugin.descriptor.operations.flatMap((operation) =>
+      operation.rest
+        ? [describe(operation.id, operation.title, operation.rest, operation.mcp || undefined, anchors.get(operation) ?? '')]
+        : [],
+    ),
+  }));
+  if (parts.localOperations.length > 0) {
+    plugins.push({
+      id: 'gateway',
+      title: 'Gateway deliveries',
+      mode: 'live',
+      builtIn: true,
+      operations: parts.localOperations.map((operation) =>
+        describe(
+          operation.id,
+          operation.title,
+          operation.rest,
+          operation.mcp,
+          `#/${encodeURIComponent(DELIVERIES_TAG)}/${encodeURIComponent(operation.id)}`,
         ),
-      }),
-    );
-    if (parts.localOperations.length > 0) {
-      plugins.push({
-        id: 'gateway',
-        title: 'Gateway deliveries',
-        mode: 'live',
-        builtIn: true,
-        operations: parts.localOperations.map((operation) => ({
-          id: operation.id,
-          title: operation.title,
-          method: operation.rest.method,
-          path: openApiPath(operation.rest.path),
-          ...(operation.mcp ? { tool: operation.mcp.tool } : {}),
-          docs: `${DOCS_PATH}/#/${encodeURIComponent(DELIVERIES_TAG)}/${encodeURIComponent(operation.id)}`,
-        })),
-      });
-    }
+      ),
+    });
+  }
+  const mode = parts.registry.plugins.some((plugin) => plugin.mode === 'sandbox') ? 'sandbox' : 'live';
+  router.get(GATEWAY_PATH, (_request, response) => {
     const { ready, status } = readiness(parts);
     const mcpUrl = parts.mcpUrl();
     response.setHeader('Cache-Control', 'no-store');
     response.json({
       version: gatewayPackage.version,
-      mode: parts.registry.plugins.some((plugin) => plugin.mode === 'sandbox') ? 'sandbox' : 'live',
+      mode,
       plugins,
       ...(mcpUrl ? { mcp: { url: mcpUrl } } : {}),
       ready,
@@ -80,4 +72,22 @@ export function mountGatewayInfo(router: IRouter, parts: GatewayInfoParts): void
       deliveries: parts.deliveries,
     });
   });
+}
+
+/** One operation as the console lists it: its REST route (OpenAPI style), its MCP tool, its place in Swagger UI. */
+function describe(
+  id: string,
+  title: string,
+  rest: { readonly method: string; readonly path: string },
+  mcp: { readonly tool: string } | undefined,
+  anchor: string,
+) {
+  return {
+    id,
+    title,
+    method: rest.method,
+    path: openApiPath(rest.path),
+    ...(mcp ? { tool: mcp.tool } : {}),
+    docs: `${DOCS_PATH}/${anchor}`,
+  };
 }
