@@ -149,6 +149,15 @@ describe.skipIf(skip)('the console in Chromium', () => {
       await page.screenshot({ path: join(DOCS_DIR, 'console-390.png'), fullPage: true });
       await page.setViewportSize(WIDE);
 
+      // By keyboard: Enter opens the confirmation on Cancel, Escape closes it, and nothing was retried.
+      await page.locator('#retry-matching').focus();
+      await page.keyboard.press('Enter');
+      await expect.poll(() => page.locator('#confirm').isVisible()).toBe(true);
+      expect(await page.evaluate('document.activeElement.id')).toBe('confirm-no');
+      await page.keyboard.press('Escape');
+      await expect.poll(() => page.locator('#confirm').isVisible()).toBe(false);
+      expect(await statusOf(gateway, id)).toBe('dead');
+
       // Retry all dead, with a confirmation that says how many; the upstream now accepts it.
       setup.accept.broken = true;
       await page.locator('#retry-matching').click();
