@@ -36,6 +36,11 @@ const actionResult = byId('action-result');
 
 // ---- what runs ----
 
+const wide = window.matchMedia('(min-width: 1000px)');
+wide.addEventListener('change', () => {
+  for (const details of byId('plugins').querySelectorAll('details')) details.open = wide.matches;
+});
+
 function renderInfo(info: GatewayInfo): void {
   const mode = byId('mode');
   setText(mode, info.mode === 'sandbox' ? 'Sandbox: nothing reaches the real upstream' : 'Live');
@@ -49,32 +54,45 @@ function renderInfo(info: GatewayInfo): void {
   const signature = JSON.stringify(info.plugins);
   if (plugins.dataset.signature !== signature) {
     plugins.dataset.signature = signature;
+    // Open beside the deliveries on a wide screen; folded on a phone, where they would push the deliveries far down.
+    const open = wide.matches;
     plugins.replaceChildren(
-      ...info.plugins.flatMap((plugin) => [
-        h(
-          'h3',
-          {},
-          `${plugin.title} `,
-          h('span', { class: 'muted small' }, `(${plugin.id}${plugin.builtIn ? ', built in' : plugin.mode ? `, ${plugin.mode}` : ''})`),
-        ),
-        h(
-          'ul',
-          { class: 'ops' },
-          ...plugin.operations.map((operation) =>
+      ...info.plugins.map((plugin) => {
+        const details = h(
+          'details',
+          { class: 'plugin' },
+          h(
+            'summary',
+            {},
+            h('strong', {}, plugin.title),
+            ' ',
             h(
-              'li',
-              {},
-              h('a', { href: operation.docs ?? '/docs/' }, operation.title),
+              'span',
+              { class: 'muted small' },
+              `(${plugin.id}${plugin.builtIn ? ', built in' : plugin.mode ? `, ${plugin.mode}` : ''}; ${plural(plugin.operations.length, 'operation')})`,
+            ),
+          ),
+          h(
+            'ul',
+            { class: 'ops' },
+            ...plugin.operations.map((operation) =>
               h(
-                'div',
-                { class: 'muted small' },
-                h('code', {}, `${operation.method} ${operation.path}`),
-                ...(operation.tool ? [' · MCP ', h('code', {}, operation.tool)] : []),
+                'li',
+                {},
+                h('a', { href: operation.docs ?? '/docs/' }, operation.title),
+                h(
+                  'div',
+                  { class: 'muted small' },
+                  h('code', {}, `${operation.method} ${operation.path}`),
+                  ...(operation.tool ? [' · MCP ', h('code', {}, operation.tool)] : []),
+                ),
               ),
             ),
           ),
-        ),
-      ]),
+        );
+        details.open = open;
+        return details;
+      }),
     );
     const current = filterPlugin.value;
     filterPlugin.replaceChildren(
