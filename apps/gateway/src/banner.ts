@@ -12,6 +12,7 @@ export function startupBanner(gateway: RunningGateway): string {
   const lines = [
     `Gateway REST API: ${gateway.restUrl}`,
     `MCP endpoint (Streamable HTTP, ${gateway.config.mcpSessions ? 'sessions' : 'stateless'}): ${gateway.mcpUrl}`,
+    `Console (deliveries, dead letters, retry): ${gateway.restUrl}/`,
     `API docs (Swagger UI, trial calls): ${gateway.restUrl}${DOCS_PATH}/`,
     `OpenAPI 3.1 document: ${gateway.restUrl}${OPENAPI_JSON_PATH} (YAML: ${gateway.restUrl}${OPENAPI_YAML_PATH})`,
   ];
@@ -34,6 +35,7 @@ export function startupBanner(gateway: RunningGateway): string {
         `  Nothing reaches ${plugin.descriptor.title}. Set ${credentialVariable(plugin)} to go live.`,
         `  Try a call in the browser: ${gateway.restUrl}${DOCS_PATH}/ (an operation, Try it out, Execute)`,
         ...reads.map((url) => `  See what the sandbox received: GET ${url}`),
+        ...(plugin.sandbox?.notice ? [`  The sandbox has ${plugin.sandbox.notice} (SANDBOX_* variables).`] : []),
         '  ************************************************************************',
         '',
       );

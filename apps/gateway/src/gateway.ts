@@ -63,7 +63,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   };
   const services = frontDoorServices(container);
   const { lifecycle } = services;
-  const app = createRestApp({ ...services, deliveries: deliveries?.service, sharedStore: redis });
+  // Known once MCP listens (after REST), for the console's `GET /v1/gateway`.
+  let mcpUrl: string | undefined;
+  const app = createRestApp({ ...services, deliveries: deliveries?.service, sharedStore: redis, mcpUrl: () => mcpUrl });
   let server: Server;
   try {
     server = await listenExpress(app, config.port, config.host);
@@ -83,6 +85,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     await redis?.close();
     throw error;
   }
+  mcpUrl = mcp.url;
   const restUrl = urlOf(server);
   logger.info({ url: restUrl, plugins: registry.plugins.map((p) => ({ id: p.descriptor.id, mode: p.mode })) }, 'gateway listening');
   if (config.tracing)

@@ -72,7 +72,7 @@ describe('GET /openapi.json and /openapi.yaml (sandbox mode)', () => {
     const operation = sendCustomEvent(doc);
     expect(operation).toMatchObject({ operationId: 'sendCustomEvent', summary: expect.any(String), tags: ['Gainsight PX'] });
     expect(operation.description).toContain('[GET /sandbox/v1/events/custom](/sandbox/v1/events/custom)');
-    expect(doc.tags?.map((tag) => tag.name)).toEqual(['Gainsight PX', 'Deliveries']);
+    expect(doc.tags?.map((tag) => tag.name)).toEqual(['Gainsight PX', 'Deliveries', 'Gateway']);
   });
 
   it('documents every CustomEvent field with the schema the validator uses', () => {

@@ -183,6 +183,8 @@ export interface RunningSandbox {
   readonly apiKey: string;
   /** Read-only routes worth exposing to people (e.g. `GET /v1/events/custom`), relative to the sandbox root. */
   readonly readRoutes: readonly string[];
+  /** How it differs from the real upstream on purpose (e.g. injected faults), for the start-up log; absent when it does not. */
+  readonly notice?: string;
   /** Serves a request against the sandbox, as if sent to its root (used to mount read routes elsewhere). */
   handle(request: import('node:http').IncomingMessage, response: import('node:http').ServerResponse): void;
   close(): Promise<void>;

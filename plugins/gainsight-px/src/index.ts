@@ -1,6 +1,7 @@
 import { defineOperation, definePlugin, definePluginFactory, type PluginDescriptor } from '@gateway/core';
 import { customEventSchema } from './custom-event-schema.ts';
-import { pxSandbox } from './sandbox/index.ts';
+import { startPxSandbox } from './sandbox/index.ts';
+import { readSandboxBehaviour, type SandboxBehaviour } from './sandbox/sandbox-settings.ts';
 import { readPxSettings, type PxSettings } from './settings.ts';
 import { type CustomEventInput, shapeCustomEvent } from './shape-custom-event.ts';
 import { userAndAccountOperations } from './user-account-operations.ts';
@@ -24,7 +25,8 @@ const TOOL_GUIDE = `Record one product-analytics "custom event" in Gainsight PX:
 short, stable name, reused for the same action; identifyId (required) is the PX user id of who did it; each field's rules
 are in the input schema. Each call records one event; calling twice records it twice.`;
 
-export function gainsightPxPlugin(settings: PxSettings): PluginDescriptor {
+/** `sandboxBehaviour`: the rate limit and faults of the sandbox used when no PX key is set (none by default). */
+export function gainsightPxPlugin(settings: PxSettings, sandboxBehaviour: SandboxBehaviour = {}): PluginDescriptor {
   const customEvent = customEventSchema({
     propertyKeyRequired: !settings.productKey,
     ...(settings.productKey ? { defaultPropertyKey: settings.productKey } : {}),
@@ -39,7 +41,7 @@ export function gainsightPxPlugin(settings: PxSettings): PluginDescriptor {
       baseUrl: settings.baseUrl,
       auth: { type: 'apikey', in: 'header', name: 'X-APTRINSIC-API-KEY', secret: settings.apiKey },
     },
-    sandbox: pxSandbox,
+    sandbox: { start: (options) => startPxSandbox({ ...sandboxBehaviour, ...options }) },
     operations: [
       defineOperation<{ body: CustomEventInput }>({
         id: 'sendCustomEvent',
@@ -92,5 +94,5 @@ export function gainsightPxPlugin(settings: PxSettings): PluginDescriptor {
 
 export default definePluginFactory({
   id: 'gainsight-px',
-  create: (environment) => gainsightPxPlugin(readPxSettings(environment)),
+  create: (environment) => gainsightPxPlugin(readPxSettings(environment), readSandboxBehaviour(environment)),
 });

@@ -1,6 +1,7 @@
 import { type OpenAPIObject, OpenApiBuilder, type PathItemObject } from 'openapi3-ts/oas31';
 import type { JsonSchema } from '@gateway/core';
 import { addBatchPath, addDeliveryComponents, DELIVERIES_TAG, withQueuedAnswer } from './delivery-paths.ts';
+import { addGatewayPath } from './gateway-path.ts';
 import { addLocalOperations } from './local-operations.ts';
 import { buildOperation, openApiPath } from './operation.ts';
 import { addSandboxReadPath } from './sandbox-paths.ts';
@@ -93,6 +94,7 @@ export function buildOpenApiDocument(source: DocumentSource, options: DocumentOp
       });
     }
   }
+  if (options.gatewayInfo) addGatewayPath(builder);
   builder
     .addSchema(PROBLEM_SCHEMA, problemSchema)
     .addHeader(REQUEST_ID_HEADER, requestIdHeader)
@@ -115,6 +117,22 @@ export function buildOpenApiDocument(source: DocumentSource, options: DocumentOp
 export function restEntries(source: DocumentSource): RestEntry[] {
   return source.plugins.flatMap((plugin) =>
     plugin.descriptor.operations.flatMap((operation) => (operation.rest ? [{ plugin, operation, rest: operation.rest }] : [])),
+  );
+}
+
+/**
+ * Swagger UI's deep link (`#/<tag>/<operationId>`, deepLinking is on) of every REST operation, from the same
+ * tag and id rules as the document, so a link never points at an operation the page does not show.
+ */
+export function docsAnchors(source: DocumentSource): Map<RestEntry['operation'], string> {
+  const entries = restEntries(source);
+  const operationIds = uniqueOperationIds(entries);
+  const tags = tagNames(source.plugins);
+  return new Map(
+    entries.map((entry, index) => [
+      entry.operation,
+      `#/${encodeURIComponent(tags.get(entry.plugin) as string)}/${encodeURIComponent(operationIds[index] as string)}`,
+    ]),
   );
 }
 

@@ -41,6 +41,8 @@ export interface DocumentOptions {
   readonly bodyLimitBytes?: number;
   /** Present when the gateway runs its delivery queue: queueable operations, batch routes and `/v1/deliveries` are documented. */
   readonly deliveries?: { readonly queueByDefault: boolean };
+  /** The gateway serves `GET /v1/gateway` (what runs here): document it. */
+  readonly gatewayInfo?: boolean;
   /** The gateway's own operations (the delivery routes), documented from their declarations. */
   readonly localOperations?: readonly LocalOperation[];
   /** Where the gateway mounts sandbox read routes (`/sandbox` + route). */

@@ -9,35 +9,42 @@ import type { Lifecycle } from './lifecycle.ts';
  */
 export function mountProbes(
   router: IRouter,
-  parts: {
-    readonly registry: PluginRegistry;
-    readonly lifecycle: Lifecycle;
-    readonly pausedDeliveries?: (() => readonly string[]) | undefined;
-    readonly sharedStore?: { readonly healthy: boolean } | undefined;
-    /** The delivery store's write condition (`ok`, `full`, `read-only`, `unavailable`). */
-    readonly deliveryStore?: (() => string) | undefined;
-  },
+  parts: ReadinessParts & { readonly pausedDeliveries?: (() => readonly string[]) | undefined },
 ): void {
   router.get('/healthz', (_request, response) => {
     response.json({ status: 'ok' });
   });
   router.get('/readyz', (_request, response) => {
     const plugins = parts.registry.plugins.map((p) => ({ id: p.descriptor.id, mode: p.mode }));
-    if (parts.lifecycle.draining) return void response.status(503).json({ status: 'draining', plugins });
-    if (plugins.length === 0) return void response.status(503).json({ status: 'no plugins loaded', plugins });
-    // Without the shared store this instance cannot honour idempotency or queue: take it out of rotation.
-    if (parts.sharedStore && !parts.sharedStore.healthy)
-      return void response.status(503).json({ status: 'shared store (REDIS_URL) unreachable', plugins });
-    // A delivery store refusing writes (a full DATA_DIR) cannot accept async work: out of rotation, while the
-    // worker goes on delivering what is queued. The body names the condition.
+    const { ready, status } = readiness(parts);
     const deliveryStore = parts.deliveryStore?.() ?? 'ok';
-    if (deliveryStore !== 'ok')
-      return void response.status(503).json({ status: `delivery store ${deliveryStore}`, deliveryStore, plugins });
+    if (!ready) return void response.status(503).json({ status, plugins, ...(deliveryStore !== 'ok' ? { deliveryStore } : {}) });
     // Paused deliveries (the upstream refuses the gateway key) are reported, not made unready: accepting events
     // into the queue is exactly what should go on while the operator fixes the key.
     const paused = parts.pausedDeliveries?.() ?? [];
-    response.json({ status: 'ready', plugins, ...(paused.length > 0 ? { deliveryPaused: paused } : {}) });
+    response.json({ status, plugins, ...(paused.length > 0 ? { deliveryPaused: paused } : {}) });
   });
+}
+
+/** Whether this instance should take traffic, and why not: the answer of `/readyz` (and of the console's `GET /v1/gateway`). */
+export function readiness(parts: ReadinessParts): { readonly ready: boolean; readonly status: string } {
+  if (parts.lifecycle.draining) return { ready: false, status: 'draining' };
+  if (parts.registry.plugins.length === 0) return { ready: false, status: 'no plugins loaded' };
+  // Without the shared store this instance cannot honour idempotency or queue: take it out of rotation.
+  if (parts.sharedStore && !parts.sharedStore.healthy) return { ready: false, status: 'shared store (REDIS_URL) unreachable' };
+  // A delivery store refusing writes (a full DATA_DIR) cannot accept async work: out of rotation, while the
+  // worker goes on delivering what is queued. The status names the condition.
+  const deliveryStore = parts.deliveryStore?.() ?? 'ok';
+  if (deliveryStore !== 'ok') return { ready: false, status: `delivery store ${deliveryStore}` };
+  return { ready: true, status: 'ready' };
+}
+
+export interface ReadinessParts {
+  readonly registry: Pick<PluginRegistry, 'plugins'>;
+  readonly lifecycle: Pick<Lifecycle, 'draining'>;
+  readonly sharedStore?: { readonly healthy: boolean } | undefined;
+  /** The delivery store's write condition (`ok`, `full`, `read-only`, `unavailable`). */
+  readonly deliveryStore?: (() => string) | undefined;
 }
 
 /** Mounts `/metrics` (Prometheus text) behind `guards` (rate limit, key check; none when public and unlimited). */

@@ -101,7 +101,10 @@ export class PluginRegistry {
       throw new ConfigError(`${variables} is not set, and plugin "${descriptor.id}" has no sandbox to use instead`);
     }
     const sandbox = await descriptor.sandbox.start({ host: '127.0.0.1', port: 0 });
-    this.logger.warn({ plugin: descriptor.id, missing }, `${variables} not set: ${descriptor.title} calls go to the local sandbox`);
+    this.logger.warn(
+      { plugin: descriptor.id, missing },
+      `${variables} not set: ${descriptor.title} calls go to the local sandbox${sandbox.notice ? ` (${sandbox.notice})` : ''}`,
+    );
     return {
       descriptor,
       mode: 'sandbox',

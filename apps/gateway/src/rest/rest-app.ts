@@ -24,12 +24,16 @@ import { traceHttpRequests } from '../observability/tracing.ts';
 import { inboundRateLimit } from '../limits/inbound-rate-limit.ts';
 import { requireInboundKey } from './inbound-auth.ts';
 import { mountSandboxReads } from './sandbox-routes.ts';
+import { mountConsole } from './console-page.ts';
+import { mountGatewayInfo } from './gateway-route.ts';
 
 export interface RestAppParts extends FrontDoorServices {
   /** The delivery queue, when a loaded operation opts in to queued delivery. */
   readonly deliveries?: DeliveryService | undefined;
   /** The shared store (Redis), when REDIS_URL is set: readiness follows its connection. */
   readonly sharedStore?: { readonly healthy: boolean; readonly where: string } | undefined;
+  /** The MCP endpoint once it listens, for `GET /v1/gateway`. */
+  readonly mcpUrl?: () => string | undefined;
 }
 
 /**
@@ -48,6 +52,7 @@ export function createRestApp({
   inboundBudget,
   deliveries,
   sharedStore,
+  mcpUrl = () => undefined,
 }: RestAppParts): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -85,12 +90,27 @@ export function createRestApp({
     trustForwardedHeaders: config.trustProxy > 0,
     options: {
       bodyLimitBytes: config.bodyLimitBytes,
+      gatewayInfo: true,
       ...(inboundKeys.enabled ? { security: INBOUND_SECURITY } : {}),
       ...(deliveries ? { deliveries: { queueByDefault: config.delivery.mode === 'queue' }, localOperations } : {}),
     },
   });
 
+  mountConsole(app);
+
   if (limit) app.use(limit);
+  // Before the key check: it tells the console (and any program) whether a key is needed; it holds no client's data.
+  mountGatewayInfo(app, {
+    registry,
+    lifecycle,
+    sharedStore,
+    deliveryStore: deliveries ? () => deliveries.storeCondition : undefined,
+    mcpUrl,
+    pausedDeliveries: () => deliveries?.pausedPlugins ?? [],
+    inboundKeys: inboundKeys.enabled,
+    deliveries: deliveries !== undefined,
+    localOperations,
+  });
   if (guard) app.use(guard);
   const methodsByPath = new Map<string, Set<string>>();
   const dispatch = new Dispatch({ executor, deliveries, mode: config.delivery.mode, operations: registry });

@@ -7,3 +7,4 @@ export {
   startPxSandbox,
 } from './px-sandbox.ts';
 export { pxSchemaViolations } from './px-validation.ts';
+export { describeFaults, readSandboxBehaviour, type SandboxBehaviour } from './sandbox-settings.ts';

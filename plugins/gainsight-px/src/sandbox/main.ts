@@ -1,38 +1,31 @@
 /* Standalone PX sandbox: `npm run sandbox`. */
 import { startPxSandbox } from './px-sandbox.ts';
+import { describeFaults, readSandboxBehaviour } from './sandbox-settings.ts';
 
 const list = (value: string | undefined) =>
   (value ?? '')
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
-const number = (name: string, fallback: number): number => {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be a non-negative number (got "${raw}")`);
-  return value;
-};
+const port = Number(process.env.SANDBOX_PORT || 8081);
+if (!Number.isInteger(port) || port < 0 || port > 65535)
+  throw new Error(`SANDBOX_PORT must be a port number (got "${process.env.SANDBOX_PORT}")`);
 
 const apiKeys = list(process.env.SANDBOX_API_KEYS);
+const behaviour = readSandboxBehaviour(process.env);
 const sandbox = await startPxSandbox({
   host: process.env.SANDBOX_HOST || '127.0.0.1',
-  port: number('SANDBOX_PORT', 8081),
+  port,
   apiKeys: apiKeys.length ? apiKeys : ['sandbox-key'],
   readOnlyKeys: list(process.env.SANDBOX_READONLY_KEYS),
-  ratePerSecond: number('SANDBOX_RATE_LIMIT', 200),
-  faults: {
-    errorRate: number('SANDBOX_FAULT_RATE', 0),
-    statuses: list(process.env.SANDBOX_FAULT_STATUSES).map(Number),
-    dropRate: number('SANDBOX_DROP_RATE', 0),
-    delayMs: number('SANDBOX_DELAY_MS', 0),
-  },
+  ...behaviour,
 });
 process.stdout.write(
   `Gainsight PX sandbox listening: POST ${sandbox.baseUrl}/events/custom, GET ${sandbox.baseUrl}/events/custom\n` +
     (apiKeys.length
       ? `Accepting the ${apiKeys.length} key(s) in SANDBOX_API_KEYS.\n`
-      : 'Accepting the key "sandbox-key" (set SANDBOX_API_KEYS to change it).\n'),
+      : 'Accepting the key "sandbox-key" (set SANDBOX_API_KEYS to change it).\n') +
+    `Faults: ${describeFaults(behaviour)}.\n`,
 );
 const stop = () => void sandbox.close().then(() => process.exit(0));
 process.on('SIGINT', stop);

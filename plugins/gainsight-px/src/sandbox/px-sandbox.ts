@@ -4,6 +4,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { RunningSandbox, SandboxFactory, SandboxOptions } from '@gateway/core';
 import { recordRoutes, type StoredRecord } from './px-records.ts';
 import { pxSchemaViolations, type SubError } from './px-validation.ts';
+import { describeFaults } from './sandbox-settings.ts';
 
 export const PX_KEY_HEADER = 'x-aptrinsic-api-key';
 const EVENTS_PATH = '/v1/events/custom';
@@ -220,6 +221,7 @@ export async function startPxSandbox(options: PxSandboxOptions = {}): Promise<Ru
     baseUrl: `http://${host}:${port}/v1`,
     apiKey: [...writeKeys][0] as string,
     readRoutes: [EVENTS_PATH],
+    ...(describeFaults(options) !== 'none' ? { notice: `injected faults: ${describeFaults(options)}` } : {}),
     events,
     requests,
     users: records.users,
