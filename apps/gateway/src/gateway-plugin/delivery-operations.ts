@@ -34,7 +34,8 @@ export const DELIVERIES_SUMMARY_SCHEMA: JsonSchema = {
     pausedPlugins: {
       type: 'array',
       items: { type: 'string' },
-      description: 'Plugins whose deliveries wait because their upstream refuses the gateway’s own credentials.',
+      description:
+        'Plugins whose deliveries wait because their upstream’s breaker is open (unreachable, or refusing the gateway’s own credentials).',
     },
   },
   required: ['byStatus', 'byPlugin', 'oldestQueuedAgeMs', 'deliveredLastMinute', 'pausedPlugins'],

@@ -144,7 +144,21 @@ describe('buildOpenApiDocument', () => {
   it('lists every answer of a body route as a Problem, with X-Request-Id, and Retry-After on 409, 429 and 503', () => {
     const post = op(build([things]), '/v1/things', 'post');
     // Its successStatus is undeclared, so both 2xx a POST's upstream may answer (and REST relays) are listed.
-    expect(Object.keys(post.responses)).toEqual(['200', '201', '400', '401', '409', '413', '415', '422', '429', '500', '502', '503', '504']);
+    expect(Object.keys(post.responses)).toEqual([
+      '200',
+      '201',
+      '400',
+      '401',
+      '409',
+      '413',
+      '415',
+      '422',
+      '429',
+      '500',
+      '502',
+      '503',
+      '504',
+    ]);
     for (const [status, response] of Object.entries(post.responses)) {
       expect(response.headers?.['X-Request-Id'], status).toEqual({ $ref: '#/components/headers/XRequestId' });
       if (status.startsWith('2')) continue;

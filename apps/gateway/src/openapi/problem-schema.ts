@@ -32,7 +32,7 @@ export const problemSchema: SchemaObject = {
         'idempotency-in-flight, idempotency-key-reused, upstream-rejected-input, upstream-refused-gateway, upstream-rate-limited, ' +
         'upstream-failed, upstream-timeout, upstream-unreachable, upstream-unavailable (the upstream breaker is open: nothing was sent), unauthorized, rate-limited, host-not-allowed, ' +
         'delivery-unavailable (the delivery queue is full or cannot write), too-many-pending (this client has ' +
-        'DELIVERY_MAX_QUEUED_PER_CLIENT deliveries pending), delivery-not-dead, delivery-busy, store-unavailable.',
+        'DELIVERY_MAX_QUEUED_PER_CLIENT deliveries pending, or DELIVERY_MAX_BYTES_PER_CLIENT bytes held), delivery-not-dead, delivery-busy, store-unavailable.',
       examples: ['urn:gateway:problem:invalid-input'],
     },
     title: { type: 'string', description: 'A short summary of the kind of problem.', examples: ['Invalid input'] },

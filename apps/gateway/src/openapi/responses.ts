@@ -226,7 +226,7 @@ export function operationResponses(context: ResponseContext): ResponsesObject {
       `Too many requests: this client sent more than the gateway's inbound limit (\`INBOUND_RATE_LIMIT\`, \`rate-limited\`), ${upstream} is rate limiting, ` +
         `or the gateway's own outbound limit for ${upstream} (\`UPSTREAM_RATE_LIMIT\`) is reached. Wait \`Retry-After\` seconds, then send the request again.` +
         (context.queues
-          ? ' Queued requests: this client already has `DELIVERY_MAX_QUEUED_PER_CLIENT` deliveries pending (`too-many-pending`); nothing was queued.'
+          ? ' Queued requests: this client already has `DELIVERY_MAX_QUEUED_PER_CLIENT` deliveries pending, or holds `DELIVERY_MAX_BYTES_PER_CLIENT` bytes of pending and dead deliveries (`too-many-pending`); nothing was queued.'
           : ''),
       {
         'rate-limited': example(

@@ -19,8 +19,8 @@ export function mountProbes(
     const { ready, status } = readiness(parts);
     const deliveryStore = parts.deliveryStore?.() ?? 'ok';
     if (!ready) return void response.status(503).json({ status, plugins, ...(deliveryStore !== 'ok' ? { deliveryStore } : {}) });
-    // Paused deliveries (the upstream refuses the gateway key) are reported, not made unready: accepting events
-    // into the queue is exactly what should go on while the operator fixes the key.
+    // Paused deliveries (an upstream breaker is open: unreachable, or refusing the gateway key) are reported, not made
+    // unready: accepting events into the queue is exactly what should go on while the upstream or its key is fixed.
     const paused = parts.pausedDeliveries?.() ?? [];
     response.json({ status, plugins, ...(paused.length > 0 ? { deliveryPaused: paused } : {}) });
   });
