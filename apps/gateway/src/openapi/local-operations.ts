@@ -88,19 +88,39 @@ function buildLocalOperation(
     responses: {
       [String(operation.success.status)]: success,
       ...Object.fromEntries(
-        Object.entries(refusals).map(([status, description]) => [status, problem(description, status === '429' || status === '503')]),
+        Object.entries(refusals).map(([status, description]) => [
+          status,
+          problem(description, status === '429' || status === '503', status === '503' ? queueUnavailable() : undefined),
+        ]),
       ),
     },
   };
 }
 
-function problem(description: string, withRetryAfter: boolean): ResponseObject {
+function problem(description: string, withRetryAfter: boolean, example?: Record<string, unknown>): ResponseObject {
   return {
     description,
     headers: {
       'X-Request-Id': ref('headers', REQUEST_ID_HEADER),
       ...(withRetryAfter ? { 'Retry-After': ref('headers', RETRY_AFTER_HEADER) } : {}),
     },
-    content: { 'application/problem+json': { schema: ref('schemas', PROBLEM_SCHEMA) } },
+    content: {
+      'application/problem+json': {
+        schema: ref('schemas', PROBLEM_SCHEMA),
+        ...(example
+          ? { examples: { [String(example.type).split(':').pop() ?? 'problem']: { summary: String(example.title), value: example } } }
+          : {}),
+      },
+    },
+  };
+}
+
+/** What a 503 from a delivery route looks like (the store cannot be reached: Redis away, or the disk refuses reads). */
+function queueUnavailable(): Record<string, unknown> {
+  return {
+    type: 'urn:gateway:problem:delivery-unavailable',
+    title: 'Delivery queue unavailable',
+    status: 503,
+    detail: 'The delivery queue cannot be reached right now. Retry later.',
   };
 }
