@@ -218,7 +218,8 @@ describe.skipIf(skipRedis)('several instances on one Redis (REDIS_URL)', () => {
 
   it('async accept answers 503 (never 202) while Redis is away, and 202 again once it is back', { timeout: 60_000 }, async () => {
     upstream = await startProgrammableUpstream();
-    const { a, b } = await twoInstances();
+    // A delivery claimed as Redis goes away is sent once its claim lapses: a short lock keeps that wait short here.
+    const { a, b } = await twoInstances({ DELIVERY_LOCK_MS: '3000' });
     const send = () => post(a, event(1), { prefer: 'respond-async' });
     expect((await send()).status).toBe(202);
     await redis.stop();
