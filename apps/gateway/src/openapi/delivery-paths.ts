@@ -3,10 +3,9 @@ import { BATCH_ACCEPTED_SCHEMA, DELIVERY_ACCEPTED_SCHEMA, DELIVERY_PAGE_SCHEMA, 
 import {
   IDEMPOTENCY_KEY_PARAMETER,
   IDEMPOTENT_REPLAYED_HEADER,
-  PROBLEM_SCHEMA,
+  problemResponse as problem,
   REQUEST_ID_HEADER,
   REQUEST_ID_PARAMETER,
-  RETRY_AFTER_HEADER,
   ref,
 } from './problem-schema.ts';
 import { openApiPath } from './operation.ts';
@@ -19,20 +18,6 @@ export const DELIVERIES_TAG = 'Deliveries';
 const PREFER_PARAMETER = 'Prefer';
 const LOCATION_HEADER = 'Location';
 const PREFERENCE_APPLIED_HEADER = 'PreferenceApplied';
-
-const problem = (description: string, withRetryAfter = false, example?: Record<string, unknown>): ResponseObject => ({
-  description,
-  headers: {
-    'X-Request-Id': ref('headers', REQUEST_ID_HEADER),
-    ...(withRetryAfter ? { 'Retry-After': ref('headers', RETRY_AFTER_HEADER) } : {}),
-  },
-  content: {
-    'application/problem+json': {
-      schema: ref('schemas', PROBLEM_SCHEMA),
-      ...(example ? { examples: { [String(example.type).split(':').pop() as string]: { value: example } } } : {}),
-    },
-  },
-});
 
 const QUEUE_UNAVAILABLE = problem(
   'Service unavailable: the delivery queue is full (`DELIVERY_MAX_QUEUED`) or cannot take writes; nothing was queued. Wait `Retry-After` seconds and send it again.',

@@ -2,7 +2,7 @@ import type { JsonSchema } from '@gateway/core';
 import type { OpenApiBuilder, OperationObject, ParameterObject, PathItemObject, ResponseObject, SchemaObject } from 'openapi3-ts/oas31';
 import type { LocalOperation } from '../gateway-plugin/local-operation.ts';
 import { openApiPath } from './operation.ts';
-import { PROBLEM_SCHEMA, REQUEST_ID_HEADER, REQUEST_ID_PARAMETER, RETRY_AFTER_HEADER, ref } from './problem-schema.ts';
+import { problemResponse as problem, REQUEST_ID_PARAMETER, ref } from './problem-schema.ts';
 import { commonHeaders } from './responses.ts';
 
 /** Refusals every gateway route may give, whatever it declares. */
@@ -93,24 +93,6 @@ function buildLocalOperation(
           problem(description, status === '429' || status === '503', status === '503' ? queueUnavailable() : undefined),
         ]),
       ),
-    },
-  };
-}
-
-function problem(description: string, withRetryAfter: boolean, example?: Record<string, unknown>): ResponseObject {
-  return {
-    description,
-    headers: {
-      'X-Request-Id': ref('headers', REQUEST_ID_HEADER),
-      ...(withRetryAfter ? { 'Retry-After': ref('headers', RETRY_AFTER_HEADER) } : {}),
-    },
-    content: {
-      'application/problem+json': {
-        schema: ref('schemas', PROBLEM_SCHEMA),
-        ...(example
-          ? { examples: { [String(example.type).split(':').pop() ?? 'problem']: { summary: String(example.title), value: example } } }
-          : {}),
-      },
     },
   };
 }

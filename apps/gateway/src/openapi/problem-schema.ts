@@ -1,5 +1,5 @@
 import { MAX_REPORTED_PROBLEMS } from '@gateway/core';
-import type { HeaderObject, ParameterObject, SchemaObject } from 'openapi3-ts/oas31';
+import type { HeaderObject, ParameterObject, ResponseObject, SchemaObject } from 'openapi3-ts/oas31';
 import { IDEMPOTENCY_KEY_SCHEMA } from '../idempotency/idempotency-key.ts';
 
 /** Names of the shared components every operation refers to. */
@@ -13,6 +13,21 @@ export const RATE_LIMIT_HEADER = 'RateLimit';
 export const RATE_LIMIT_POLICY_HEADER = 'RateLimitPolicy';
 
 export const ref = (kind: 'schemas' | 'headers' | 'parameters', name: string) => ({ $ref: `#/components/${kind}/${name}` });
+
+/** A refusal of the gateway's own routes: a Problem with its request id, Retry-After when waiting helps, and an example. */
+export const problemResponse = (description: string, withRetryAfter = false, example?: Record<string, unknown>): ResponseObject => ({
+  description,
+  headers: {
+    'X-Request-Id': ref('headers', REQUEST_ID_HEADER),
+    ...(withRetryAfter ? { 'Retry-After': ref('headers', RETRY_AFTER_HEADER) } : {}),
+  },
+  content: {
+    'application/problem+json': {
+      schema: ref('schemas', PROBLEM_SCHEMA),
+      ...(example ? { examples: { [String(example.type).split(':').pop() as string]: { value: example } } } : {}),
+    },
+  },
+});
 
 /** RFC 9457 problem details, as `rest/problem.ts` writes them. */
 export const problemSchema: SchemaObject = {
