@@ -181,6 +181,30 @@ export function deliveryStoreContract(name: string, open: () => Promise<Contract
       expect(await store.enqueue(other.slice(0, 2), Date.now(), caps)).toEqual({ ok: true });
     });
 
+    it('acceptances asked for at the same time pass the caps in arrival order, and each sees its own rows', async () => {
+      const caps: DeliveryCaps = { maxPending: 100, maxPendingPerClient: 5, maxBytesPerClient: 1e9 };
+      const first = Array.from({ length: 3 }, () => delivery());
+      const second = Array.from({ length: 3 }, () => delivery());
+      const third = [delivery(), delivery()];
+      const elsewhere = [delivery({ clientId: 'client-b' })];
+      const answers = await Promise.all([
+        store.enqueue(first, Date.now(), caps),
+        store.enqueue(second, Date.now(), caps),
+        store.enqueue(third, Date.now(), caps),
+        store.enqueue(elsewhere, Date.now(), caps),
+      ]);
+      expect(answers).toMatchObject([
+        { ok: true },
+        { ok: false, cap: 'max-pending-per-client', usage: { clientPending: 3 } },
+        { ok: true },
+        { ok: true },
+      ]);
+      expect((await store.usage('client-a')).clientPending).toBe(5);
+      for (const item of [...first, ...third]) expect((await store.get(item.id, 'client-a'))?.status).toBe('queued');
+      expect(await store.get(second[0]?.id ?? '', 'client-a')).toBeUndefined();
+      expect((await store.get(elsewhere[0]?.id ?? '', 'client-b'))?.status).toBe('queued');
+    });
+
     it('counts payload bytes of pending and dead deliveries against DELIVERY_MAX_BYTES_PER_CLIENT', async () => {
       const big = delivery({ summary: { bytes: 600 } });
       const caps: DeliveryCaps = { maxPending: 100, maxPendingPerClient: 100, maxBytesPerClient: 1000 };

@@ -109,6 +109,15 @@ const SCHEMA_VERSION = 2;
 const HOLDS_PAYLOAD: readonly DeliveryStatus[] = ['queued', 'delivering', 'dead'];
 const isPending = (status: DeliveryStatus) => status === 'queued' || status === 'delivering';
 
+/** One caller's deliveries waiting for the next group commit. */
+interface Acceptance {
+  readonly deliveries: readonly NewDelivery[];
+  readonly now: number;
+  readonly caps: DeliveryCaps;
+  resolve(result: EnqueueResult): void;
+  reject(error: unknown): void;
+}
+
 interface ClientUsage {
   pending: number;
   bytes: number;
@@ -128,6 +137,8 @@ export class SqliteDeliveryStore implements DeliveryStore {
   private readonly statements;
   private readonly cursors: CursorCodec;
   private readonly prepared = new Map<string, Database.Statement>();
+  private acceptances: Acceptance[] = [];
+  private readonly insertAcceptances: (acceptances: readonly Acceptance[]) => void;
 
   private readonly reservePath: string;
   private readonly reserveBytes: number;
@@ -220,6 +231,29 @@ export class SqliteDeliveryStore implements DeliveryStore {
         `SELECT MIN(created_at) AS at FROM deliveries WHERE seq IN ((SELECT MIN(seq) FROM deliveries WHERE status = 'queued'), (SELECT MIN(seq) FROM deliveries WHERE status = 'delivering'))`,
       ),
     };
+    const insert = this.statements.insert;
+    const insertPayload = this.statements.insertPayload;
+    const insertAcceptances = this.db.transaction((acceptances: readonly Acceptance[]) => {
+      for (const { deliveries, now } of acceptances)
+        for (const item of deliveries) {
+          const { summary } = item;
+          const { lastInsertRowid } = insert.run({
+            id: item.id,
+            clientId: item.clientId,
+            pluginId: item.pluginId,
+            operationId: item.operationId,
+            requestId: item.requestId,
+            now,
+            eventName: summary.eventName ?? null,
+            identifyId: summary.identifyId ?? null,
+            accountId: summary.accountId ?? null,
+            bytes: summary.bytes,
+            traceparent: item.acceptedTraceparent ?? null,
+          });
+          insertPayload.run(lastInsertRowid, item.payload);
+        }
+    });
+    this.insertAcceptances = insertAcceptances;
     for (const row of this.statements.countByStatus.all() as { status: DeliveryStatus; n: number }[]) this.byStatus[row.status] = row.n;
     const usage = this.statements.usageByClient.all() as { client_id: string; status: DeliveryStatus; n: number; bytes: number }[];
     for (const row of usage) {
@@ -229,40 +263,79 @@ export class SqliteDeliveryStore implements DeliveryStore {
     }
   }
 
+  /**
+   * Acceptances are committed in groups: every acceptance asked for while the event loop handled one round of I/O
+   * shares one transaction (group commit), so a busy gateway pays one commit, not one per request. Each caller is
+   * answered only after its rows are committed; caps are checked in arrival order against what is committed plus
+   * what earlier acceptances of the group hold.
+   */
   async enqueue(deliveries: readonly NewDelivery[], now: number, caps: DeliveryCaps): Promise<EnqueueResult> {
     const clientId = deliveries[0]?.clientId;
     if (clientId === undefined) return { ok: true };
     if (deliveries.some((d) => d.clientId !== clientId)) throw new Error('one acceptance is one client’s');
-    // The reserve's room is for what is already queued: its claims and outcomes.
-    if (this.reserveReleased) throw new DeliveryStoreUnavailableError('the disk holding DATA_DIR is full', 'full');
-    const bytes = deliveries.reduce((sum, d) => sum + d.summary.bytes, 0);
-    const refusal = this.refusal(clientId, deliveries.length, bytes, caps);
-    if (refusal) return { ok: false, ...refusal };
-    const insertAll = this.db.transaction((items: readonly NewDelivery[]) => {
-      for (const item of items) {
-        const { summary } = item;
-        const { lastInsertRowid } = this.statements.insert.run({
-          id: item.id,
-          clientId: item.clientId,
-          pluginId: item.pluginId,
-          operationId: item.operationId,
-          requestId: item.requestId,
-          now,
-          eventName: summary.eventName ?? null,
-          identifyId: summary.identifyId ?? null,
-          accountId: summary.accountId ?? null,
-          bytes: summary.bytes,
-          traceparent: item.acceptedTraceparent ?? null,
-        });
-        this.statements.insertPayload.run(lastInsertRowid, item.payload);
-      }
+    return new Promise((resolve, reject) => {
+      this.acceptances.push({ deliveries, now, caps, resolve, reject });
+      if (this.acceptances.length === 1) setImmediate(() => this.commitAcceptances());
     });
-    this.write(() => insertAll(deliveries));
+  }
+
+  private commitAcceptances(): void {
+    const group = this.acceptances;
+    this.acceptances = [];
+    const taken: Acceptance[] = [];
+    for (const acceptance of group) {
+      // The reserve's room is for what is already queued: its claims and outcomes.
+      if (this.reserveReleased) {
+        acceptance.reject(new DeliveryStoreUnavailableError('the disk holding DATA_DIR is full', 'full'));
+        continue;
+      }
+      const { deliveries, caps } = acceptance;
+      const clientId = deliveries[0]!.clientId;
+      const bytes = deliveries.reduce((sum, d) => sum + d.summary.bytes, 0);
+      const refusal = this.refusal(clientId, deliveries.length, bytes, caps);
+      if (refusal) {
+        acceptance.resolve({ ok: false, ...refusal });
+        continue;
+      }
+      this.held(clientId, deliveries.length, bytes);
+      taken.push(acceptance);
+    }
+    if (taken.length === 0) return;
+    try {
+      this.write(() => this.insertAcceptances(taken));
+    } catch {
+      // One of them could not be written: each is tried alone, so only what fails is refused.
+      for (const acceptance of taken) {
+        const { deliveries } = acceptance;
+        this.held(deliveries[0]!.clientId, -deliveries.length, -deliveries.reduce((sum, d) => sum + d.summary.bytes, 0));
+      }
+      for (const acceptance of taken) {
+        const { deliveries } = acceptance;
+        try {
+          this.write(() => this.insertAcceptances([acceptance]));
+        } catch (error) {
+          acceptance.reject(error);
+          continue;
+        }
+        this.held(
+          deliveries[0]!.clientId,
+          deliveries.length,
+          deliveries.reduce((sum, d) => sum + d.summary.bytes, 0),
+        );
+        acceptance.resolve({ ok: true });
+      }
+      return;
+    }
+    for (const acceptance of taken) acceptance.resolve({ ok: true });
+  }
+
+  /** Counts rows (and their payload bytes) added to, or taken back from, a client's queued share. */
+  private held(clientId: string, rows: number, bytes: number): void {
     const client = this.clientUsage(clientId);
-    client.pending += deliveries.length;
+    client.pending += rows;
     client.bytes += bytes;
-    this.byStatus.queued += deliveries.length;
-    return { ok: true };
+    this.byStatus.queued += rows;
+    if (rows < 0) this.forgetIdle(clientId);
   }
 
   async claim({ now, limit, excludePlugins = [], onlyPlugin }: ClaimOptions): Promise<ClaimedDelivery[]> {
@@ -515,7 +588,9 @@ export class SqliteDeliveryStore implements DeliveryStore {
   }
 
   async close(): Promise<void> {
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    this.commitAcceptances();
+    this.db.close();
   }
 
   private get pending(): number {
