@@ -116,3 +116,7 @@ export function compileLocalOperations(operations: readonly LocalOperation[]): C
 
 /** The text of a declared refusal. */
 export const refusalText = (refusal: LocalRefusal): string => (typeof refusal === 'string' ? refusal : refusal.description);
+
+/** Whether `operation` is made from that plugin operation (its batch). */
+export const madeFrom = (operation: LocalOperation, pluginId: string, operationId: string): boolean =>
+  operation.derivedFrom?.pluginId === pluginId && operation.derivedFrom.operationId === operationId;

@@ -1,5 +1,5 @@
 import type { JsonSchema, OperationDescriptor, PluginDescriptor, ToolHints } from '@gateway/core';
-import type { CompiledLocalOperation } from '../gateway-plugin/local-operation.ts';
+import { type CompiledLocalOperation, madeFrom } from '../gateway-plugin/local-operation.ts';
 import { IDEMPOTENCY_KEY_SCHEMA } from '../idempotency/idempotency-key.ts';
 import { selectTools } from './toolset.ts';
 
@@ -66,7 +66,7 @@ export function buildToolCatalogue(
   const addLocal = (operation: CompiledLocalOperation): void => {
     const entry = localEntry(operation);
     entries.set(entry.definition.name, entry);
-    if (operation.derivedFrom || operation.mcp?.byDefault) byDefault.add(entry.definition.name);
+    if (operation.mcp?.byDefault) byDefault.add(entry.definition.name);
   };
   for (const { plugin, operation } of operations) {
     if (operation.mcp) {
@@ -94,8 +94,7 @@ export function buildToolCatalogue(
       });
       byDefault.add(tool);
     }
-    for (const derived of local)
-      if (derived.derivedFrom?.pluginId === plugin.id && derived.derivedFrom.operationId === operation.id) addLocal(derived);
+    for (const derived of local) if (madeFrom(derived, plugin.id, operation.id)) addLocal(derived);
   }
   for (const operation of local) if (!operation.derivedFrom) addLocal(operation);
   const patterns = options.tools ?? [];

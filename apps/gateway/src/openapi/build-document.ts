@@ -1,6 +1,7 @@
 import type { JsonSchema } from '@gateway/core';
 import { type OpenAPIObject, OpenApiBuilder, type PathItemObject } from 'openapi3-ts/oas31';
 import { addDeliveryComponents, DELIVERIES_TAG, withQueuedAnswer } from './delivery-paths.ts';
+import { madeFrom } from '../gateway-plugin/local-operation.ts';
 import { addGatewayPath } from './gateway-path.ts';
 import { addLocalOperations } from './local-operations.ts';
 import { buildOperation, openApiPath } from './operation.ts';
@@ -90,9 +91,7 @@ export function buildOpenApiDocument(source: DocumentSource, options: DocumentOp
     const operation = queueable ? withQueuedAnswer(built, queue.queueByDefault) : built;
     builder.addPath(openApiPath(entry.rest.path), { [entry.rest.method.toLowerCase()]: operation } as PathItemObject);
     // Operations made from this one (its batch) follow it, under its plugin's tag too.
-    const derived = local.filter(
-      ({ derivedFrom }) => derivedFrom?.pluginId === entry.plugin.descriptor.id && derivedFrom.operationId === entry.operation.id,
-    );
+    const derived = local.filter((operation) => madeFrom(operation, entry.plugin.descriptor.id, entry.operation.id));
     if (queueable) addLocalOperations(builder, derived, { tags: [tags.get(entry.plugin) as string, DELIVERIES_TAG], secured, schemaName });
   }
   if (options.gatewayInfo) addGatewayPath(builder);
