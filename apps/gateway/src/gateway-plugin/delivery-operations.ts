@@ -2,13 +2,27 @@ import type { JsonSchema, OperationFailure } from '@gateway/core';
 import { DELIVERY_PAGE_SCHEMA, DELIVERY_SCHEMA } from '../delivery/delivery-schemas.ts';
 import type { DeliveryService } from '../delivery/delivery-service.ts';
 import { DELIVERY_STATUSES, type DeliveryFilter, DeliveryStoreUnavailableError, InvalidCursorError } from '../delivery/delivery-store.ts';
-import type { LocalAnswer, LocalContext, LocalOperation } from './local-operation.ts';
+import type { LocalAnswer, LocalContext, LocalOperation, LocalRefusal } from './local-operation.ts';
 
 export const DELIVERIES_PATH = '/v1/deliveries';
 export const DEFAULT_PAGE = 100;
 export const MAX_PAGE = 1000;
 /** Ids one retry or discard may name. */
 export const MAX_FILTER_IDS = 1000;
+export const GET_DELIVERY_TOOL = 'gateway-get-delivery';
+
+/** A queue that cannot take a new delivery: full, or its store refuses writes. */
+export const QUEUE_FULL: Extract<LocalRefusal, object> = {
+  description:
+    'Service unavailable: the delivery queue is full (`DELIVERY_MAX_QUEUED`) or cannot take writes; nothing was queued. Wait `Retry-After` seconds and send it again.',
+  example: {
+    type: 'urn:gateway:problem:delivery-unavailable',
+    title: 'Delivery queue unavailable',
+    status: 503,
+    detail: 'The delivery queue is full (100000 pending, DELIVERY_MAX_QUEUED 100000); nothing was queued. Retry later.',
+    requestId: '3f1c9a52-7c1e-4f7e-9a7f-2d1b8f5e4c21',
+  },
+};
 
 const ID = { type: 'string', minLength: 1, maxLength: 200, description: 'The delivery id.' };
 const PLUGIN = { type: 'string', minLength: 1, maxLength: 100, description: 'Only deliveries of this plugin, e.g. `gainsight-px`.' };
@@ -141,10 +155,18 @@ export function deliveryOperations(deliveries: DeliveryService): LocalOperation[
       id: 'getDelivery',
       title: 'Get a delivery',
       description: 'Where one of your deliveries stands: status, attempts, the next attempt and the last error.',
-      input: { type: 'object', required: ['id'], properties: { id: ID }, additionalProperties: false },
+      input: { type: 'object', additionalProperties: false, required: ['id'], properties: { id: ID } },
       parameters: { id: 'path' },
       output: { name: 'Delivery', schema: DELIVERY_SCHEMA },
       rest: { method: 'GET', path: `${DELIVERIES_PATH}/{id}` },
+      mcp: {
+        tool: GET_DELIVERY_TOOL,
+        title: 'Get a queued delivery',
+        description:
+          'Where a queued delivery stands (queued, delivering, delivered or dead), with its attempts and last error. Pass an id returned by a queueing tool; only deliveries this client queued are found.',
+        hints: READ,
+        byDefault: true,
+      },
       success: { status: 200, description: 'The delivery.' },
       refusals: { 404: NOT_FOUND },
       handle: async (input, { clientId }) => {
@@ -184,7 +206,7 @@ export function deliveryOperations(deliveries: DeliveryService): LocalOperation[
       parameters: { id: 'path' },
       output: { name: 'Delivery', schema: DELIVERY_SCHEMA },
       rest: { method: 'POST', path: `${DELIVERIES_PATH}/{id}/retry` },
-      success: { status: 202, description: 'Queued again; `Location` is its status.' },
+      success: { status: 202, description: 'Queued again; `Location` is its status.', location: true },
       refusals: {
         404: NOT_FOUND,
         409: 'Conflict: the delivery is not dead.',

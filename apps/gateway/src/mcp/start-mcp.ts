@@ -9,33 +9,19 @@ import { sessionTransports } from './session-transports.ts';
 import { statelessTransport } from './stateless-transport.ts';
 import { buildToolCatalogue, type CataloguePlugin, type ToolCatalogue } from './tool-catalogue.ts';
 import type { DeliveryService } from '../delivery/delivery-service.ts';
-import { compileLocalOperations } from '../gateway-plugin/local-operation.ts';
-import { deliveryOperations } from '../gateway-plugin/delivery-operations.ts';
-import { withLocalTools } from './local-tools.ts';
+import { gatewayOperations } from '../gateway-plugin/gateway-operations.ts';
+import { Dispatch } from '../dispatch.ts';
 
 /** Composes the MCP front door from the gateway's services (plugins already loaded) and starts its listener. */
 export async function startMcp(services: FrontDoorServices, deliveries?: DeliveryService): Promise<McpListener> {
   const { config, registry, executor, metrics, inboundKeys, inboundBudget } = services;
   const logger = services.logger.child({ component: 'mcp' });
-  const localOperations = deliveries ? compileLocalOperations(deliveryOperations(deliveries)) : [];
-  const { catalogue, local } = withLocalTools(
-    buildToolCatalogue(registry.operations, registry.plugins, {
-      deliveries: deliveries !== undefined,
-      tools: config.mcpTools,
-      localTools: localOperations.flatMap((operation) => (operation.mcp ? [operation.mcp.tool] : [])),
-    }),
-    localOperations,
-  );
-  const callTool = createToolCaller({
-    catalogue,
-    executor,
-    logger,
-    metrics,
-    deliveries,
-    deliveryMode: config.delivery.mode,
-    operations: registry,
-    local,
+  const dispatch = new Dispatch({ executor, deliveries, mode: config.delivery.mode, operations: registry });
+  const catalogue = buildToolCatalogue(registry.operations, registry.plugins, {
+    tools: config.mcpTools,
+    localOperations: gatewayOperations({ deliveries, dispatch, operations: registry.operations, bodyLimitBytes: config.bodyLimitBytes }),
   });
+  const callTool = createToolCaller({ catalogue, dispatch, logger, metrics });
   const newServer = mcpServerFactory(catalogue, callTool, toolsListCacheHint(registry.plugins, catalogue));
   const transport = config.mcpSessions
     ? sessionTransports(newServer, logger, { maxSessionsPerClient: config.mcpSessionsPerClient })

@@ -1,5 +1,5 @@
 import type { JsonSchema, OperationDescriptor, PluginDescriptor, ToolHints } from '@gateway/core';
-import { BATCH_ACCEPTED_SCHEMA, DELIVERY_SCHEMA } from '../delivery/delivery-schemas.ts';
+import { type CompiledLocalOperation, madeFrom } from '../gateway-plugin/local-operation.ts';
 import { IDEMPOTENCY_KEY_SCHEMA } from '../idempotency/idempotency-key.ts';
 import { selectTools } from './toolset.ts';
 
@@ -14,28 +14,21 @@ export interface ToolDefinition {
   readonly annotations: ToolHints & { readonly title?: string };
 }
 
-/**
- * A tool and the operation it runs: `operation` calls it now; `batch` queues many of its inputs for delivery;
- * `get-delivery` reads a queued delivery's status.
- */
-export interface ToolEntry {
-  readonly kind: 'operation' | 'batch' | 'get-delivery';
-  /** For `batch`: the argument holding the items (each one the operation's `body`) and how many are allowed. */
-  readonly batch?: { readonly itemsName: string; readonly maxItems: number };
+/** A tool and what it runs: a plugin `operation` through the dispatch, or one of the gateway's own (`local`) operations. */
+export type ToolEntry = {
+  /** The plugin the tool belongs to (a local tool made from a plugin operation belongs to its plugin); empty for the gateway's own. */
   readonly pluginId: string;
   readonly operationId: string;
   /** Whether the tool's arguments may carry `idempotencyKey` (not part of the operation input). */
   readonly acceptsIdempotencyKey: boolean;
   readonly definition: ToolDefinition;
-}
+} & ({ readonly kind: 'operation' } | { readonly kind: 'local'; readonly operation: CompiledLocalOperation });
 
 export interface ToolCatalogue {
   readonly tools: readonly ToolDefinition[];
   /** The server's `instructions`: what the gateway is and which upstreams its tools reach. */
   readonly instructions: string;
   find(name: string): ToolEntry | undefined;
-  /** The gateway's own tools (`localTools`) that MCP_TOOLS selects; the gateway adds them after building. */
-  readonly selectedLocalTools: ReadonlySet<string>;
 }
 
 /** The parts of a loaded plugin the catalogue reads. */
@@ -57,122 +50,90 @@ const RESULT_GUIDE =
   'On failure the result has isError: true and a message naming each field to change. Tools that change something take an optional ' +
   '`idempotencyKey` (e.g. a UUID): a retry with the same key and arguments within 24 hours returns the first result instead of acting twice.';
 
-/** Every operation with an `mcp` exposure becomes one tool. Built once at start-up; a pure function of the descriptors. */
+/**
+ * Every operation with an `mcp` exposure becomes one tool, and so does each of the gateway's own operations that
+ * declares one (those made from a plugin operation, its batch, right after it). Built once at start-up; a pure
+ * function of the declarations.
+ */
 export function buildToolCatalogue(
   operations: readonly CatalogueOperation[],
   plugins: readonly CataloguePlugin[],
-  options: { readonly deliveries?: boolean; readonly tools?: readonly string[]; readonly localTools?: readonly string[] } = {},
+  options: { readonly tools?: readonly string[]; readonly localOperations?: readonly CompiledLocalOperation[] } = {},
 ): ToolCatalogue {
   const entries = new Map<string, ToolEntry>();
+  const local = (options.localOperations ?? []).filter((operation) => operation.mcp);
+  const byDefault = new Set<string>();
+  const addLocal = (operation: CompiledLocalOperation): void => {
+    const entry = localEntry(operation);
+    entries.set(entry.definition.name, entry);
+    if (operation.mcp?.byDefault) byDefault.add(entry.definition.name);
+  };
   for (const { plugin, operation } of operations) {
-    const batch = options.deliveries ? operation.delivery?.batch : undefined;
-    if (!operation.mcp) {
-      if (batch?.mcp) entries.set(batch.mcp.tool, batchEntry(plugin, operation, batch.itemsName, batch.mcp));
-      continue;
-    }
-    const { tool, title, description, hints } = operation.mcp;
-    const toolTitle = title ?? operation.title;
-    entries.set(tool, {
-      kind: 'operation',
-      pluginId: plugin.id,
-      operationId: operation.id,
-      acceptsIdempotencyKey: acceptsIdempotencyKey(operation),
-      definition: {
-        name: tool,
-        title: toolTitle,
-        description: description ?? operation.description,
-        inputSchema: withoutExamples(acceptsIdempotencyKey(operation) ? withIdempotencyKey(operation.input) : operation.input),
-        outputSchema: resultSchema(operation.output ? outline(operation.output) : undefined),
-        annotations: {
+    if (operation.mcp) {
+      const { tool, title, description, hints } = operation.mcp;
+      const toolTitle = title ?? operation.title;
+      entries.set(tool, {
+        kind: 'operation',
+        pluginId: plugin.id,
+        operationId: operation.id,
+        acceptsIdempotencyKey: acceptsIdempotencyKey(operation),
+        definition: {
+          name: tool,
           title: toolTitle,
-          readOnlyHint: hints.readOnlyHint,
-          destructiveHint: hints.destructiveHint,
-          idempotentHint: hints.idempotentHint,
-          openWorldHint: hints.openWorldHint,
+          description: description ?? operation.description,
+          inputSchema: withoutExamples(acceptsIdempotencyKey(operation) ? withIdempotencyKey(operation.input) : operation.input),
+          outputSchema: resultSchema(operation.output ? outline(operation.output) : undefined),
+          annotations: {
+            title: toolTitle,
+            readOnlyHint: hints.readOnlyHint,
+            destructiveHint: hints.destructiveHint,
+            idempotentHint: hints.idempotentHint,
+            openWorldHint: hints.openWorldHint,
+          },
         },
-      },
-    });
-    if (batch?.mcp) entries.set(batch.mcp.tool, batchEntry(plugin, operation, batch.itemsName, batch.mcp));
+      });
+      byDefault.add(tool);
+    }
+    for (const derived of local) if (madeFrom(derived, plugin.id, operation.id)) addLocal(derived);
   }
-  if (options.deliveries && operations.some(({ operation }) => operation.delivery)) entries.set(GET_DELIVERY_TOOL, getDeliveryEntry());
-  const localTools = options.localTools ?? [];
+  for (const operation of local) if (!operation.derivedFrom) addLocal(operation);
   const patterns = options.tools ?? [];
-  // Without MCP_TOOLS every plugin tool is listed; the gateway's own queue-management tools are an operator toolset,
-  // named in MCP_TOOLS to be listed (each tool an agent sees costs it tokens on every connect).
-  const selected = patterns.length === 0 ? new Set(entries.keys()) : selectTools([...entries.keys(), ...localTools], patterns);
+  // Without MCP_TOOLS every plugin tool (and `byDefault` gateway tool) is listed; the gateway's queue-management tools
+  // are an operator toolset, named in MCP_TOOLS to be listed (each tool an agent sees costs it tokens on every connect).
+  const selected = patterns.length === 0 ? byDefault : selectTools([...entries.keys()], patterns);
   for (const name of entries.keys()) if (!selected.has(name)) entries.delete(name);
   const tools = [...entries.values()].map((entry) => entry.definition);
   return {
     tools,
     instructions: instructionsFor(plugins, [...entries.values()]),
     find: (name) => entries.get(name),
-    selectedLocalTools: new Set(localTools.filter((name) => selected.has(name))),
   };
 }
 
 export const IDEMPOTENCY_KEY_ARGUMENT = 'idempotencyKey';
-export const GET_DELIVERY_TOOL = 'gateway-get-delivery';
 
-/** Queues up to `maxItems` of an operation's bodies at once; each item is validated on its own. */
-function batchEntry(
-  plugin: PluginDescriptor,
-  operation: OperationDescriptor<any>,
-  itemsName: string,
-  mcp: { readonly tool: string; readonly title: string; readonly description: string; readonly maxItems: number },
-): ToolEntry {
-  // Not the body schema again (it is in the single tool's inputSchema, and would double the list): its type and a pointer.
-  const itemSchema = {
-    type: 'object',
-    description: `One item: the \`body\` argument of ${operation.mcp ? operation.mcp.tool : operation.id}.`,
-  };
-  const inputSchema = withIdempotencyKey({
-    type: 'object',
-    additionalProperties: false,
-    required: [itemsName],
-    properties: { [itemsName]: { type: 'array', minItems: 1, maxItems: mcp.maxItems, items: itemSchema } },
-  });
+/**
+ * One of the gateway's own operations as a tool: its input schema is the one REST validates (or its declared
+ * lighter view), its output the one OpenAPI shows, outlined as plugin tools' are.
+ */
+function localEntry(operation: CompiledLocalOperation): ToolEntry {
+  const mcp = operation.mcp as NonNullable<CompiledLocalOperation['mcp']>;
+  const input = mcp.input ?? operation.input;
+  const output = operation.output ? outline(operation.output.schema) : undefined;
   return {
-    kind: 'batch',
-    batch: { itemsName, maxItems: mcp.maxItems },
-    pluginId: plugin.id,
+    kind: 'local',
+    operation,
+    pluginId: operation.derivedFrom?.pluginId ?? '',
     operationId: operation.id,
-    acceptsIdempotencyKey: true,
+    acceptsIdempotencyKey: operation.idempotent === true,
     definition: {
       name: mcp.tool,
       title: mcp.title,
-      description: `${mcp.description}\n\n${BATCH_RESULT_GUIDE}`,
-      inputSchema,
-      outputSchema: resultSchema(outline(BATCH_ACCEPTED_SCHEMA)),
-      annotations: { title: mcp.title, readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
-    },
-  };
-}
-
-const BATCH_RESULT_GUIDE =
-  'Result: structuredContent.body has `accepted`, `rejected` and `results` (per item, in order: its delivery `id`, or its `errors`). ' +
-  `Accepted items are stored and delivered in the background, retried for hours if the upstream is unavailable; check one with ${GET_DELIVERY_TOOL}. ` +
-  'When no item is valid, the result has isError: true listing each problem.';
-
-function getDeliveryEntry(): ToolEntry {
-  const title = 'Get a queued delivery';
-  return {
-    kind: 'get-delivery',
-    pluginId: '',
-    operationId: '',
-    acceptsIdempotencyKey: false,
-    definition: {
-      name: GET_DELIVERY_TOOL,
-      title,
-      description:
-        'Where a queued delivery stands (queued, delivering, delivered or dead), with its attempts and last error. Pass an id returned by a queueing tool; only deliveries this client queued are found.',
-      inputSchema: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['id'],
-        properties: { id: { type: 'string', minLength: 1, maxLength: 200, description: 'The delivery id.' } },
-      },
-      outputSchema: outline(DELIVERY_SCHEMA),
-      annotations: { title, readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+      description: mcp.description ?? `${operation.description} Only this client's deliveries count.`,
+      inputSchema: operation.idempotent ? withIdempotencyKey(input) : input,
+      // Its type and name only, as for plugin tools: the fields cost every agent tokens on each connect.
+      outputSchema: mcp.answers === 'call' ? resultSchema(output) : { type: 'object', ...output },
+      annotations: { title: mcp.title, ...mcp.hints },
     },
   };
 }

@@ -1,6 +1,7 @@
-import { type OpenAPIObject, OpenApiBuilder, type PathItemObject } from 'openapi3-ts/oas31';
 import type { JsonSchema } from '@gateway/core';
-import { addBatchPath, addDeliveryComponents, DELIVERIES_TAG, withQueuedAnswer } from './delivery-paths.ts';
+import { type OpenAPIObject, OpenApiBuilder, type PathItemObject } from 'openapi3-ts/oas31';
+import { addDeliveryComponents, DELIVERIES_TAG, withQueuedAnswer } from './delivery-paths.ts';
+import { madeFrom } from '../gateway-plugin/local-operation.ts';
 import { addGatewayPath } from './gateway-path.ts';
 import { addLocalOperations } from './local-operations.ts';
 import { buildOperation, openApiPath } from './operation.ts';
@@ -16,7 +17,6 @@ import {
   RATE_LIMIT_POLICY_HEADER,
   rateLimitHeader,
   rateLimitPolicyHeader,
-  ref,
   REQUEST_ID_HEADER,
   REQUEST_ID_PARAMETER,
   RETRY_AFTER_HEADER,
@@ -57,9 +57,16 @@ export function buildOpenApiDocument(source: DocumentSource, options: DocumentOp
     builder.addTag({ name: tags.get(plugin) as string, description: describePlugin(plugin) });
   }
   const queue = options.deliveries;
+  const local = options.localOperations ?? [];
+  const secured = options.security !== undefined;
+  const schemaName = (schema: JsonSchema) => names.known(schema);
   if (queue && entries.some((entry) => entry.operation.delivery)) {
     addDeliveryComponents(builder);
-    addLocalOperations(builder, options.localOperations ?? [], { tag: DELIVERIES_TAG, secured: options.security !== undefined });
+    addLocalOperations(
+      builder,
+      local.filter((operation) => !operation.derivedFrom),
+      { tags: [DELIVERIES_TAG], secured, schemaName },
+    );
   }
   for (const plugin of source.plugins) {
     if (plugin.mode !== 'sandbox') continue;
@@ -83,16 +90,9 @@ export function buildOpenApiDocument(source: DocumentSource, options: DocumentOp
     const queueable = queue !== undefined && entry.operation.delivery !== undefined;
     const operation = queueable ? withQueuedAnswer(built, queue.queueByDefault) : built;
     builder.addPath(openApiPath(entry.rest.path), { [entry.rest.method.toLowerCase()]: operation } as PathItemObject);
-    const itemSchema = (entry.operation.input.properties as Record<string, JsonSchema> | undefined)?.body;
-    if (queueable && itemSchema) {
-      const itemName = names.nameFor(itemSchema, `${entry.operation.id}Body`).name;
-      addBatchPath(builder, entry, {
-        tag: tags.get(entry.plugin) as string,
-        itemRef: ref('schemas', itemName),
-        secured: options.security !== undefined,
-        ...(options.bodyLimitBytes !== undefined ? { bodyLimitBytes: options.bodyLimitBytes } : {}),
-      });
-    }
+    // Operations made from this one (its batch) follow it, under its plugin's tag too.
+    const derived = local.filter((operation) => madeFrom(operation, entry.plugin.descriptor.id, entry.operation.id));
+    if (queueable) addLocalOperations(builder, derived, { tags: [tags.get(entry.plugin) as string, DELIVERIES_TAG], secured, schemaName });
   }
   if (options.gatewayInfo) addGatewayPath(builder);
   builder

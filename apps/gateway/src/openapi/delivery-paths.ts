@@ -1,35 +1,15 @@
-import type { OpenApiBuilder, OperationObject, ReferenceObject, ResponseObject, ResponsesObject, SchemaObject } from 'openapi3-ts/oas31';
+import type { OpenApiBuilder, OperationObject, ResponseObject, ResponsesObject, SchemaObject } from 'openapi3-ts/oas31';
 import { BATCH_ACCEPTED_SCHEMA, DELIVERY_ACCEPTED_SCHEMA, DELIVERY_PAGE_SCHEMA, DELIVERY_SCHEMA } from '../delivery/delivery-schemas.ts';
-import {
-  IDEMPOTENCY_KEY_PARAMETER,
-  IDEMPOTENT_REPLAYED_HEADER,
-  problemResponse as problem,
-  REQUEST_ID_HEADER,
-  REQUEST_ID_PARAMETER,
-  ref,
-} from './problem-schema.ts';
-import { openApiPath } from './operation.ts';
-import { operationResponses } from './responses.ts';
-import { restBatchLimits } from '../gateway-plugin/batch-limits.ts';
-import type { RestEntry } from './types.ts';
+import { QUEUE_FULL } from '../gateway-plugin/delivery-operations.ts';
+import { IDEMPOTENT_REPLAYED_HEADER, problemResponse as problem, REQUEST_ID_HEADER, ref } from './problem-schema.ts';
 
-/** The delivery routes, documented as `rest/delivery-routes.ts` serves them. */
+/** The tag of the delivery routes and batches, and the answers of a queueable operation. */
 export const DELIVERIES_TAG = 'Deliveries';
 const PREFER_PARAMETER = 'Prefer';
 const LOCATION_HEADER = 'Location';
 const PREFERENCE_APPLIED_HEADER = 'PreferenceApplied';
 
-const QUEUE_UNAVAILABLE = problem(
-  'Service unavailable: the delivery queue is full (`DELIVERY_MAX_QUEUED`) or cannot take writes; nothing was queued. Wait `Retry-After` seconds and send it again.',
-  true,
-  {
-    type: 'urn:gateway:problem:delivery-unavailable',
-    title: 'Delivery queue unavailable',
-    status: 503,
-    detail: 'The delivery queue is full (100000 pending, DELIVERY_MAX_QUEUED 100000); nothing was queued. Retry later.',
-    requestId: '3f1c9a52-7c1e-4f7e-9a7f-2d1b8f5e4c21',
-  },
-);
+const QUEUE_UNAVAILABLE = problem(QUEUE_FULL.description, true, QUEUE_FULL.example);
 
 function withUpstreamUnavailable(synchronous: ResponseObject | undefined): ResponseObject {
   if (!synchronous) return QUEUE_UNAVAILABLE;
@@ -100,78 +80,4 @@ export function withQueuedAnswer(operation: OperationObject, queueByDefault: boo
     '503': withUpstreamUnavailable(operation.responses?.['503'] as ResponseObject | undefined),
   };
   return { ...operation, parameters: [ref('parameters', PREFER_PARAMETER), ...(operation.parameters ?? [])], responses };
-}
-
-/** `POST <batch path>`: JSON `{"<items>": [...]}` or NDJSON, each item the operation's body. */
-export function addBatchPath(
-  builder: OpenApiBuilder,
-  entry: RestEntry,
-  context: { tag: string; itemRef: ReferenceObject; secured: boolean; bodyLimitBytes?: number },
-): void {
-  const batch = entry.operation.delivery?.batch;
-  if (!batch?.rest) return;
-  const { itemsName } = batch;
-  const { maxItems, maxItemBytes, maxBodyBytes } = restBatchLimits(batch, context.bodyLimitBytes ?? Number.POSITIVE_INFINITY);
-  const upstream = entry.plugin.descriptor.title;
-  const exampleItem = ((entry.operation.example ?? {}) as { body?: unknown }).body;
-  const responses = operationResponses({
-    instance: batch.rest.path,
-    upstreamTitle: upstream,
-    successStatus: 202,
-    successDescription:
-      'Accepted: the valid items are stored for durable delivery (in one transaction); `results` lists each item’s delivery id or its errors.',
-    successSchema: ref('schemas', 'BatchAccepted'),
-    takesBody: true,
-    secured: context.secured,
-    ...(context.bodyLimitBytes !== undefined ? { bodyLimitBytes: context.bodyLimitBytes } : {}),
-  });
-  // Nothing is sent upstream while the request is answered, so the upstream's own errors do not apply here.
-  delete responses['502'];
-  delete responses['504'];
-  responses['400'] = problem(
-    `Bad request: the body is not \`{"${itemsName}": [...]}\` with 1 to ${maxItems} items, or no item is valid (\`errors\` points at each item's problems, e.g. \`/${itemsName}/3/eventName\`). Nothing was queued.`,
-  );
-  responses['413'] = problem(
-    `Payload too large: one item is larger than ${maxItemBytes} bytes, or the body (decompressed) larger than ${Number.isFinite(maxBodyBytes) ? `${maxBodyBytes} bytes, ` : ''}\`BODY_LIMIT\`. Reading stops there; nothing was queued.`,
-  );
-  responses['429'] = problem(
-    'Too many requests: over this client’s `INBOUND_RATE_LIMIT` (`rate-limited`), or this client already has ' +
-      '`DELIVERY_MAX_QUEUED_PER_CLIENT` deliveries pending (`too-many-pending`; nothing was queued). Wait `Retry-After` seconds.',
-    true,
-  );
-  responses['503'] = QUEUE_UNAVAILABLE;
-  const operation: OperationObject = {
-    operationId: `${entry.operation.id}Batch`,
-    summary: `${entry.operation.title}: many, queued`,
-    description:
-      `Queues 1 to ${maxItems} items for durable delivery to ${upstream}; each item is exactly the body of \`${entry.rest.method} ${openApiPath(entry.rest.path)}\` ` +
-      'and is validated on its own: valid items are queued even when others are rejected. Send `{"' +
-      itemsName +
-      '": [...]}` as JSON, or one item per line as ' +
-      '`application/x-ndjson` (for back-fills; a line that is not JSON is rejected on its own, indexes count non-blank lines from 0). ' +
-      `Limits, checked while the body streams in (gzip, deflate or br included): ${maxItems} items, ${maxItemBytes} bytes per item. ` +
-      'The answer lists every accepted item’s id, and rejected items until 20 problems are listed (`omittedErrors` counts the rest).',
-    tags: [context.tag, DELIVERIES_TAG],
-    parameters: [ref('parameters', IDEMPOTENCY_KEY_PARAMETER), ref('parameters', REQUEST_ID_PARAMETER)],
-    requestBody: {
-      required: true,
-      content: {
-        'application/json': {
-          schema: {
-            type: 'object',
-            additionalProperties: false,
-            required: [itemsName],
-            properties: { [itemsName]: { type: 'array', minItems: 1, maxItems, items: context.itemRef } },
-          },
-          ...(exampleItem !== undefined ? { example: { [itemsName]: [exampleItem] } } : {}),
-        },
-        'application/x-ndjson': {
-          schema: { type: 'string', description: 'One JSON item per line.' },
-          ...(exampleItem !== undefined ? { example: `${JSON.stringify(exampleItem)}\n` } : {}),
-        },
-      },
-    },
-    responses,
-  };
-  builder.addPath(batch.rest.path, { post: operation });
 }

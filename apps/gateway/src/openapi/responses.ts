@@ -48,10 +48,9 @@ export interface ResponseContext {
 const EXAMPLE_REQUEST_ID = '3f1c9a52-7c1e-4f7e-9a7f-2d1b8f5e4c21';
 const PROBLEM_TYPE = 'application/problem+json';
 
-/** Every answer the gateway can give on one REST route: success, then each error status as a Problem. */
-export function operationResponses(context: ResponseContext): ResponsesObject {
-  const { instance, upstreamTitle: upstream } = context;
-  const problem = (kind: string, title: string, status: number, detail: string, extra: Record<string, unknown> = {}) => ({
+const exampleProblem =
+  (instance: string) =>
+  (kind: string, title: string, status: number, detail: string, extra: Record<string, unknown> = {}) => ({
     type: `urn:gateway:problem:${kind}`,
     title,
     status,
@@ -60,7 +59,95 @@ export function operationResponses(context: ResponseContext): ResponsesObject {
     requestId: EXAMPLE_REQUEST_ID,
     ...extra,
   });
-  const example = (summary: string, value: ReturnType<typeof problem>) => ({ summary, value });
+const example = (summary: string, value: Record<string, unknown>) => ({ summary, value });
+
+/** 401, as every route of a gateway that may require inbound credentials answers it. */
+export function unauthorizedResponse(instance: string, secured: boolean): ResponseObject {
+  return problemResponse(
+    secured
+      ? 'Unauthorized: the request carries no valid credentials for this gateway (see the security schemes).'
+      : 'Unauthorized: the caller’s credentials for this gateway are missing or invalid (answered only when the gateway requires inbound credentials).',
+    {
+      unauthorized: example(
+        'No valid credentials',
+        exampleProblem(instance)('unauthorized', 'Unauthorized', 401, 'Send valid credentials for this gateway.'),
+      ),
+    },
+  );
+}
+
+/** 415 of a route that reads a JSON body. */
+export function unsupportedMediaTypeResponse(instance: string): ResponseObject {
+  return problemResponse('Unsupported media type: send the body as UTF-8 JSON with `Content-Type: application/json`.', {
+    'unsupported-media-type': example(
+      'Not sent as JSON',
+      exampleProblem(instance)(
+        'unsupported-media-type',
+        'Unsupported media type',
+        415,
+        'Send the body as JSON with "Content-Type: application/json" (got "text/plain").',
+      ),
+    ),
+  });
+}
+
+/** 409 and 422 of a route that takes an `Idempotency-Key`. */
+export function idempotencyResponses(instance: string): { '409': ResponseObject; '422': ResponseObject } {
+  const problem = exampleProblem(instance);
+  return {
+    '409': {
+      ...problemResponse(
+        'Conflict: a request with the same `Idempotency-Key` is still being processed. Wait `Retry-After` seconds, then send it again to get its result.',
+        {
+          'idempotency-in-flight': example(
+            'The first request with this key is in progress',
+            problem(
+              'idempotency-in-flight',
+              'Request with this idempotency key in progress',
+              409,
+              'A request with this idempotency key is still being processed. Wait for it, then retry to get its result.',
+            ),
+          ),
+        },
+      ),
+      headers: { 'Retry-After': ref('headers', RETRY_AFTER_HEADER), ...commonHeaders() },
+    },
+    '422': problemResponse(
+      'Unprocessable content: this `Idempotency-Key` was already used with a different request body in the last 24 hours. Use a new key for a new request.',
+      {
+        'idempotency-key-reused': example(
+          'Idempotency key reused with another body',
+          problem(
+            'idempotency-key-reused',
+            'Idempotency key reused with another request',
+            422,
+            'This idempotency key was already used with a different request body in the last 24 hours. Use a new key for a new request.',
+          ),
+        ),
+      },
+    ),
+  };
+}
+
+/** 500, as every route answers it. */
+export function internalErrorResponse(instance: string): ResponseObject {
+  return problemResponse('Internal error: the gateway failed to handle the request. It is logged with the request id.', {
+    'internal-error': example(
+      'The gateway failed',
+      exampleProblem(instance)(
+        'internal-error',
+        'Internal error',
+        500,
+        'The gateway failed to handle this request. It has been logged with the request id.',
+      ),
+    ),
+  });
+}
+
+/** Every answer the gateway can give on one REST route: success, then each error status as a Problem. */
+export function operationResponses(context: ResponseContext): ResponsesObject {
+  const { instance, upstreamTitle: upstream } = context;
+  const problem = exampleProblem(instance);
   const limit = context.bodyLimitBytes ? `${context.bodyLimitBytes} bytes` : 'the configured limit';
 
   const relays = context.relaysUpstreamErrors === true;
@@ -134,17 +221,7 @@ export function operationResponses(context: ResponseContext): ResponsesObject {
       },
       relays,
     ),
-    '401': problemResponse(
-      context.secured
-        ? 'Unauthorized: the request carries no valid credentials for this gateway (see the security schemes).'
-        : 'Unauthorized: the caller’s credentials for this gateway are missing or invalid (answered only when the gateway requires inbound credentials).',
-      {
-        unauthorized: example(
-          'No valid credentials',
-          problem('unauthorized', 'Unauthorized', 401, 'Send valid credentials for this gateway.'),
-        ),
-      },
-    ),
+    '401': unauthorizedResponse(instance, context.secured),
   };
   if (relays) {
     for (const status of ['403', '404']) {
@@ -178,49 +255,9 @@ export function operationResponses(context: ResponseContext): ResponsesObject {
         ),
       ),
     });
-    responses['415'] = problemResponse('Unsupported media type: send the body as UTF-8 JSON with `Content-Type: application/json`.', {
-      'unsupported-media-type': example(
-        'Not sent as JSON',
-        problem(
-          'unsupported-media-type',
-          'Unsupported media type',
-          415,
-          'Send the body as JSON with "Content-Type: application/json" (got "text/plain").',
-        ),
-      ),
-    });
+    responses['415'] = unsupportedMediaTypeResponse(instance);
   }
-  responses['409'] = {
-    ...problemResponse(
-      'Conflict: a request with the same `Idempotency-Key` is still being processed. Wait `Retry-After` seconds, then send it again to get its result.',
-      {
-        'idempotency-in-flight': example(
-          'The first request with this key is in progress',
-          problem(
-            'idempotency-in-flight',
-            'Request with this idempotency key in progress',
-            409,
-            'A request with this idempotency key is still being processed. Wait for it, then retry to get its result.',
-          ),
-        ),
-      },
-    ),
-    headers: { 'Retry-After': ref('headers', RETRY_AFTER_HEADER), ...commonHeaders() },
-  };
-  responses['422'] = problemResponse(
-    'Unprocessable content: this `Idempotency-Key` was already used with a different request body in the last 24 hours. Use a new key for a new request.',
-    {
-      'idempotency-key-reused': example(
-        'Idempotency key reused with another body',
-        problem(
-          'idempotency-key-reused',
-          'Idempotency key reused with another request',
-          422,
-          'This idempotency key was already used with a different request body in the last 24 hours. Use a new key for a new request.',
-        ),
-      ),
-    },
-  );
+  Object.assign(responses, idempotencyResponses(instance));
   responses['429'] = {
     ...problemResponse(
       `Too many requests: this client sent more than the gateway's inbound limit (\`INBOUND_RATE_LIMIT\`, \`rate-limited\`), ${upstream} is rate limiting, ` +
@@ -272,17 +309,7 @@ export function operationResponses(context: ResponseContext): ResponsesObject {
     ),
     headers: { 'Retry-After': ref('headers', RETRY_AFTER_HEADER), ...commonHeaders() },
   };
-  responses['500'] = problemResponse('Internal error: the gateway failed to handle the request. It is logged with the request id.', {
-    'internal-error': example(
-      'The gateway failed',
-      problem(
-        'internal-error',
-        'Internal error',
-        500,
-        'The gateway failed to handle this request. It has been logged with the request id.',
-      ),
-    ),
-  });
+  responses['500'] = internalErrorResponse(instance);
   if (relays) {
     responses['502'] = problemResponse(
       `Bad gateway: ${upstream} could not be reached after the gateway’s retries (a Problem); or ${upstream} answered 502, relayed with its own body.`,

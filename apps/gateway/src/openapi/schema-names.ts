@@ -14,6 +14,11 @@ export class SchemaNames {
     for (const name of reserved) this.taken.add(name);
   }
 
+  /** The component name `schema` already has, if any. */
+  known(schema: JsonSchema): string | undefined {
+    return this.byObject.get(schema);
+  }
+
   /** The component name for `schema`, and whether it was new (so the caller adds it once). */
   nameFor(schema: JsonSchema, fallback: string): { readonly name: string; readonly isNew: boolean } {
     const known = this.byObject.get(schema);

@@ -44,14 +44,19 @@ export function mountGatewayInfo(router: IRouter, parts: GatewayInfoParts): void
       title: 'Gateway deliveries',
       mode: 'live',
       builtIn: true,
-      operations: parts.localOperations.map((operation) =>
-        describe(
-          operation.id,
-          operation.title,
-          operation.rest,
-          operation.mcp,
-          `#/${encodeURIComponent(DELIVERIES_TAG)}/${encodeURIComponent(operation.id)}`,
-        ),
+      // A batch is listed with the plugin operation it is made from, in Swagger UI and the tool list, not here.
+      operations: parts.localOperations.flatMap((operation) =>
+        operation.rest && !operation.derivedFrom
+          ? [
+              describe(
+                operation.id,
+                operation.title,
+                operation.rest,
+                operation.mcp,
+                `#/${encodeURIComponent(DELIVERIES_TAG)}/${encodeURIComponent(operation.id)}`,
+              ),
+            ]
+          : [],
       ),
     });
   }

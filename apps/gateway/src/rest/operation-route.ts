@@ -20,19 +20,7 @@ export function mountOperation(router: IRouter, entry: LoadedOperation, dispatch
   const sources = restParameterSources(entry.operation);
   const takesBody = Object.values(sources).includes('body');
   const handlers: RequestHandler[] = [refuseUndeclared(sources, takesBody)];
-  if (takesBody) {
-    handlers.push((request, response, next) => {
-      if (request.is(JSON_TYPES)) return next();
-      sendProblem(response, {
-        type: 'unsupported-media-type',
-        title: 'Unsupported media type',
-        status: 415,
-        detail: `Send the body as JSON with "Content-Type: application/json" (got ${request.get('content-type') ? `"${request.get('content-type')}"` : 'no content type'}).`,
-        instance: request.originalUrl,
-      });
-    });
-    handlers.push(express.json({ limit: bodyLimitBytes, strict: false, type: JSON_TYPES }));
-  }
+  if (takesBody) handlers.push(...jsonBody(bodyLimitBytes));
   handlers.push(async (request, response) => {
     const idempotencyKey = request.get('idempotency-key');
     const call = {
@@ -66,6 +54,23 @@ export function mountOperation(router: IRouter, entry: LoadedOperation, dispatch
   });
   const method = operation.rest.method.toLowerCase() as 'get' | 'post' | 'put' | 'patch' | 'delete';
   router[method](expressPath(operation.rest.path), ...handlers);
+}
+
+/** A JSON body of at most BODY_LIMIT, or a 415 naming the content type sent. */
+export function jsonBody(bodyLimitBytes: number): RequestHandler[] {
+  return [
+    (request, response, next) => {
+      if (request.is(JSON_TYPES)) return next();
+      sendProblem(response, {
+        type: 'unsupported-media-type',
+        title: 'Unsupported media type',
+        status: 415,
+        detail: `Send the body as JSON with "Content-Type: application/json" (got ${request.get('content-type') ? `"${request.get('content-type')}"` : 'no content type'}).`,
+        instance: request.originalUrl,
+      });
+    },
+    express.json({ limit: bodyLimitBytes, strict: false, type: JSON_TYPES }),
+  ];
 }
 
 /**

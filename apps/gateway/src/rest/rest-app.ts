@@ -10,10 +10,8 @@ import { identifyClient } from '../auth/client-identity.ts';
 import { allowedHostnames, hostGuard } from '../hosting/host-guard.ts';
 import cors from 'cors';
 import { expressPath, mountOperation } from './operation-route.ts';
-import { mountBatchRoute } from './delivery-routes.ts';
 import { mountLocalOperation } from './local-route.ts';
-import { compileLocalOperations } from '../gateway-plugin/local-operation.ts';
-import { deliveryOperations } from '../gateway-plugin/delivery-operations.ts';
+import { gatewayOperations } from '../gateway-plugin/gateway-operations.ts';
 import type { DeliveryService } from '../delivery/delivery-service.ts';
 import { Dispatch } from '../dispatch.ts';
 import { isUndecodableBody, isUndecodablePath, type RequestError } from '../request-errors.ts';
@@ -84,7 +82,13 @@ export function createRestApp({
       : undefined;
   mountMetrics(app, { metrics, guards: [limit, config.metricsPublic ? undefined : guard].filter((handler) => handler !== undefined) });
   // API documentation, before the guard: the document declares the inbound security schemes when keys are on.
-  const localOperations = deliveries ? compileLocalOperations(deliveryOperations(deliveries)) : [];
+  const dispatch = new Dispatch({ executor, deliveries, mode: config.delivery.mode, operations: registry });
+  const localOperations = gatewayOperations({
+    deliveries,
+    dispatch,
+    operations: registry.operations,
+    bodyLimitBytes: config.bodyLimitBytes,
+  });
   mountOpenApi(app, {
     source: registry,
     trustForwardedHeaders: config.trustProxy > 0,
@@ -113,16 +117,14 @@ export function createRestApp({
   });
   if (guard) app.use(guard);
   const methodsByPath = new Map<string, Set<string>>();
-  const dispatch = new Dispatch({ executor, deliveries, mode: config.delivery.mode, operations: registry });
   for (const entry of registry.operations) {
     if (!entry.operation.rest) continue;
     mountOperation(app, entry, dispatch, config.bodyLimitBytes);
     const path = expressPath(entry.operation.rest.path);
     methodsByPath.set(path, (methodsByPath.get(path) ?? new Set()).add(entry.operation.rest.method));
-    const batchPath = deliveries ? mountBatchRoute(app, entry, dispatch, config.bodyLimitBytes) : undefined;
-    if (batchPath) methodsByPath.set(batchPath, new Set(['POST']));
   }
   for (const operation of localOperations) {
+    if (!operation.rest) continue;
     mountLocalOperation(app, operation, config.bodyLimitBytes);
     const path = expressPath(operation.rest.path);
     methodsByPath.set(path, (methodsByPath.get(path) ?? new Set()).add(operation.rest.method));
