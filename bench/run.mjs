@@ -42,6 +42,8 @@ const CPU_PROF = process.env.BENCH_CPU_PROF === '1';
 const KEEP_LOGS = process.env.BENCH_KEEP_LOGS === '1';
 const NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 const QUEUE_EVENTS = int('BENCH_QUEUE_EVENTS', 1_000_000);
+/** Slices per target when a pair is measured alternately (pairedLoops). */
+const PAIR_SLICES = int('BENCH_PAIR_SLICES', 5);
 /** Each gateway child gets its own delivery queue (DATA_DIR) under here; removed at the end. */
 const DATA_ROOT = join(os.tmpdir(), `gateway-bench-data-${process.pid}`);
 
@@ -267,6 +269,60 @@ async function closedLoopWith({ url, method = 'POST', headers, body, makeBody, v
     non2xx: result.non2xx,
     badAnswers: result.mismatches,
   };
+}
+
+/**
+ * Two targets measured in alternating slices (A B A B ...: PAIR_SLICES each, DURATION split between them) rather than
+ * one after the other: a shared machine whose speed drifts during the run then slows both alike, so their ratio (what
+ * the bench asserts for such a pair) holds still. `settleMs` after each slice lets background work of the target just
+ * measured (a span export) finish before the other is measured.
+ */
+async function pairedLoops(first, second, settleMs = 0) {
+  const targets = [first, second].map(({ load, pid }) => {
+    const { url, method = 'POST', headers, body, makeBody, verifyBody } = load;
+    const request = makeBody ? { method, headers, setupRequest: (req) => ({ ...req, body: makeBody() }) } : { method, headers, body };
+    const run = (duration, latencies) =>
+      new Promise((resolve, reject) => {
+        const instance = autocannon(
+          { url, connections: CONNECTIONS, duration, requests: [request], ...(verifyBody ? { verifyBody } : {}) },
+          (error, result) => (error ? reject(error) : resolve(result)),
+        );
+        if (latencies)
+          instance.on('response', (_client, statusCode, _bytes, responseTime) => {
+            if (statusCode >= 200 && statusCode < 300) latencies.push(responseTime);
+          });
+      });
+    return { pid, run, latencies: [], requests: 0, warm: 0, cpu: 0, seconds: 0, errors: 0, non2xx: 0, mismatches: 0 };
+  });
+  for (const target of targets) target.warm = (await target.run(WARMUP)).requests.total;
+  const slice = Math.max(1, Math.round(DURATION / PAIR_SLICES));
+  for (let round = 0; round < PAIR_SLICES; round++) {
+    for (const target of targets) {
+      const cpuBefore = cpuSecondsOf(target.pid);
+      const result = await target.run(slice, target.latencies);
+      const cpuAfter = cpuSecondsOf(target.pid);
+      if (cpuBefore !== undefined && cpuAfter !== undefined) target.cpu += cpuAfter - cpuBefore;
+      target.requests += result.requests.total;
+      target.seconds += slice;
+      target.errors += result.errors + result.timeouts;
+      target.non2xx += result.non2xx;
+      target.mismatches += result.mismatches;
+      if (settleMs > 0) await sleep(settleMs);
+    }
+  }
+  return targets.map((target) => ({
+    rps: round(target.requests / target.seconds, 0),
+    ...(target.cpu > 0 && target.requests > 0
+      ? { cpuUsPerRequest: round((target.cpu * 1e6) / target.requests, 0), cpuCores: round(target.cpu / target.seconds, 2) }
+      : {}),
+    completed: target.requests,
+    served: target.requests + target.warm,
+    ...percentiles(target.latencies),
+    errors: target.errors,
+    non2xx: target.non2xx,
+    badAnswers: target.mismatches,
+    pairedSlices: PAIR_SLICES,
+  }));
 }
 
 /** Open loop at a fixed rate, spread evenly over time (autocannon's rate mode sends each second's quota in a burst). */
@@ -501,6 +557,23 @@ async function main() {
       ...(pid ? memoryOf(pid) : {}),
     };
     return results[id];
+  };
+  /** Two rows measured together (pairedLoops): the upstream's counts cover both, so each row gets the pair's. */
+  const recordPair = async (rows, run) => {
+    for (const { id } of rows)
+      out(`  ${id.padEnd(8)} ${SCENARIOS[id]} ... (measured in alternating slices with ${rows.map((r) => r.id).join(', ')})`);
+    const before = await upstreamCounts(upstream);
+    const measured = await run();
+    const after = await upstreamCounts(upstream);
+    rows.forEach(({ id, pid }, i) => {
+      results[id] = {
+        id,
+        target: SCENARIOS[id],
+        ...measured[i],
+        upstreamOther: Object.entries(after).reduce((n, [code, count]) => (code === '201' ? n : n + count - (before[code] ?? 0)), 0),
+        ...(pid ? memoryOf(pid) : {}),
+      };
+    });
   };
   const pxHeader = { 'x-aptrinsic-api-key': PX_KEY };
 
@@ -789,8 +862,9 @@ async function main() {
   }
 
   if (wanted('t', 't0', 't-base')) {
-    // Fresh gateways one after the other, each measured once: the same bundle without and with tracing, then
-    // (when given) a bundle from before tracing, so "tracing off costs the same as before" is measured too.
+    // Fresh gateways: the same bundle without (t0) and with tracing (t), measured in alternating slices so the ratio
+    // is not the machine's drift; then (when given) a bundle from before tracing, so "tracing off costs the same as
+    // before" is measured too.
     const auth = { 'x-api-key': CLIENT_KEY };
     const sink = await forkTarget('otlp-sink.mjs');
     const runFresh = async (id, name, env, main) => {
@@ -799,18 +873,35 @@ async function main() {
       await stop(gateway.child);
       rmSync(gateway.logFile, { force: true });
     };
-    if (wanted('t0', 't')) await runFresh('t0', 'tracing-off', {});
     if (wanted('t')) {
-      const before = await sinkCounts(sink);
-      await runFresh('t', 'tracing-on', {
+      const off = await startGatewayChild('tracing-off', upstream.url, {});
+      const on = await startGatewayChild('tracing-on', upstream.url, {
         OTEL_EXPORTER_OTLP_ENDPOINT: sink.url,
         OTEL_TRACES_SAMPLER: 'always_on',
         OTEL_BSP_SCHEDULE_DELAY: '1000',
       });
+      const before = await sinkCounts(sink);
+      await recordPair(
+        [
+          { id: 't0', pid: off.child.pid },
+          { id: 't', pid: on.child.pid },
+        ],
+        () =>
+          pairedLoops(
+            { load: restLoad(off.rest, auth), pid: off.child.pid },
+            { load: restLoad(on.rest, auth), pid: on.child.pid },
+            // Past OTEL_BSP_SCHEDULE_DELAY: the spans of a slice are exported before the other gateway is measured.
+            1500,
+          ),
+      );
       const after = await sinkCounts(sink);
       results.t.otlpExports = after.exports - before.exports;
       results.t.otlpBytes = after.bytes - before.bytes;
-    }
+      for (const gateway of [off, on]) {
+        await stop(gateway.child);
+        rmSync(gateway.logFile, { force: true });
+      }
+    } else if (wanted('t0')) await runFresh('t0', 'tracing-off', {});
     const baseline = process.env.BENCH_BASELINE_MAIN;
     if (wanted('t-base') && baseline) await runFresh('t-base', 'tracing-baseline', {}, baseline);
     else if (wanted('t-base')) out('  t-base skipped: set BENCH_BASELINE_MAIN to a bundle built before tracing');

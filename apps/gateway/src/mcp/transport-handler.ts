@@ -83,7 +83,7 @@ export function serveWith(handler: FetchLikeMcpHandler, onerror: (error: Error) 
     toNodeHandler(
       { fetch: (web, options) => handler.fetch(web, { ...options, ...(body !== undefined ? { parsedBody: body } : {}) }) },
       { onerror },
-    )(nodeRequest(request), response);
+    )(nodeRequest(request, body === undefined), response);
 }
 
 /** Counts POSTs still being answered, so a stop can wait for tool calls in flight (bounded by its timeout). */
