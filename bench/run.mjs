@@ -42,6 +42,8 @@ const CPU_PROF = process.env.BENCH_CPU_PROF === '1';
 const KEEP_LOGS = process.env.BENCH_KEEP_LOGS === '1';
 const NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 const QUEUE_EVENTS = int('BENCH_QUEUE_EVENTS', 1_000_000);
+/** The queue rows' gateway: the worker delivers at PX's default pace (150/s) while the routes accept. */
+const QUEUE_GATEWAY_ENV = { UPSTREAM_RATE_LIMIT: '150', DELIVERY_MAX_QUEUED: '100000000' };
 /** Slices per target when a pair is measured alternately (pairedLoops). */
 const PAIR_SLICES = int('BENCH_PAIR_SLICES', 5);
 /** Each gateway child gets its own delivery queue (DATA_DIR) under here; removed at the end. */
@@ -617,7 +619,25 @@ async function main() {
       served += result.served;
       gatewayMemory.push({ after: id, requestsServed: served, ...memoryOf(gateway.child.pid), ...(await heapOf(gateway.rest, auth)) });
     };
-    if (wanted('d')) await phase('d', () => closedLoop(restLoad(gateway.rest, auth), gateway.child.pid));
+    if (wanted('d') && wanted('q')) {
+      // q (async accept into a queue gateway) against d, in alternating slices so their ratio is not the machine's drift.
+      const queue = await startGatewayChild('queue-paired', upstream.url, QUEUE_GATEWAY_ENV);
+      await recordPair(
+        [
+          { id: 'd', pid: gateway.child.pid },
+          { id: 'q', pid: queue.child.pid },
+        ],
+        () =>
+          pairedLoops(
+            { load: restLoad(gateway.rest, auth), pid: gateway.child.pid },
+            { load: restLoad(queue.rest, { ...auth, prefer: 'respond-async' }), pid: queue.child.pid },
+          ),
+      );
+      served += results.d.served;
+      gatewayMemory.push({ after: 'd', requestsServed: served, ...memoryOf(gateway.child.pid), ...(await heapOf(gateway.rest, auth)) });
+      await stop(queue.child);
+      rmSync(queue.logFile, { force: true });
+    } else if (wanted('d')) await phase('d', () => closedLoop(restLoad(gateway.rest, auth), gateway.child.pid));
     // d-low before d½: its latencies are then those of a gateway that has not just been overloaded (d½ usually
     // runs above the gateway's capacity and leaves a heap full of queued requests' garbage).
     if (wanted('d-low') && results.d) {
@@ -625,8 +645,9 @@ async function main() {
       await phase('d-low', () => pacedLoop(restLoad(gateway.rest, auth), lowRate, gateway.child.pid));
     }
     if (wanted('d½') && halfRate) await phase('d½', () => pacedLoop(restLoad(gateway.rest, auth), halfRate, gateway.child.pid));
-    if (wanted('e')) await phase('e', () => closedLoop(mcpLoad(gateway.mcp, auth), gateway.child.pid));
-    if (wanted('e-2026')) await phase('e-2026', () => closedLoop(mcpLoad(gateway.mcp, auth, true), gateway.child.pid));
+    // With their reference rows wanted, e and e-2026 are measured paired with g and g-2026 (below) instead.
+    if (wanted('e') && !wanted('g')) await phase('e', () => closedLoop(mcpLoad(gateway.mcp, auth), gateway.child.pid));
+    if (wanted('e-2026') && !wanted('g-2026')) await phase('e-2026', () => closedLoop(mcpLoad(gateway.mcp, auth, true), gateway.child.pid));
     if (wanted('d-again')) await phase('d-again', () => closedLoop(restLoad(gateway.rest, auth), gateway.child.pid, 2 * DURATION));
     await stop(gateway.child);
     const logBytes = statSync(gateway.logFile).size;
@@ -646,11 +667,11 @@ async function main() {
     rmSync(gateway.logFile, { force: true });
   }
 
-  if (wanted('q', 'q-batch')) {
+  if (wanted('q-batch') || (wanted('q') && !wanted('d'))) {
     // Default UPSTREAM_RATE_LIMIT (150/s): the worker delivers at PX's pace while the routes accept.
-    const gateway = await startGatewayChild('queue', upstream.url, { UPSTREAM_RATE_LIMIT: '150', DELIVERY_MAX_QUEUED: '100000000' });
+    const gateway = await startGatewayChild('queue', upstream.url, QUEUE_GATEWAY_ENV);
     const auth = { 'x-api-key': CLIENT_KEY };
-    if (wanted('q'))
+    if (wanted('q') && !wanted('d'))
       await record(
         'q',
         () => closedLoop(restLoad(gateway.rest, { ...auth, prefer: 'respond-async' }), gateway.child.pid),
@@ -929,16 +950,39 @@ async function main() {
     else rmSync(gateway.logFile, { force: true });
   }
 
-  if (wanted('g')) {
+  // The gateway's MCP door against the SDK's minimal server, each pair in alternating slices (pairedLoops) so the
+  // ratio is not the machine's drift; a reference row alone when its gateway row is not wanted.
+  for (const [gatewayRow, sdkRow, modern] of [
+    ['e', 'g', false],
+    ['e-2026', 'g-2026', true],
+  ]) {
+    if (!wanted(sdkRow)) continue;
     const sdk = await forkTarget('reference/sdk-mcp.mjs', { UPSTREAM_URL: upstream.url });
-    await record('g', () => closedLoop(mcpLoad(sdk.url), sdk.child.pid), sdk.child.pid);
+    if (wanted(gatewayRow)) {
+      const gateway = await startGatewayChild(`mcp-${gatewayRow}`, upstream.url);
+      const auth = { 'x-api-key': CLIENT_KEY };
+      await recordPair(
+        [
+          { id: gatewayRow, pid: gateway.child.pid },
+          { id: sdkRow, pid: sdk.child.pid },
+        ],
+        () =>
+          pairedLoops(
+            { load: mcpLoad(gateway.mcp, auth, modern), pid: gateway.child.pid },
+            { load: mcpLoad(sdk.url, {}, modern), pid: sdk.child.pid },
+          ),
+      );
+      // Its own gateway process: its memory is the row's, not a sample of the d-phase gateway's RSS over time.
+      Object.assign(results[gatewayRow], await heapOf(gateway.rest, auth));
+      out(
+        `  ${gatewayRow}: V8 heap used / total ${results[gatewayRow].heapUsedMb} / ${results[gatewayRow].heapTotalMb} MB after ${results[gatewayRow].served} requests`,
+      );
+      await stop(gateway.child);
+      rmSync(gateway.logFile, { force: true });
+    } else await record(sdkRow, () => closedLoop(mcpLoad(sdk.url, {}, modern), sdk.child.pid), sdk.child.pid);
     await stop(sdk.child);
   }
-  if (wanted('g-2026')) {
-    const sdk = await forkTarget('reference/sdk-mcp.mjs', { UPSTREAM_URL: upstream.url });
-    await record('g-2026', () => closedLoop(mcpLoad(sdk.url, {}, true), sdk.child.pid), sdk.child.pid);
-    await stop(sdk.child);
-  }
+
   if (wanted('g+')) {
     const sdk = await forkTarget('reference/sdk-mcp.mjs', {
       UPSTREAM_URL: upstream.url,
