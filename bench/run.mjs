@@ -246,9 +246,10 @@ function closedLoop(load, pid, duration = DURATION) {
   return closedLoopWith(load, pid, CONNECTIONS, duration);
 }
 
-async function closedLoopWith({ url, method = 'POST', headers, body, makeBody, verifyBody }, pid, connections, duration = DURATION) {
+/** An autocannon run of `load` for `duration` s; with `latencies`, each 2xx answer's time is pushed there. */
+function loadRunner({ url, method = 'POST', headers, body, makeBody, verifyBody }, connections) {
   const request = makeBody ? { method, headers, setupRequest: (req) => ({ ...req, body: makeBody() }) } : { method, headers, body };
-  const run = (duration, latencies) => {
+  return (duration, latencies) => {
     const instance = autocannon({ url, connections, duration, requests: [request], ...(verifyBody ? { verifyBody } : {}) });
     if (latencies) {
       instance.on('response', (_client, statusCode, _bytes, responseTime) => {
@@ -257,6 +258,10 @@ async function closedLoopWith({ url, method = 'POST', headers, body, makeBody, v
     }
     return instance;
   };
+}
+
+async function closedLoopWith(load, pid, connections, duration = DURATION) {
+  const run = loadRunner(load, connections);
   const warm = await run(WARMUP);
   const latencies = [];
   const cpuBefore = cpuSecondsOf(pid);
@@ -280,22 +285,18 @@ async function closedLoopWith({ url, method = 'POST', headers, body, makeBody, v
  * measured (a span export) finish before the other is measured.
  */
 async function pairedLoops(first, second, settleMs = 0) {
-  const targets = [first, second].map(({ load, pid }) => {
-    const { url, method = 'POST', headers, body, makeBody, verifyBody } = load;
-    const request = makeBody ? { method, headers, setupRequest: (req) => ({ ...req, body: makeBody() }) } : { method, headers, body };
-    const run = (duration, latencies) =>
-      new Promise((resolve, reject) => {
-        const instance = autocannon(
-          { url, connections: CONNECTIONS, duration, requests: [request], ...(verifyBody ? { verifyBody } : {}) },
-          (error, result) => (error ? reject(error) : resolve(result)),
-        );
-        if (latencies)
-          instance.on('response', (_client, statusCode, _bytes, responseTime) => {
-            if (statusCode >= 200 && statusCode < 300) latencies.push(responseTime);
-          });
-      });
-    return { pid, run, latencies: [], requests: 0, warm: 0, cpu: 0, seconds: 0, errors: 0, non2xx: 0, mismatches: 0 };
-  });
+  const targets = [first, second].map(({ load, pid }) => ({
+    pid,
+    run: loadRunner(load, CONNECTIONS),
+    latencies: [],
+    requests: 0,
+    warm: 0,
+    cpu: 0,
+    seconds: 0,
+    errors: 0,
+    non2xx: 0,
+    mismatches: 0,
+  }));
   for (const target of targets) target.warm = (await target.run(WARMUP)).requests.total;
   const slice = Math.max(1, Math.round(DURATION / PAIR_SLICES));
   for (let round = 0; round < PAIR_SLICES; round++) {
@@ -405,6 +406,11 @@ function cpuPerRequest(pid, before, requests, duration = DURATION) {
   const after = cpuSecondsOf(pid);
   if (before === undefined || after === undefined || requests === 0) return {};
   return { cpuUsPerRequest: round(((after - before) * 1e6) / requests, 0), cpuCores: round((after - before) / duration, 2) };
+}
+
+/** Upstream answers other than 201 between two counts (upstreamCounts). */
+function upstreamOther(before, after) {
+  return Object.entries(after).reduce((n, [code, count]) => (code === '201' ? n : n + count - (before[code] ?? 0)), 0);
 }
 
 function percentiles(values) {
@@ -555,26 +561,20 @@ async function main() {
       target: SCENARIOS[id],
       ...result,
       upstream201: after[201] - before[201],
-      upstreamOther: Object.entries(after).reduce((n, [code, count]) => (code === '201' ? n : n + count - (before[code] ?? 0)), 0),
+      upstreamOther: upstreamOther(before, after),
       ...(pid ? memoryOf(pid) : {}),
     };
     return results[id];
   };
-  /** Two rows measured together (pairedLoops): the upstream's counts cover both, so each row gets the pair's. */
-  const recordPair = async (rows, run) => {
+  /** Two rows measured together (pairedLoops over `{ id, pid, load }` each): the upstream's counts cover both. */
+  const recordPair = async (rows, settleMs = 0) => {
     for (const { id } of rows)
       out(`  ${id.padEnd(8)} ${SCENARIOS[id]} ... (measured in alternating slices with ${rows.map((r) => r.id).join(', ')})`);
     const before = await upstreamCounts(upstream);
-    const measured = await run();
+    const measured = await pairedLoops(rows[0], rows[1], settleMs);
     const after = await upstreamCounts(upstream);
     rows.forEach(({ id, pid }, i) => {
-      results[id] = {
-        id,
-        target: SCENARIOS[id],
-        ...measured[i],
-        upstreamOther: Object.entries(after).reduce((n, [code, count]) => (code === '201' ? n : n + count - (before[code] ?? 0)), 0),
-        ...(pid ? memoryOf(pid) : {}),
-      };
+      results[id] = { id, target: SCENARIOS[id], ...measured[i], upstreamOther: upstreamOther(before, after), ...memoryOf(pid) };
     });
   };
   const pxHeader = { 'x-aptrinsic-api-key': PX_KEY };
@@ -614,27 +614,20 @@ async function main() {
     const gateway = await startGatewayChild('stateless', upstream.url);
     const auth = { 'x-api-key': CLIENT_KEY };
     let served = 0;
-    const phase = async (id, run) => {
-      const result = await record(id, run, gateway.child.pid);
-      served += result.served;
+    /** The gateway's memory after a row that served `requests` more. */
+    const sampleMemory = async (id, requests) => {
+      served += requests;
       gatewayMemory.push({ after: id, requestsServed: served, ...memoryOf(gateway.child.pid), ...(await heapOf(gateway.rest, auth)) });
     };
+    const phase = async (id, run) => sampleMemory(id, (await record(id, run, gateway.child.pid)).served);
     if (wanted('d') && wanted('q')) {
       // q (async accept into a queue gateway) against d, in alternating slices so their ratio is not the machine's drift.
       const queue = await startGatewayChild('queue-paired', upstream.url, QUEUE_GATEWAY_ENV);
-      await recordPair(
-        [
-          { id: 'd', pid: gateway.child.pid },
-          { id: 'q', pid: queue.child.pid },
-        ],
-        () =>
-          pairedLoops(
-            { load: restLoad(gateway.rest, auth), pid: gateway.child.pid },
-            { load: restLoad(queue.rest, { ...auth, prefer: 'respond-async' }), pid: queue.child.pid },
-          ),
-      );
-      served += results.d.served;
-      gatewayMemory.push({ after: 'd', requestsServed: served, ...memoryOf(gateway.child.pid), ...(await heapOf(gateway.rest, auth)) });
+      await recordPair([
+        { id: 'd', pid: gateway.child.pid, load: restLoad(gateway.rest, auth) },
+        { id: 'q', pid: queue.child.pid, load: restLoad(queue.rest, { ...auth, prefer: 'respond-async' }) },
+      ]);
+      await sampleMemory('d', results.d.served);
       await stop(queue.child);
       rmSync(queue.logFile, { force: true });
     } else if (wanted('d')) await phase('d', () => closedLoop(restLoad(gateway.rest, auth), gateway.child.pid));
@@ -904,16 +897,11 @@ async function main() {
       const before = await sinkCounts(sink);
       await recordPair(
         [
-          { id: 't0', pid: off.child.pid },
-          { id: 't', pid: on.child.pid },
+          { id: 't0', pid: off.child.pid, load: restLoad(off.rest, auth) },
+          { id: 't', pid: on.child.pid, load: restLoad(on.rest, auth) },
         ],
-        () =>
-          pairedLoops(
-            { load: restLoad(off.rest, auth), pid: off.child.pid },
-            { load: restLoad(on.rest, auth), pid: on.child.pid },
-            // Past OTEL_BSP_SCHEDULE_DELAY: the spans of a slice are exported before the other gateway is measured.
-            1500,
-          ),
+        // Past OTEL_BSP_SCHEDULE_DELAY: the spans of a slice are exported before the other gateway is measured.
+        1500,
       );
       const after = await sinkCounts(sink);
       results.t.otlpExports = after.exports - before.exports;
@@ -961,17 +949,10 @@ async function main() {
     if (wanted(gatewayRow)) {
       const gateway = await startGatewayChild(`mcp-${gatewayRow}`, upstream.url);
       const auth = { 'x-api-key': CLIENT_KEY };
-      await recordPair(
-        [
-          { id: gatewayRow, pid: gateway.child.pid },
-          { id: sdkRow, pid: sdk.child.pid },
-        ],
-        () =>
-          pairedLoops(
-            { load: mcpLoad(gateway.mcp, auth, modern), pid: gateway.child.pid },
-            { load: mcpLoad(sdk.url, {}, modern), pid: sdk.child.pid },
-          ),
-      );
+      await recordPair([
+        { id: gatewayRow, pid: gateway.child.pid, load: mcpLoad(gateway.mcp, auth, modern) },
+        { id: sdkRow, pid: sdk.child.pid, load: mcpLoad(sdk.url, {}, modern) },
+      ]);
       // Its own gateway process: its memory is the row's, not a sample of the d-phase gateway's RSS over time.
       Object.assign(results[gatewayRow], await heapOf(gateway.rest, auth));
       out(

@@ -151,20 +151,8 @@ describe('tracing with an OTLP endpoint (http/protobuf)', () => {
   it('names the tool of an MCP tools/call and joins the trace the client sent in _meta.traceparent', async () => {
     const { gateway } = await start({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url });
     const caller = callerTrace();
-    const client = new Client({ name: 'tracing-test', version: '1.0.0' });
-    await client.connect(
-      new StreamableHTTPClientTransport(new URL(gateway.mcpUrl), { requestInit: { headers: { 'x-api-key': TEST_CLIENT_KEY } } }),
-    );
-    try {
-      const result = await client.callTool({
-        name: 'gainsight-send-custom-event',
-        arguments: { body: event(3) },
-        _meta: { traceparent: caller.traceparent },
-      });
-      expect(result.isError).toBeFalsy();
-    } finally {
-      await client.close();
-    }
+    const result = await callCustomEventTool(gateway.mcpUrl, { 'x-api-key': TEST_CLIENT_KEY }, event(3), caller.traceparent);
+    expect(result.isError).toBeFalsy();
     const spans = await receiver.waitFor((all) => inTrace(all, caller.traceId).some((span) => span.kind === SPAN_KIND.client));
     const trace = inTrace(spans, caller.traceId);
     const tool = trace.find((span) => span.name === 'tools/call gainsight-send-custom-event');
@@ -181,19 +169,9 @@ describe('tracing with an OTLP endpoint (http/protobuf)', () => {
   it('joins the traceparent header of the MCP HTTP request, and ignores a malformed _meta.traceparent', async () => {
     const { gateway } = await start({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url });
     const caller = callerTrace();
-    const client = new Client({ name: 'tracing-test', version: '1.0.0' });
     const headers = { 'x-api-key': TEST_CLIENT_KEY, traceparent: caller.traceparent };
-    await client.connect(new StreamableHTTPClientTransport(new URL(gateway.mcpUrl), { requestInit: { headers } }));
-    try {
-      const result = await client.callTool({
-        name: 'gainsight-send-custom-event',
-        arguments: { body: event(7) },
-        _meta: { traceparent: 'not-a-traceparent' },
-      });
-      expect(result.isError).toBeFalsy();
-    } finally {
-      await client.close();
-    }
+    const result = await callCustomEventTool(gateway.mcpUrl, headers, event(7), 'not-a-traceparent');
+    expect(result.isError).toBeFalsy();
     const spans = await receiver.waitFor((all) => inTrace(all, caller.traceId).some((span) => span.kind === SPAN_KIND.client));
     const trace = inTrace(spans, caller.traceId);
     const tool = trace.find((span) => span.name === 'tools/call gainsight-send-custom-event');
@@ -353,3 +331,14 @@ describe('what tracing exports, and what it does not', () => {
     expect(receiver.bodies.length).toBe(before);
   });
 });
+
+/** One MCP tools/call of the custom-event tool from a real SDK client, `_meta.traceparent` as given. */
+async function callCustomEventTool(mcpUrl: string, headers: Record<string, string>, body: unknown, traceparent: string) {
+  const client = new Client({ name: 'tracing-test', version: '1.0.0' });
+  await client.connect(new StreamableHTTPClientTransport(new URL(mcpUrl), { requestInit: { headers } }));
+  try {
+    return await client.callTool({ name: 'gainsight-send-custom-event', arguments: { body }, _meta: { traceparent } });
+  } finally {
+    await client.close();
+  }
+}

@@ -111,6 +111,9 @@ const isPending = (status: DeliveryStatus) => status === 'queued' || status === 
 
 /** One caller's deliveries waiting for the next group commit. */
 interface Acceptance {
+  readonly clientId: string;
+  /** Payload bytes of all its deliveries. */
+  readonly bytes: number;
   readonly deliveries: readonly NewDelivery[];
   readonly now: number;
   readonly caps: DeliveryCaps;
@@ -273,8 +276,9 @@ export class SqliteDeliveryStore implements DeliveryStore {
     const clientId = deliveries[0]?.clientId;
     if (clientId === undefined) return { ok: true };
     if (deliveries.some((d) => d.clientId !== clientId)) throw new Error('one acceptance is one client’s');
+    const bytes = deliveries.reduce((sum, d) => sum + d.summary.bytes, 0);
     return new Promise((resolve, reject) => {
-      this.acceptances.push({ deliveries, now, caps, resolve, reject });
+      this.acceptances.push({ clientId, bytes, deliveries, now, caps, resolve, reject });
       if (this.acceptances.length === 1) setImmediate(() => this.commitAcceptances());
     });
   }
@@ -289,53 +293,41 @@ export class SqliteDeliveryStore implements DeliveryStore {
         acceptance.reject(new DeliveryStoreUnavailableError('the disk holding DATA_DIR is full', 'full'));
         continue;
       }
-      const { deliveries, caps } = acceptance;
-      const clientId = deliveries[0]!.clientId;
-      const bytes = deliveries.reduce((sum, d) => sum + d.summary.bytes, 0);
-      const refusal = this.refusal(clientId, deliveries.length, bytes, caps);
+      const refusal = this.refusal(acceptance.clientId, acceptance.deliveries.length, acceptance.bytes, acceptance.caps);
       if (refusal) {
         acceptance.resolve({ ok: false, ...refusal });
         continue;
       }
-      this.held(clientId, deliveries.length, bytes);
+      this.hold(acceptance, 1);
       taken.push(acceptance);
     }
     if (taken.length === 0) return;
+    let written = taken;
     try {
       this.write(() => this.insertAcceptances(taken));
     } catch {
       // One of them could not be written: each is tried alone, so only what fails is refused.
-      for (const acceptance of taken) {
-        const { deliveries } = acceptance;
-        this.held(deliveries[0]!.clientId, -deliveries.length, -deliveries.reduce((sum, d) => sum + d.summary.bytes, 0));
-      }
-      for (const acceptance of taken) {
-        const { deliveries } = acceptance;
+      written = taken.filter((acceptance) => {
         try {
           this.write(() => this.insertAcceptances([acceptance]));
+          return true;
         } catch (error) {
+          this.hold(acceptance, -1);
           acceptance.reject(error);
-          continue;
+          return false;
         }
-        this.held(
-          deliveries[0]!.clientId,
-          deliveries.length,
-          deliveries.reduce((sum, d) => sum + d.summary.bytes, 0),
-        );
-        acceptance.resolve({ ok: true });
-      }
-      return;
+      });
     }
-    for (const acceptance of taken) acceptance.resolve({ ok: true });
+    for (const acceptance of written) acceptance.resolve({ ok: true });
   }
 
-  /** Counts rows (and their payload bytes) added to, or taken back from, a client's queued share. */
-  private held(clientId: string, rows: number, bytes: number): void {
+  /** Counts an acceptance's rows and payload bytes into (1) or back out of (-1) its client's queued share. */
+  private hold({ clientId, deliveries, bytes }: Acceptance, sign: 1 | -1): void {
     const client = this.clientUsage(clientId);
-    client.pending += rows;
-    client.bytes += bytes;
-    this.byStatus.queued += rows;
-    if (rows < 0) this.forgetIdle(clientId);
+    client.pending += sign * deliveries.length;
+    client.bytes += sign * bytes;
+    this.byStatus.queued += sign * deliveries.length;
+    if (sign < 0) this.forgetIdle(clientId);
   }
 
   async claim({ now, limit, excludePlugins = [], onlyPlugin }: ClaimOptions): Promise<ClaimedDelivery[]> {
