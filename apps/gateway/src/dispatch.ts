@@ -1,10 +1,10 @@
-import type { ExecutionRequest, OperationDescriptor, OperationExecutor, OperationResult } from '@gateway/core';
+import type { OperationDescriptor, OperationResult } from '@gateway/core';
 import type { DeliveryService } from './delivery/delivery-service.ts';
-import { invalidInput } from './executor.ts';
+import { invalidInput, type TracedRequest } from './executor.ts';
 
 export interface DispatchParts {
   /** The shared executor: a call sent now. */
-  readonly executor: OperationExecutor;
+  readonly executor: { execute(request: TracedRequest): Promise<OperationResult> };
   /** The delivery queue, when the gateway runs one: a call stored and sent later. */
   readonly deliveries?: DeliveryService | undefined;
   /** DELIVERY_MODE: `queue` queues every queueable call, asked or not. */
@@ -12,8 +12,9 @@ export interface DispatchParts {
   readonly operations: { find(pluginId: string, operationId: string): { readonly operation: OperationDescriptor<any> } | undefined };
 }
 
-/** A call as a door hands it over: always with its client (clientIdOf), which scopes idempotency and deliveries. */
-export type DispatchRequest = ExecutionRequest & { readonly clientId: string };
+/** A call as a door hands it over: always with its client (clientIdOf), which scopes idempotency and deliveries, and
+ * the span the door opened for it (tracing on). */
+export type DispatchRequest = TracedRequest & { readonly clientId: string };
 
 /** What a door needs to answer: the result, and whether it was queued (REST adds Location and Preference-Applied). */
 export interface Dispatched {

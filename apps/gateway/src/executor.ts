@@ -16,7 +16,7 @@ import { inject, injectable } from 'tsyringe';
 import type { GatewayConfig } from './config.ts';
 import type { IdempotencyGuard } from './idempotency/idempotency-guard.ts';
 import type { Metrics } from './observability/metrics.ts';
-import { traceIdempotency, traceUpstreamAttempt, traceValidation } from './observability/tracing.ts';
+import { type TraceScope, traceIdempotency, traceLogFields, traceUpstreamAttempt, traceValidation } from './observability/tracing.ts';
 import type { LoadedOperation, PluginRegistry } from './plugins/plugin-registry.ts';
 import {
   CONFIG,
@@ -39,6 +39,9 @@ import { type UpstreamTransport, UpstreamTransportError } from './upstream/upstr
 
 type Attempt = { readonly response: UpstreamResponse } | { readonly error: UpstreamTransportError };
 
+/** A call as the gateway runs it: the contract's request and the span it runs in (tracing on). */
+export type TracedRequest = ExecutionRequest & { readonly trace?: TraceScope | undefined };
+
 /** Validate, shape, inject credentials, call upstream (with retries), map the answer: the only path upstream. */
 @injectable()
 export class Executor implements OperationExecutor {
@@ -53,20 +56,22 @@ export class Executor implements OperationExecutor {
     @inject(UPSTREAM_HEALTH) private readonly health: UpstreamHealth,
   ) {}
 
-  async execute(request: ExecutionRequest): Promise<OperationResult> {
+  async execute(request: TracedRequest): Promise<OperationResult> {
     const prepared = this.prepare(request);
     if (!prepared.ok) return { ok: false, failure: prepared.failure, requestId: request.requestId, attempts: 0 };
     const { entry, upstreamRequest } = prepared;
-    if (request.idempotencyKey === undefined) return this.call(entry, upstreamRequest, request);
-    return traceIdempotency(() => this.idempotency.run(request, () => this.call(entry, upstreamRequest, request)));
+    if (request.idempotencyKey === undefined) return this.call(entry, upstreamRequest, request, request.trace);
+    return traceIdempotency(request.trace, (scope) =>
+      this.idempotency.run(request, () => this.call(entry, upstreamRequest, request, scope)),
+    );
   }
 
   /** Validates and shapes an input into the upstream request it stands for, without sending anything. */
   prepare(
-    request: Pick<ExecutionRequest, 'pluginId' | 'operationId' | 'input' | 'requestId'>,
+    request: Pick<TracedRequest, 'pluginId' | 'operationId' | 'input' | 'requestId' | 'trace'>,
     delivery: OperationContext['delivery'] = 'direct',
   ): PreparedRequest {
-    return traceValidation(() => this.shape(request, delivery));
+    return traceValidation(request.trace, () => this.shape(request, delivery));
   }
 
   private shape(
@@ -103,7 +108,14 @@ export class Executor implements OperationExecutor {
    * slot as long as it takes), classified for the delivery worker: no retries here, the worker schedules them.
    */
   async deliverOnce(
-    delivery: { readonly pluginId: string; readonly operationId: string; readonly requestId: string; readonly request: UpstreamRequest },
+    delivery: {
+      readonly pluginId: string;
+      readonly operationId: string;
+      readonly requestId: string;
+      readonly request: UpstreamRequest;
+      /** The delivery attempt's span. */
+      readonly trace?: TraceScope | undefined;
+    },
     signal?: AbortSignal,
     holdsProbe = false,
   ): Promise<DeliveryAttempt> {
@@ -125,7 +137,7 @@ export class Executor implements OperationExecutor {
     const deadline = performance.now() + this.config.upstreamTimeoutMs;
     const request = { pluginId, operationId: delivery.operationId, input: undefined, requestId: delivery.requestId };
     const started = performance.now();
-    const attempt = await this.attempt(entry, delivery.request, request, deadline, 1);
+    const attempt = await this.attempt(entry, delivery.request, request, deadline, 1, delivery.trace);
     const upstreamMs = performance.now() - started;
     if ('response' in attempt && attempt.response.status >= 200 && attempt.response.status < 300) {
       this.health.observe(pluginId, 'answered');
@@ -148,7 +160,12 @@ export class Executor implements OperationExecutor {
   }
 
   /** Attempts the call until it succeeds, fails for good, or the next attempt would pass the deadline. */
-  private async call(entry: LoadedOperation, upstreamRequest: UpstreamRequest, request: ExecutionRequest): Promise<OperationResult> {
+  private async call(
+    entry: LoadedOperation,
+    upstreamRequest: UpstreamRequest,
+    request: ExecutionRequest,
+    scope: TraceScope | undefined,
+  ): Promise<OperationResult> {
     const { loaded, operation } = entry;
     const { requestId } = request;
     const deadline = performance.now() + this.config.upstreamTimeoutMs;
@@ -174,7 +191,7 @@ export class Executor implements OperationExecutor {
       }
       attempts += 1;
       if (attempts > 1) this.metrics.upstreamRetries.inc(labels);
-      const attempt = await this.attempt(entry, upstreamRequest, request, deadline, attempts);
+      const attempt = await this.attempt(entry, upstreamRequest, request, deadline, attempts, scope);
       this.observeSync(entry, attempt, upstreamTitle);
       if ('response' in attempt && attempt.response.status >= 200 && attempt.response.status < 300) {
         const body = operation.upstream.fromResponse ? operation.upstream.fromResponse(attempt.response) : attempt.response.body;
@@ -189,7 +206,7 @@ export class Executor implements OperationExecutor {
       if (!retryable || attempts > this.config.upstreamRetries || !hasTime) {
         return { ok: false, failure: this.failure(entry, attempt, upstreamTitle), requestId, attempts };
       }
-      this.logger.info({ requestId, ...labels, attempt: attempts, retryInMs: delay }, 'retrying upstream call');
+      this.logger.info({ requestId, ...labels, attempt: attempts, retryInMs: delay, ...traceLogFields(scope) }, 'retrying upstream call');
       await sleep(delay);
     }
   }
@@ -200,10 +217,19 @@ export class Executor implements OperationExecutor {
     request: ExecutionRequest,
     deadline: number,
     attempt: number,
+    scope: TraceScope | undefined,
   ): Promise<Attempt> {
     const { loaded, operation } = entry;
     const started = performance.now();
-    const log = { requestId: request.requestId, plugin: loaded.descriptor.id, operation: operation.id, attempt };
+    // Each line is one literal with the spreads last: on Node 20 a property added after a spread costs about a microsecond.
+    const line = (facts: object) => ({
+      requestId: request.requestId,
+      plugin: loaded.descriptor.id,
+      operation: operation.id,
+      attempt,
+      ...facts,
+      ...traceLogFields(scope),
+    });
     const observe = (status: string) => {
       const labels = { plugin: loaded.descriptor.id, operation: operation.id, status };
       this.metrics.upstreamRequests.inc(labels);
@@ -219,18 +245,22 @@ export class Executor implements OperationExecutor {
         baseUrl: loaded.baseUrl,
         attempt,
       };
-      const response = await traceUpstreamAttempt(traced, { 'x-request-id': request.requestId, ...loaded.credentials.headers }, (headers) =>
-        this.client.send({
-          baseUrl: loaded.baseUrl,
-          request: upstreamRequest,
-          headers,
-          query: loaded.credentials.query,
-          timeoutMs: Math.max(1, Math.round(deadline - started)),
-          ...(request.signal ? { signal: request.signal } : {}),
-        }),
+      const response = await traceUpstreamAttempt(
+        scope,
+        traced,
+        { 'x-request-id': request.requestId, ...loaded.credentials.headers },
+        (headers) =>
+          this.client.send({
+            baseUrl: loaded.baseUrl,
+            request: upstreamRequest,
+            headers,
+            query: loaded.credentials.query,
+            timeoutMs: Math.max(1, Math.round(deadline - started)),
+            ...(request.signal ? { signal: request.signal } : {}),
+          }),
       );
       const durationMs = observe(String(response.status));
-      this.logger.info({ ...log, upstreamStatus: response.status, durationMs }, 'upstream answered');
+      this.logger.info(line({ upstreamStatus: response.status, durationMs }), 'upstream answered');
       // Secrets an upstream echoes are removed as its answer arrives, before anything maps, cuts, stores or relays it.
       const body = redactJson(response.body, this.registry.secrets());
       return { response: body === response.body ? response : { ...response, body } };
@@ -239,7 +269,7 @@ export class Executor implements OperationExecutor {
       const durationMs = observe(error.failure);
       // A call its caller gave up on (a closed client connection) says nothing about the upstream.
       if (!request.signal?.aborted) this.health.observe(loaded.descriptor.id, 'connection-failed');
-      this.logger.warn({ ...log, failure: error.failure, code: error.code, durationMs }, 'upstream did not answer');
+      this.logger.warn(line({ failure: error.failure, code: error.code, durationMs }), 'upstream did not answer');
       return { error };
     }
   }

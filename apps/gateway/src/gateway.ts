@@ -5,7 +5,7 @@ import type { DestinationStream, Logger } from 'pino';
 import { type GatewayConfig, readConfig } from './config.ts';
 import { createContainer, frontDoorServices } from './container.ts';
 import { createLogger } from './logger.ts';
-import { startTracing, traceLogFields } from './observability/tracing.ts';
+import { startTracing } from './observability/tracing.ts';
 import type { McpListener } from './mcp/mcp-listener.ts';
 import { startMcp } from './mcp/start-mcp.ts';
 import type { LoadedPlugin } from './plugins/plugin-registry.ts';
@@ -37,7 +37,7 @@ export interface RunningGateway {
 /** Builds the container, loads plugins, starts the REST and MCP listeners. */
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const config = readConfig(options.environment);
-  const logger = createLogger(config.logLevel, options.logDestination, config.tracing ? traceLogFields : undefined);
+  const logger = createLogger(config.logLevel, options.logDestination);
   const stopTracing = await startTracing(config.tracing);
   // Loaded only with REDIS_URL: without it the gateway does not carry the Redis libraries (about 30 MB).
   const redisState = config.redisUrl ? await (await import('./redis/redis-state.ts')).openRedisState(config, logger) : undefined;

@@ -16,13 +16,11 @@ export const REDACTED_PATHS = [
 // No `*.field` wildcards: they make pino walk every property of every line (about 4 µs a line, measured).
 // Nothing logs credential-bearing objects; these paths are the backstop for headers and axios errors.
 
-/** `mixin` adds fields to every line (the trace join when tracing is on); without it pino does no extra work a line. */
-export function createLogger(level: string, destination?: DestinationStream, mixin?: () => object): Logger {
+export function createLogger(level: string, destination?: DestinationStream): Logger {
   const options = {
     level,
     base: { service: 'gateway' },
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-    ...(mixin ? { mixin } : {}),
   };
   return destination ? pino(options, destination) : pino(options);
 }

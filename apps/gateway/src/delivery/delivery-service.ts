@@ -20,7 +20,7 @@ import {
   type NewDelivery,
 } from './delivery-store.ts';
 import type { DeliveryWorker } from './delivery-worker.ts';
-import { acceptedTrace, traceAcceptance, traceIdOf } from '../observability/tracing.ts';
+import { acceptedTrace, type TraceScope, traceAcceptance, traceIdOf, traceLogFields } from '../observability/tracing.ts';
 import type { DeliveryHealth } from './delivery-health.ts';
 import { PayloadCodec } from './payload-codec.ts';
 
@@ -50,8 +50,8 @@ export interface AcceptRequest {
   readonly requestId: string;
   readonly clientId: string;
   readonly idempotencyKey?: string;
-  /** W3C traceparent of the accepting request, kept on each delivery. */
-  readonly acceptedTraceparent?: string;
+  /** The span of the request that asks (tracing on): the acceptance is traced inside it. */
+  readonly trace?: TraceScope | undefined;
 }
 
 /**
@@ -82,22 +82,24 @@ export class DeliveryService {
 
   /** One input, queued: 202 `{id, status: "queued"}`, or the input's problems (nothing stored). */
   acceptOne(request: AcceptRequest & { readonly input: unknown }): Promise<OperationResult> {
-    const run = async (): Promise<OperationResult> => {
-      const prepared = this.parts.executor.prepare(request, 'queued');
+    const run = async (scope: TraceScope | undefined): Promise<OperationResult> => {
+      const prepared = this.parts.executor.prepare({ ...request, trace: scope }, 'queued');
       if (!prepared.ok) return this.failed(request, prepared.failure);
-      const delivery = this.newDelivery(request, prepared.entry, request.input, prepared.upstreamRequest);
-      const refusal = await this.commit([delivery]);
+      const delivery = this.newDelivery(request, prepared.entry, request.input, prepared.upstreamRequest, scope);
+      const refusal = await this.commit([delivery], scope);
       if (refusal) return this.failed(request, refusal);
       return { ok: true, status: 202, body: { id: delivery.id, status: 'queued' }, requestId: request.requestId, attempts: 0 };
     };
-    return this.idempotent({ ...request, operationId: `${request.operationId}#async`, input: request.input }, () => traceAcceptance(run));
+    return this.idempotent({ ...request, operationId: `${request.operationId}#async`, input: request.input }, () =>
+      traceAcceptance(request.trace, run),
+    );
   }
 
   /** Each item validated on its own; the valid ones queued in one transaction; 400 when none is valid. */
   acceptBatch(
     request: AcceptRequest & { readonly items: readonly unknown[]; readonly unreadable?: ReadonlyMap<number, string> },
   ): Promise<OperationResult> {
-    const run = async (): Promise<OperationResult> => {
+    const run = async (scope: TraceScope | undefined): Promise<OperationResult> => {
       const deliveries: NewDelivery[] = [];
       const results: BatchItemResult[] = [];
       for (const [index, item] of request.items.entries()) {
@@ -106,9 +108,9 @@ export class DeliveryService {
           results.push({ index, errors: [{ pointer: '', detail: unreadable }] });
           continue;
         }
-        const prepared = this.parts.executor.prepare({ ...request, input: { body: item } }, 'queued');
+        const prepared = this.parts.executor.prepare({ ...request, input: { body: item }, trace: scope }, 'queued');
         if (prepared.ok) {
-          const delivery = this.newDelivery(request, prepared.entry, { body: item }, prepared.upstreamRequest);
+          const delivery = this.newDelivery(request, prepared.entry, { body: item }, prepared.upstreamRequest, scope);
           deliveries.push(delivery);
           results.push({ index, id: delivery.id });
         } else {
@@ -122,7 +124,7 @@ export class DeliveryService {
         );
         return this.failed(request, invalidInput(problems));
       }
-      const refusal = await this.commit(deliveries);
+      const refusal = await this.commit(deliveries, scope);
       if (refusal) return this.failed(request, refusal);
       return {
         ok: true,
@@ -132,7 +134,9 @@ export class DeliveryService {
         attempts: 0,
       };
     };
-    return this.idempotent({ ...request, operationId: `${request.operationId}#batch`, input: request.items }, () => traceAcceptance(run));
+    return this.idempotent({ ...request, operationId: `${request.operationId}#batch`, input: request.items }, () =>
+      traceAcceptance(request.trace, run),
+    );
   }
 
   async get(id: string, clientId: string): Promise<DeliveryView | undefined> {
@@ -202,6 +206,7 @@ export class DeliveryService {
     entry: CompiledOperation,
     input: unknown,
     upstreamRequest: Parameters<PayloadCodec['encode']>[0],
+    scope: TraceScope | undefined,
   ): NewDelivery {
     // Time-ordered (UUIDv7): a deep queue's id index grows at its end instead of being written all over.
     const id = timeOrderedUuid();
@@ -221,12 +226,12 @@ export class DeliveryService {
       payload,
       summary: summary as unknown as DeliverySummary,
       // The accepting span (tracing on), which every delivery attempt links to.
-      ...(request.acceptedTraceparent ? { acceptedTraceparent: request.acceptedTraceparent } : acceptedTrace()),
+      ...acceptedTrace(scope),
     };
   }
 
   /** Commits, or says why not (full queue, unwritable store): never a 202 without the deliveries committed. */
-  private async commit(deliveries: readonly NewDelivery[]): Promise<OperationFailure | undefined> {
+  private async commit(deliveries: readonly NewDelivery[], scope: TraceScope | undefined): Promise<OperationFailure | undefined> {
     const { store, config, worker, logger } = this.parts;
     // Larger than the client's whole share of the queue, it could never be accepted: a 400 to split it, not a 429 to wait.
     const share = Math.min(config.maxQueued, config.maxQueuedPerClient);
@@ -244,7 +249,7 @@ export class DeliveryService {
     } catch (error) {
       if (!(error instanceof DeliveryStoreUnavailableError)) throw error;
       this.parts.health.failed(error);
-      logger.error({ err: error }, 'delivery store refused a write');
+      logger.error({ err: error, ...traceLogFields(scope) }, 'delivery store refused a write');
       const why = error.condition === 'full' ? 'is out of disk space (DATA_DIR is full)' : 'cannot take writes right now';
       return unavailable(`The delivery queue ${why}; nothing was queued. What is already queued is still delivered. Retry later.`);
     }

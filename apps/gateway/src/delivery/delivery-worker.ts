@@ -5,7 +5,7 @@ import type { DeliveryAttempt, Executor } from '../executor.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { UpstreamHealth } from '../upstream/upstream-health.ts';
 import { AdaptiveConcurrency } from './adaptive-concurrency.ts';
-import { noteOnSpan, traceDeliveryAttempt } from '../observability/tracing.ts';
+import { noteOnSpan, type TraceScope, traceDeliveryAttempt, traceLogFields } from '../observability/tracing.ts';
 import type { DeliveryHealth } from './delivery-health.ts';
 import { type ClaimedDelivery, type DeliveryStore, DeliveryStoreUnavailableError, type Settlement } from './delivery-store.ts';
 import { PayloadCodec, PayloadUnreadableError } from './payload-codec.ts';
@@ -187,7 +187,7 @@ export class DeliveryWorker {
           this.busyAt = Date.now();
           this.compactedIdle = false;
         }
-        for (const delivery of claimed) this.track(traceDeliveryAttempt(delivery, () => this.deliver(delivery)));
+        for (const delivery of claimed) this.track(traceDeliveryAttempt(delivery, (scope) => this.deliver(delivery, scope)));
         if (claimed.length > 0 && this.inFlight.size < limit) continue;
         const due = this.inFlight.size < limit ? await store.nextDueAt() : undefined;
         if (this.inFlight.size === 0) await this.compact(due);
@@ -281,7 +281,7 @@ export class DeliveryWorker {
     });
   }
 
-  private async deliver(delivery: ClaimedDelivery): Promise<void> {
+  private async deliver(delivery: ClaimedDelivery, scope: TraceScope | undefined): Promise<void> {
     const { executor, logger, metrics, config } = this.parts;
     const plugin = delivery.pluginId;
     const log = {
@@ -290,12 +290,13 @@ export class DeliveryWorker {
       plugin,
       operation: delivery.operationId,
       attempt: delivery.attempts,
+      ...traceLogFields(scope),
     };
     let attempt: DeliveryAttempt;
     const probe = this.probes.delete(delivery.id);
     try {
       const request = this.codec.decode(delivery.payload, delivery);
-      attempt = await executor.deliverOnce({ ...delivery, request }, this.abort.signal, probe);
+      attempt = await executor.deliverOnce({ ...delivery, request, trace: scope }, this.abort.signal, probe);
     } catch (error) {
       // Not sent (or its answer is unknown to the breaker): the next delivery may probe.
       if (probe) this.parts.upstreamHealth.release(plugin);
@@ -316,7 +317,7 @@ export class DeliveryWorker {
     }
     this.adapt(attempt);
     const now = Date.now();
-    noteOnSpan({ attributes: { 'gateway.delivery.outcome': attempt.outcome } });
+    noteOnSpan(scope, { attributes: { 'gateway.delivery.outcome': attempt.outcome } });
     if (attempt.outcome !== 'interrupted' && attempt.outcome !== 'held') metrics.deliveryAttempts.inc({ plugin, result: attempt.outcome });
     switch (attempt.outcome) {
       case 'delivered':

@@ -103,6 +103,7 @@ function batchOperation(entry: LoadedOperation, batch: Batch, dispatch: Dispatch
           operationId: operation.id,
           requestId: context.requestId,
           clientId: context.clientId,
+          trace: context.trace,
           ...(context.idempotencyKey !== undefined ? { idempotencyKey: context.idempotencyKey } : {}),
         },
         given.map((item) => (item instanceof UnreadableItem ? null : item)),

@@ -10,6 +10,7 @@ import {
 } from '@gateway/core';
 import { invalidInput } from '../executor.ts';
 import type { BatchLimits } from '../rest/batch-body.ts';
+import type { TraceScope } from '../observability/tracing.ts';
 
 /** Who asks, as every door knows it (clientIdOf), the request id its answer carries, and through which door. */
 export interface LocalContext {
@@ -18,6 +19,8 @@ export interface LocalContext {
   readonly door: 'rest' | 'mcp';
   /** The caller's idempotency key (REST `Idempotency-Key`, MCP `idempotencyKey`), for an `idempotent` operation. */
   readonly idempotencyKey?: string;
+  /** The span the door opened for the call (tracing on). */
+  readonly trace?: TraceScope | undefined;
 }
 
 export type LocalAnswer = (

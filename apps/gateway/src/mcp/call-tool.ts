@@ -8,7 +8,7 @@ import type { Dispatch } from '../dispatch.ts';
 import type { CompiledLocalOperation } from '../gateway-plugin/local-operation.ts';
 import { callLocalTool } from './local-tools.ts';
 import { errorResult, type ToolResult, toToolResult, UnknownToolError } from './tool-result.ts';
-import { type TraceCarrier, traceToolCall } from '../observability/tracing.ts';
+import { type TraceCarrier, type TraceScope, traceLogFields, traceToolCall } from '../observability/tracing.ts';
 
 export interface ToolCallParts {
   readonly catalogue: ToolCatalogue;
@@ -26,6 +26,8 @@ export interface ToolCallContext {
   readonly traceparent?: string;
   /** The request's `_meta` (MCP 2026-07-28 carries `traceparent`/`tracestate` there). */
   readonly meta?: TraceCarrier;
+  /** The span of the HTTP request that carried the call; within traceToolCall, the tool call's own span. */
+  readonly trace?: TraceScope | undefined;
 }
 
 export type ToolCaller = (name: string, args: unknown, context?: ToolCallContext) => Promise<ToolResult>;
@@ -42,44 +44,59 @@ export function createToolCaller({ catalogue, dispatch, logger, metrics }: ToolC
       );
     }
     const { input, idempotencyKey } = entry.acceptsIdempotencyKey ? splitIdempotencyKey(args) : { input: args, idempotencyKey: undefined };
-    if (entry.kind === 'local') return runLocalTool(name, entry.operation, input, { ...context, idempotencyKey }, { logger, metrics });
-    const { signal, clientId, traceparent } = context;
+    if (entry.kind === 'local') return runLocalTool(name, entry.operation, input, context, idempotencyKey, { logger, metrics });
+    const { signal, clientId, traceparent, trace } = context;
     const requestId = randomUUID();
-    const log = { requestId, tool: name, plugin: entry.pluginId, operation: entry.operationId, ...(traceparent ? { traceparent } : {}) };
+    // Each line is one literal with the spreads last: on Node 20 a property added after a spread costs about a microsecond.
+    const line = (facts: object) => ({
+      requestId,
+      tool: name,
+      plugin: entry.pluginId,
+      operation: entry.operationId,
+      ...facts,
+      ...(traceparent ? { traceparent } : {}),
+      ...traceLogFields(trace),
+    });
     try {
       // Never a shared stand-in: a call without a client would see every other anonymous caller's deliveries.
       if (clientId === undefined) throw new Error('tool call without a client id');
-      const call = {
+      const { result } = await dispatch.call({
         pluginId: entry.pluginId,
         operationId: entry.operationId,
         requestId,
         clientId,
+        trace,
+        input: input ?? {},
         ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
-      };
-      const { result } = await dispatch.call({ ...call, input: input ?? {}, ...(signal && readOnly(entry) ? { signal } : {}) });
+        ...(signal && readOnly(entry) ? { signal } : {}),
+      });
       metrics.mcpToolCalls.inc({ tool: name, outcome: outcomeOf(result) });
       logger.info(
         result.ok
-          ? { ...log, ok: true, upstreamStatus: result.status }
-          : { ...log, ok: false, failure: result.failure.kind, upstreamStatus: result.failure.upstreamStatus },
+          ? line({ ok: true, upstreamStatus: result.status })
+          : line({ ok: false, failure: result.failure.kind, upstreamStatus: result.failure.upstreamStatus }),
         'mcp tool call',
       );
       // No redaction here: the executor removes echoed secrets from every result, for every front door.
       return toToolResult(name, result);
     } catch (error) {
       metrics.mcpToolCalls.inc({ tool: name, outcome: 'error' });
-      logger.error({ ...log, err: error }, 'mcp tool call failed inside the gateway');
+      logger.error(line({ err: error }), 'mcp tool call failed inside the gateway');
       return errorResult(`The gateway failed to run ${name} (request id ${requestId}). It has been logged; try again later.`);
     }
   };
-  return (name, args, context) => traceToolCall(name, context?.meta, () => call(name, args, context));
+  return (name, args, context = {}) =>
+    traceToolCall(name, context.meta, context.trace, (trace) =>
+      call(name, args, trace === context.trace ? context : Object.assign({}, context, { trace })),
+    );
 }
 
 async function runLocalTool(
   name: string,
   operation: CompiledLocalOperation,
   args: unknown,
-  { clientId, idempotencyKey }: ToolCallContext & { readonly idempotencyKey: string | undefined },
+  { clientId, trace }: ToolCallContext,
+  idempotencyKey: string | undefined,
   { logger, metrics }: Pick<ToolCallParts, 'logger' | 'metrics'>,
 ): Promise<ToolResult> {
   const requestId = randomUUID();
@@ -89,13 +106,14 @@ async function runLocalTool(
       clientId,
       requestId,
       door: 'mcp',
+      trace,
       ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
     });
     metrics.mcpToolCalls.inc({ tool: name, outcome: result.isError ? 'error' : 'success' });
     return result;
   } catch (error) {
     metrics.mcpToolCalls.inc({ tool: name, outcome: 'error' });
-    logger.error({ requestId, tool: name, err: error }, 'mcp tool call failed inside the gateway');
+    logger.error({ requestId, tool: name, err: error, ...traceLogFields(trace) }, 'mcp tool call failed inside the gateway');
     return errorResult(`The gateway failed to run ${name} (request id ${requestId}). It has been logged; try again later.`);
   }
 }

@@ -9,7 +9,7 @@ import { hostGuard } from '../hosting/host-guard.ts';
 import { chargeEachMessage, inboundRateLimit as limitInbound } from '../limits/inbound-rate-limit.ts';
 import { JSON_RPC, sendJsonRpcError } from './json-rpc-error.ts';
 import { keepRawBody, type McpTransportHandler } from './transport-handler.ts';
-import { traceHttpRequests } from '../observability/tracing.ts';
+import { traceHttpRequests, traceLogFields, traceScopeOf } from '../observability/tracing.ts';
 
 export const MCP_PATH = '/mcp';
 
@@ -87,8 +87,11 @@ export function createMcpApp({
   if (limit) app.post(MCP_PATH, chargeEachMessage(limit));
   app.all(MCP_PATH, (request, response, next) => {
     const clientId = clientIdOf(request);
-    // The SDK transport hands `req.auth` to tool handlers as `extra.authInfo`: the client id (never a key), keyed or not.
-    (request as typeof request & { auth?: AuthInfo }).auth ??= { token: clientId, clientId, scopes: [] };
+    // The SDK's node adapter hands `req.auth` to tool handlers as `ctx.http.authInfo`: the client id (never a key),
+    // keyed or not, and the span of this HTTP request (tracing on), which a tool call's span joins.
+    const traceScope = traceScopeOf(response);
+    const auth: AuthInfo = { token: clientId, clientId, scopes: [], ...(traceScope ? { extra: { traceScope } } : {}) };
+    (request as typeof request & { auth?: AuthInfo }).auth = auth;
     transport.handle(request, response, request.method === 'POST' ? request.body : undefined, clientId).catch(next);
   });
 
@@ -100,11 +103,7 @@ export function createMcpApp({
 function requireKey(keys: InboundKeys): RequestHandler {
   return (request, response, next) => {
     const identity = identityOf(keys, request, response);
-    if (identity.ok) {
-      // The SDK's node adapter hands `req.auth` to tool handlers as `ctx.http.authInfo`: the client id, never the key.
-      (request as typeof request & { auth?: AuthInfo }).auth = { token: identity.clientId, clientId: identity.clientId, scopes: [] };
-      return next();
-    }
+    if (identity.ok) return next();
     sendJsonRpcError(
       response,
       401,
@@ -163,7 +162,7 @@ function errorHandler(logger: Logger): ErrorRequestHandler {
             'Parse error: the body does not decode as its Content-Encoding says; send it compressed correctly, or uncompressed.',
           );
         }
-        logger.error({ err: error }, 'mcp request failed');
+        logger.error({ err: error, ...traceLogFields(traceScopeOf(response)) }, 'mcp request failed');
         return sendJsonRpcError(
           response,
           500,

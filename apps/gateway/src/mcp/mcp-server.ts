@@ -13,6 +13,7 @@ import gatewayPackage from '../../package.json' with { type: 'json' };
 import type { ToolCaller } from './call-tool.ts';
 import type { ToolCatalogue } from './tool-catalogue.ts';
 import { UnknownToolError } from './tool-result.ts';
+import type { TraceScope } from '../observability/tracing.ts';
 
 export const SERVER_INFO = { name: 'integration-gateway', title: 'Integration Gateway', version: gatewayPackage.version } as const;
 
@@ -54,12 +55,14 @@ export function mcpServerFactory(catalogue: ToolCatalogue, callTool: ToolCaller,
     server.setRequestHandler('tools/list', () => ({ tools }));
     server.setRequestHandler('tools/call', async (request, ctx) => {
       const clientId = ctx.http?.authInfo?.clientId;
+      const trace = ctx.http?.authInfo?.extra?.traceScope as TraceScope | undefined;
       const traceparent = traceparentOf(request.params._meta);
       try {
         const meta = request.params._meta;
         return (await callTool(request.params.name, request.params.arguments, {
           signal: ctx.mcpReq.signal,
           ...(clientId ? { clientId } : {}),
+          ...(trace ? { trace } : {}),
           ...(traceparent ? { traceparent } : {}),
           ...(meta ? { meta } : {}),
         })) as CallToolResult;

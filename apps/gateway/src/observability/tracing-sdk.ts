@@ -10,7 +10,6 @@ import {
   SpanStatusCode,
   trace,
 } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter as JsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as ProtobufExporter } from '@opentelemetry/exporter-trace-otlp-proto';
@@ -37,7 +36,7 @@ import {
   ATTR_URL_SCHEME,
 } from '@opentelemetry/semantic-conventions';
 import type { RequestHandler } from 'express';
-import type { TraceCarrier, TracingRuntime, UpstreamAttempt } from './tracing.ts';
+import type { TraceCarrier, TraceScope, TracingRuntime, UpstreamAttempt } from './tracing.ts';
 import type { TracingConfig } from './tracing-config.ts';
 
 // Incubating semantic-convention names, copied as the package advises rather than importing its incubating entry.
@@ -56,7 +55,6 @@ const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 
 
 /** The OpenTelemetry SDK behind the hooks in tracing.ts: loaded only when an OTLP endpoint is configured. */
 export function createTracingRuntime(config: TracingConfig): TracingRuntime {
-  const contextManager = new AsyncLocalStorageContextManager().enable();
   const propagator = new W3CTraceContextPropagator();
   const exporter =
     config.protocol === 'http/json' ? new JsonExporter({ url: config.tracesUrl }) : new ProtobufExporter({ url: config.tracesUrl });
@@ -70,7 +68,9 @@ export function createTracingRuntime(config: TracingConfig): TracingRuntime {
   // One entry per upstream base URL (bounded by the loaded plugins).
   const upstreams = new Map<string, Upstream>();
 
-  const active = (): Context => contextManager.active();
+  // A scope is an OpenTelemetry Context; the type only keeps the gateway from depending on the SDK.
+  const contextOf = (scope: TraceScope | undefined): Context => (scope as Context | undefined) ?? ROOT_CONTEXT;
+  const scopeOf = (context: Context): TraceScope => context as unknown as TraceScope;
   const remote = (carrier: TraceCarrier): Context => propagator.extract(ROOT_CONTEXT, carrier, defaultTextMapGetter);
   const finish = (span: Span, facts: { attributes?: Attributes; error?: string } | undefined): void => {
     if (facts?.attributes) span.setAttributes(facts.attributes);
@@ -80,11 +80,12 @@ export function createTracingRuntime(config: TracingConfig): TracingRuntime {
     }
     span.end();
   };
-  /** Runs `run` with `span` current; ends it with what `describe` says of the result, or as failed when it throws. */
+  /** Runs `run` in `span` (its scope handed to `run`); ends it with what `describe` says of the result, or as failed
+   * when it throws. */
   const within = <T>(
     span: Span,
-    parent: Context | undefined,
-    run: () => T,
+    parent: Context,
+    run: (scope: TraceScope) => T,
     describe?: (result: Awaited<T>) => { attributes?: Attributes; error?: string },
   ): T => {
     const failed = (error: unknown): never => {
@@ -93,8 +94,7 @@ export function createTracingRuntime(config: TracingConfig): TracingRuntime {
     };
     let result: T;
     try {
-      // No parent: the span is not made current (nothing inside starts a span or logs), which saves a context switch.
-      result = parent ? contextManager.with(trace.setSpan(parent, span), run) : run();
+      result = run(scopeOf(trace.setSpan(parent, span)));
     } catch (error) {
       return failed(error);
     }
@@ -142,31 +142,31 @@ export function createTracingRuntime(config: TracingConfig): TracingRuntime {
     };
     response.once('finish', end);
     response.once('close', end);
-    // Not bound to request or response (patching their methods slows every middleware): body parsers keep the
-    // context themselves (raw-body binds its callback), and `finish` listeners that log use bindToTrace.
-    contextManager.with(context, next);
+    response.locals.traceScope = scopeOf(context);
+    next();
   };
 
   return {
     httpServer,
-    step: (name, run, describe, enter = true) => {
-      const parent = active();
-      return within(tracer.startSpan(name, {}, parent), enter ? parent : undefined, run, describe);
+    step: (scope, name, run, describe) => {
+      const parent = contextOf(scope);
+      return within(tracer.startSpan(name, {}, parent), parent, run, describe);
     },
-    upstreamAttempt: (attempt: UpstreamAttempt, headers, send) => {
-      const parent = active();
+    upstreamAttempt: (scope, attempt: UpstreamAttempt, headers, send) => {
+      const parent = contextOf(scope);
       const upstream = upstreamOf(upstreams, attempt.baseUrl);
       const template = `${upstream.basePath}${attempt.pathTemplate}`;
       const span = tracer.startSpan(
         `${attempt.method} ${template}`,
         {
           kind: SpanKind.CLIENT,
+          // Spreads last: on Node 20 a property added after a spread costs about a microsecond.
           attributes: {
-            ...upstream.attributes,
             [ATTR_HTTP_REQUEST_METHOD]: attempt.method,
             [ATTR_URL_TEMPLATE]: template,
             'gateway.plugin': attempt.pluginId,
             'gateway.operation': attempt.operationId,
+            ...upstream.attributes,
             ...(attempt.attempt > 1 ? { [ATTR_HTTP_REQUEST_RESEND_COUNT]: attempt.attempt - 1 } : {}),
           },
         },
@@ -175,13 +175,13 @@ export function createTracingRuntime(config: TracingConfig): TracingRuntime {
       const context = trace.setSpan(parent, span);
       let sent = headers;
       if (propagateAll && !config.propagationOff.has(attempt.pluginId)) {
-        const carrier: Record<string, string> = { ...headers };
+        const carrier: Record<string, string> = Object.assign({}, headers);
         propagator.inject(context, carrier, defaultTextMapSetter);
         sent = carrier;
       }
       return within(
         span,
-        undefined,
+        parent,
         () => send(sent),
         (response) => ({
           attributes: { [ATTR_HTTP_RESPONSE_STATUS_CODE]: response.status },
@@ -189,10 +189,10 @@ export function createTracingRuntime(config: TracingConfig): TracingRuntime {
         }),
       );
     },
-    toolCall: (tool, meta, run) => {
+    toolCall: (tool, meta, scope, run) => {
       // A valid `_meta.traceparent` wins over the HTTP request's context; a malformed one is ignored.
       const given = typeof meta?.traceparent === 'string' ? remote(meta) : undefined;
-      const parent = given && trace.getSpanContext(given) ? given : active();
+      const parent = given && trace.getSpanContext(given) ? given : contextOf(scope);
       const span = tracer.startSpan(
         `tools/call ${tool}`,
         {
@@ -230,9 +230,8 @@ export function createTracingRuntime(config: TracingConfig): TracingRuntime {
       );
       return within(span, ROOT_CONTEXT, run);
     },
-    bind: (fn) => contextManager.bind(active(), fn),
-    setFacts: (facts) => {
-      const span = trace.getSpan(active());
+    setFacts: (scope, facts) => {
+      const span = trace.getSpan(contextOf(scope));
       if (!span) return;
       if (facts.attributes) span.setAttributes(facts.attributes);
       if (facts.error !== undefined) {
@@ -240,19 +239,16 @@ export function createTracingRuntime(config: TracingConfig): TracingRuntime {
         span.setStatus({ code: SpanStatusCode.ERROR });
       }
     },
-    traceparent: () => {
-      const context = trace.getSpanContext(active());
+    traceparent: (scope) => {
+      const context = trace.getSpanContext(contextOf(scope));
       if (!context || !trace.isSpanContextValid(context)) return undefined;
       return `00-${context.traceId}-${context.spanId}-0${(context.traceFlags & 1).toString(16)}`;
     },
-    logFields: (): Record<string, string> => {
-      const context = trace.getSpanContext(active());
+    logFields: (scope): Record<string, string> => {
+      const context = trace.getSpanContext(contextOf(scope));
       return context && trace.isSpanContextValid(context) ? { trace_id: context.traceId, span_id: context.spanId } : {};
     },
-    shutdown: async () => {
-      await provider.shutdown();
-      contextManager.disable();
-    },
+    shutdown: () => provider.shutdown(),
   };
 }
 

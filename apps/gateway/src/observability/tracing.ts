@@ -1,27 +1,42 @@
 import type { RequestHandler } from 'express';
 import type { TracingConfig } from './tracing-config.ts';
 
+declare const scopeBrand: unique symbol;
+/**
+ * The span a piece of work runs in, handed from caller to callee (the REST response's locals, the MCP auth info, the
+ * executor's request, a delivery attempt). Passed explicitly rather than through async context: Node 20's
+ * AsyncLocalStorage hooks every promise of the process, which cost a traced request more than its spans do.
+ * Undefined when tracing is off.
+ */
+export type TraceScope = { readonly [scopeBrand]: true };
+
 /**
  * The gateway's tracing hooks. Each is called from one place (REST and MCP listeners, executor, delivery service
- * and worker, logger). With tracing off (no OTLP endpoint) every hook is a pass-through and no OpenTelemetry
- * module is loaded: the SDK lives in tracing-sdk.ts, imported only by startTracing when an endpoint is set.
+ * and worker, the log lines of a traced piece of work). With tracing off (no OTLP endpoint) every hook is a
+ * pass-through and no OpenTelemetry module is loaded: the SDK lives in tracing-sdk.ts, imported only by startTracing
+ * when an endpoint is set.
  */
 export interface TracingRuntime {
-  /** HTTP server span per request: joins the caller's `traceparent`, answers `X-Trace-Id`. */
+  /** HTTP server span per request: joins the caller's `traceparent`, answers `X-Trace-Id`, leaves its scope in
+   * `response.locals.traceScope`. */
   readonly httpServer: RequestHandler;
-  /** `enter: false` for a step that starts no span or log line inside: not making it current saves a context switch. */
-  step<T>(name: string, run: () => T, describe?: (result: Awaited<T>) => SpanFacts, enter?: boolean): T;
+  step<T>(parent: TraceScope | undefined, name: string, run: (scope: TraceScope) => T, describe?: (result: Awaited<T>) => SpanFacts): T;
   upstreamAttempt<T extends { readonly status: number }>(
+    parent: TraceScope | undefined,
     attempt: UpstreamAttempt,
     headers: Readonly<Record<string, string>>,
     send: (headers: Readonly<Record<string, string>>) => Promise<T>,
   ): Promise<T>;
-  toolCall<T>(tool: string, meta: TraceCarrier | undefined, run: () => Promise<T>): Promise<T>;
-  deliveryAttempt<T>(delivery: DeliveryTraceInfo, run: () => Promise<T>): Promise<T>;
-  setFacts(facts: SpanFacts): void;
-  bind<F extends (...args: never[]) => unknown>(fn: F): F;
-  traceparent(): string | undefined;
-  logFields(): Record<string, string>;
+  toolCall<T>(
+    tool: string,
+    meta: TraceCarrier | undefined,
+    parent: TraceScope | undefined,
+    run: (scope: TraceScope) => Promise<T>,
+  ): Promise<T>;
+  deliveryAttempt<T>(delivery: DeliveryTraceInfo, run: (scope: TraceScope) => Promise<T>): Promise<T>;
+  setFacts(scope: TraceScope | undefined, facts: SpanFacts): void;
+  traceparent(scope: TraceScope | undefined): string | undefined;
+  logFields(scope: TraceScope | undefined): Record<string, string>;
   shutdown(): Promise<void>;
 }
 
@@ -73,68 +88,80 @@ export function traceHttpRequests(): RequestHandler | undefined {
   return runtime?.httpServer;
 }
 
+/** The scope `traceHttpRequests` left on a response (undefined when tracing is off). */
+export function traceScopeOf(response: { readonly locals: Record<string, unknown> }): TraceScope | undefined {
+  return response.locals.traceScope as TraceScope | undefined;
+}
+
 /** Input validation and shaping, as one span. */
-export function traceValidation<T extends { readonly ok: boolean }>(run: () => T): T {
+export function traceValidation<T extends { readonly ok: boolean }>(parent: TraceScope | undefined, run: () => T): T {
   if (!runtime) return run();
-  return runtime.step('gateway.validate', run, (result) => (result.ok ? {} : { error: 'invalid-input' }), false);
+  return runtime.step(parent, 'gateway.validate', run, (result) => (result.ok ? {} : { error: 'invalid-input' }));
 }
 
 /** An idempotency-guarded run (the record lookup, the call, the record's write), as one span. */
-export function traceIdempotency<T extends { readonly replayed?: boolean }>(run: () => Promise<T>): Promise<T> {
-  if (!runtime) return run();
-  return runtime.step('gateway.idempotency', run, (result) => ({
+export function traceIdempotency<T extends { readonly replayed?: boolean }>(
+  parent: TraceScope | undefined,
+  run: (scope: TraceScope | undefined) => Promise<T>,
+): Promise<T> {
+  if (!runtime) return run(undefined);
+  return runtime.step(parent, 'gateway.idempotency', run, (result) => ({
     attributes: { 'gateway.idempotency.replayed': result.replayed === true },
   }));
 }
 
 /** An async acceptance (validation and the commit to the delivery queue): the span later deliveries link to. */
-export function traceAcceptance<T extends { readonly ok: boolean }>(run: () => Promise<T>): Promise<T> {
-  if (!runtime) return run();
-  return runtime.step('gateway.accept', run, (result) => (result.ok ? {} : { error: 'not-accepted' }));
+export function traceAcceptance<T extends { readonly ok: boolean }>(
+  parent: TraceScope | undefined,
+  run: (scope: TraceScope | undefined) => Promise<T>,
+): Promise<T> {
+  if (!runtime) return run(undefined);
+  return runtime.step(parent, 'gateway.accept', run, (result) => (result.ok ? {} : { error: 'not-accepted' }));
 }
 
 /** One upstream HTTP attempt as a client span; `send` gets the headers plus `traceparent` unless its plugin opts out. */
 export function traceUpstreamAttempt<T extends { readonly status: number }>(
+  parent: TraceScope | undefined,
   attempt: UpstreamAttempt,
   headers: Readonly<Record<string, string>>,
   send: (headers: Readonly<Record<string, string>>) => Promise<T>,
 ): Promise<T> {
   if (!runtime) return send(headers);
-  return runtime.upstreamAttempt(attempt, headers, send);
+  return runtime.upstreamAttempt(parent, attempt, headers, send);
 }
 
-/** MCP `tools/call`, named after the tool, joining `_meta.traceparent` when the client sent one. */
-export function traceToolCall<T>(tool: string, meta: TraceCarrier | undefined, run: () => Promise<T>): Promise<T> {
-  if (!runtime) return run();
-  return runtime.toolCall(tool, meta, run);
+/** MCP `tools/call`, named after the tool, joining `_meta.traceparent` when the client sent one (else `parent`, the
+ * HTTP request's span). */
+export function traceToolCall<T>(
+  tool: string,
+  meta: TraceCarrier | undefined,
+  parent: TraceScope | undefined,
+  run: (scope: TraceScope | undefined) => Promise<T>,
+): Promise<T> {
+  if (!runtime) return run(undefined);
+  return runtime.toolCall(tool, meta, parent, run);
 }
 
 /** One delivery attempt: a trace of its own, linked to the span that accepted the delivery. */
-export function traceDeliveryAttempt<T>(delivery: DeliveryTraceInfo, run: () => Promise<T>): Promise<T> {
-  if (!runtime) return run();
+export function traceDeliveryAttempt<T>(delivery: DeliveryTraceInfo, run: (scope: TraceScope | undefined) => Promise<T>): Promise<T> {
+  if (!runtime) return run(undefined);
   return runtime.deliveryAttempt(delivery, run);
 }
 
-/** `fn` to run later (an event listener) inside the span in progress: its log lines join the trace. */
-export function bindToTrace<F extends (...args: never[]) => unknown>(fn: F): F {
-  return runtime ? runtime.bind(fn) : fn;
+/** Adds facts (e.g. a delivery's outcome) to the span of `scope`. */
+export function noteOnSpan(scope: TraceScope | undefined, facts: SpanFacts): void {
+  if (scope) runtime?.setFacts(scope, facts);
 }
 
-/** Adds facts (e.g. a delivery's outcome) to the span in progress. */
-export function noteOnSpan(facts: SpanFacts): void {
-  runtime?.setFacts(facts);
-}
-
-/** `{acceptedTraceparent}` of the span in progress, to keep with a queued delivery; `{}` when not traced. */
-export function acceptedTrace(): { acceptedTraceparent?: string } {
-  const traceparent = runtime?.traceparent();
+/** `{acceptedTraceparent}` of the span of `scope`, to keep with a queued delivery; `{}` when not traced. */
+export function acceptedTrace(scope: TraceScope | undefined): { acceptedTraceparent?: string } {
+  const traceparent = scope ? runtime?.traceparent(scope) : undefined;
   return traceparent ? { acceptedTraceparent: traceparent } : {};
 }
 
-/** pino mixin: `trace_id` and `span_id` of the span in progress, so a log line joins its trace. A new object each
- * time: pino merges the line into it. */
-export function traceLogFields(): Record<string, string> {
-  return runtime ? runtime.logFields() : {};
+/** `trace_id` and `span_id` of the span of `scope`, spread into a log line so it joins its trace; `{}` when not traced. */
+export function traceLogFields(scope: TraceScope | undefined): Record<string, string> {
+  return scope && runtime ? runtime.logFields(scope) : {};
 }
 
 const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;

@@ -1,7 +1,7 @@
 import type { RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import type { Metrics } from '../observability/metrics.ts';
-import { bindToTrace } from '../observability/tracing.ts';
+import { traceLogFields, traceScopeOf } from '../observability/tracing.ts';
 
 /** Methods that get their own metric label; anything else is `other`. */
 const LABELLED_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
@@ -15,7 +15,6 @@ const LABELLED_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE
 export function accessLog(logger: Logger, metrics: Metrics): RequestHandler {
   return (request, response, next) => {
     const started = performance.now();
-    // Bound: `finish` is emitted from the socket's callback, outside the request's trace.
     const finished = () => {
       const seconds = (performance.now() - started) / 1000;
       const template: unknown = request.route?.path;
@@ -39,11 +38,12 @@ export function accessLog(logger: Logger, metrics: Metrics): RequestHandler {
           ...(locals.clientId ? { clientId: locals.clientId } : {}),
           ...(locals.upstreamStatus !== undefined ? { upstreamStatus: locals.upstreamStatus } : {}),
           ...(locals.upstreamAttempts !== undefined ? { attempts: locals.upstreamAttempts } : {}),
+          ...traceLogFields(traceScopeOf(response)),
         },
         'request',
       );
     };
-    response.once('finish', bindToTrace(finished));
+    response.once('finish', finished);
     next();
   };
 }

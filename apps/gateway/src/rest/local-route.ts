@@ -1,4 +1,5 @@
 import type { OperationFailure } from '@gateway/core';
+import { traceScopeOf } from '../observability/tracing.ts';
 import type { IRouter, Request, RequestHandler, Response } from 'express';
 import { clientIdOf } from '../auth/client-identity.ts';
 import type { CompiledLocalOperation, ItemsBody } from '../gateway-plugin/local-operation.ts';
@@ -41,6 +42,7 @@ export function mountLocalOperation(router: IRouter, operation: CompiledLocalOpe
       clientId: clientIdOf(request),
       requestId: response.locals.requestId as string,
       door: 'rest',
+      trace: traceScopeOf(response),
       ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
     });
     if (answer.replayOf !== undefined) response.setHeader('Idempotent-Replayed', 'true');

@@ -1,4 +1,5 @@
 import { type RestParameterSource, restParameterSources, type TextCoercion } from '@gateway/core';
+import { traceScopeOf } from '../observability/tracing.ts';
 import express, { type IRouter, type Request, type RequestHandler } from 'express';
 import { clientIdOf } from '../auth/client-identity.ts';
 import type { Dispatch } from '../dispatch.ts';
@@ -29,6 +30,7 @@ export function mountOperation(router: IRouter, entry: LoadedOperation, dispatch
       input: assembleInput(request, sources, entry.coerceRestText),
       requestId: response.locals.requestId as string,
       clientId: clientIdOf(request),
+      trace: traceScopeOf(response),
       ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
     };
     const asked = prefersAsync(request);

@@ -18,7 +18,7 @@ import { isUndecodableBody, isUndecodablePath, type RequestError } from '../requ
 import { sendProblem } from './problem.ts';
 import { requestId } from './request-id.ts';
 import { accessLog } from './access-log.ts';
-import { traceHttpRequests } from '../observability/tracing.ts';
+import { traceHttpRequests, traceLogFields, traceScopeOf } from '../observability/tracing.ts';
 import { inboundRateLimit } from '../limits/inbound-rate-limit.ts';
 import { requireInboundKey } from './inbound-auth.ts';
 import { mountSandboxReads } from './sandbox-routes.ts';
@@ -254,7 +254,7 @@ function errorHandler(logger: Logger): ErrorRequestHandler {
             instance,
           });
         }
-        logger.error({ err: error, requestId: response.locals.requestId }, 'unhandled error');
+        logger.error({ err: error, requestId: response.locals.requestId, ...traceLogFields(traceScopeOf(response)) }, 'unhandled error');
         if (response.headersSent) return void response.destroy();
         return sendProblem(response, {
           type: 'internal-error',
