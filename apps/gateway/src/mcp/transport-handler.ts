@@ -81,7 +81,8 @@ export function modernEntry(newServer: McpServerFactory, onerror: (error: Error)
 export function serveWith(handler: FetchLikeMcpHandler, onerror: (error: Error) => void) {
   return (request: IncomingMessage, response: ServerResponse, body: unknown): Promise<void> =>
     toNodeHandler(
-      { fetch: (web, options) => handler.fetch(web, { ...options, ...(body !== undefined ? { parsedBody: body } : {}) }) },
+      // Object.assign, not a spread then another (slow on Node 20; docs/performance.md).
+      { fetch: (web, options) => handler.fetch(web, Object.assign({}, options, body !== undefined ? { parsedBody: body } : undefined)) },
       { onerror },
     )(nodeRequest(request, body === undefined), response);
 }
