@@ -126,10 +126,8 @@ export function createTracingRuntime(config: TracingConfig): TracingRuntime {
     );
     const context = trace.setSpan(parent, span);
     response.setHeader(TRACE_ID_HEADER, span.spanContext().traceId);
-    let ended = false;
-    const end = () => {
-      if (ended) return;
-      ended = true;
+    // `close` follows `finish` on every response, and comes alone when the connection went first: one listener.
+    response.once('close', () => {
       const template: unknown = request.route?.path;
       if (typeof template === 'string') {
         span.setAttribute(ATTR_HTTP_ROUTE, template);
@@ -139,9 +137,7 @@ export function createTracingRuntime(config: TracingConfig): TracingRuntime {
       span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, status);
       if (!response.writableFinished) finish(span, { error: 'aborted' });
       else finish(span, status >= 500 ? { error: String(status) } : undefined);
-    };
-    response.once('finish', end);
-    response.once('close', end);
+    });
     response.locals.traceScope = scopeOf(context);
     next();
   };
