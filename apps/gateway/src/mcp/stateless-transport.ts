@@ -14,11 +14,17 @@ export function statelessTransport(newServer: McpServerFactory, onerror: (error:
     methods: ['POST'],
     methodHint: 'This MCP server is stateless (MCP_SESSIONS is off): no sessions and no GET notification stream; send JSON-RPC with POST.',
     async handle(request, response, body) {
-      inFlight.track(response);
-      if (await isModernRequest(request, body)) return modern.serve(request, response, body);
+      if (await isModernRequest(request, body)) {
+        inFlight.track(response);
+        return modern.serve(request, response, body);
+      }
       const server = newServer();
       const transport = new NodeStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
-      response.on('close', () => {
+      inFlight.track(response, () => {
+        // A client that left before its answer: closing aborts the calls still running (their handlers' signals).
+        // After a complete answer nothing is left to end, and closing would only build an SDK "Connection closed"
+        // error (a stack trace) per request for no one to read.
+        if (response.writableFinished) return;
         void transport.close();
         void server.close();
       });
