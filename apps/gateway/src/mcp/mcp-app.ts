@@ -45,18 +45,24 @@ export function createMcpApp({
   app.set('trust proxy', trustProxy);
   const tracing = traceHttpRequests();
   if (tracing) app.use(tracing);
-  app.use(hostGuard({ allowed: allowedHosts, refuse: hostRefused }));
-  app.use(identifyClient(inboundKeys));
   // Before the key check: requests without a valid key are limited per address, so failed attempts are too.
   const limit =
     inboundRateLimit > 0
       ? limitInbound({ perMinute: inboundRateLimit, store: inboundBudget, refuse: rateLimited(inboundRateLimit), logger })
       : undefined;
-  if (limit) app.use(limit);
-  if (inboundKeys.enabled) app.use(requireKey(inboundKeys));
+  // The guards run for every path, in this order, as one middleware: each router layer costs every request a
+  // path match and a closure, and these apply everywhere anyway.
+  app.use(
+    inSequence([
+      hostGuard({ allowed: allowedHosts, refuse: hostRefused }),
+      identifyClient(inboundKeys),
+      ...(limit ? [limit] : []),
+      ...(inboundKeys.enabled ? [requireKey(inboundKeys)] : []),
+    ]),
+  );
 
   const allow = transport.methods.join(', ');
-  app.all(MCP_PATH, (request, response, next) => {
+  const acceptable: RequestHandler = (request, response, next) => {
     if (!transport.methods.includes(request.method)) {
       return sendJsonRpcError(
         response,
@@ -76,25 +82,52 @@ export function createMcpApp({
       );
     }
     next();
-  });
+  };
   const emptyBody: RequestHandler = (request, response, next) => {
     const length = request.headers['content-length'];
     const hasBody = request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
     if (hasBody) return next();
     sendJsonRpcError(response, 400, JSON_RPC.invalidRequest, 'Invalid request: the body is empty; send a JSON-RPC message.');
   };
-  app.post(MCP_PATH, emptyBody, express.json({ limit: bodyLimitBytes, type: 'application/json', verify: keepRawBody }));
-  if (limit) app.post(MCP_PATH, chargeEachMessage(limit));
-  app.all(MCP_PATH, (request, response, next) => {
+  const toTransport: RequestHandler = (request, response, next) => {
     const clientId = clientIdOf(request);
     // The SDK transport hands `req.auth` to tool handlers as `extra.authInfo`: the client id (never a key), keyed or not.
     (request as typeof request & { auth?: AuthInfo }).auth ??= { token: clientId, clientId, scopes: [] };
     transport.handle(request, response, request.method === 'POST' ? request.body : undefined, clientId).catch(next);
-  });
+  };
+  // One route for the endpoint: its steps are matched against the path once.
+  app
+    .route(MCP_PATH)
+    .all(acceptable)
+    .post(
+      emptyBody,
+      express.json({ limit: bodyLimitBytes, type: 'application/json', verify: keepRawBody }),
+      ...(limit ? [chargeEachMessage(limit)] : []),
+    )
+    .all(toTransport);
 
   app.use(notFound);
   app.use(errorHandler(logger));
   return app;
+}
+
+/** Runs the handlers one after the other as one middleware, as the router would run them as layers. */
+function inSequence(handlers: readonly RequestHandler[]): RequestHandler {
+  return (request, response, next) => {
+    let index = 0;
+    const step = (error?: unknown): void => {
+      if (error !== undefined && error !== null) return next(error);
+      const handler = handlers[index++];
+      if (!handler) return next();
+      try {
+        const returned: unknown = handler(request, response, step);
+        if (returned instanceof Promise) returned.catch(next);
+      } catch (thrown) {
+        next(thrown);
+      }
+    };
+    step();
+  };
 }
 
 function requireKey(keys: InboundKeys): RequestHandler {
