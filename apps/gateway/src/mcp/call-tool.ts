@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Metrics } from '../observability/metrics.ts';
 import { IDEMPOTENCY_KEY_ARGUMENT } from './tool-catalogue.ts';
 import type { ToolCatalogue, ToolEntry } from './tool-catalogue.ts';
-import type { Dispatch } from '../dispatch.ts';
+import type { Dispatch, DispatchRequest } from '../dispatch.ts';
 import type { CompiledLocalOperation } from '../gateway-plugin/local-operation.ts';
 import { callLocalTool } from './local-tools.ts';
 import { errorResult, type ToolResult, toToolResult, UnknownToolError } from './tool-result.ts';
@@ -28,6 +28,8 @@ export interface ToolCallContext {
   readonly meta?: TraceCarrier;
 }
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 export type ToolCaller = (name: string, args: unknown, context?: ToolCallContext) => Promise<ToolResult>;
 
 /** `tools/call`: find the tool (or throw UnknownToolError), run its operation through the dispatch, shape the answer for an agent. */
@@ -45,30 +47,33 @@ export function createToolCaller({ catalogue, dispatch, logger, metrics }: ToolC
     if (entry.kind === 'local') return runLocalTool(name, entry.operation, input, { ...context, idempotencyKey }, { logger, metrics });
     const { signal, clientId, traceparent } = context;
     const requestId = randomUUID();
-    const log = { requestId, tool: name, plugin: entry.pluginId, operation: entry.operationId, ...(traceparent ? { traceparent } : {}) };
     try {
       // Never a shared stand-in: a call without a client would see every other anonymous caller's deliveries.
       if (clientId === undefined) throw new Error('tool call without a client id');
-      const call = {
+      const request: Mutable<DispatchRequest> = {
         pluginId: entry.pluginId,
         operationId: entry.operationId,
         requestId,
         clientId,
-        ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
+        input: input ?? {},
       };
-      const { result } = await dispatch.call({ ...call, input: input ?? {}, ...(signal && readOnly(entry) ? { signal } : {}) });
+      if (idempotencyKey !== undefined) request.idempotencyKey = idempotencyKey;
+      if (signal && readOnly(entry)) request.signal = signal;
+      const { result } = await dispatch.call(request);
       metrics.mcpToolCalls.inc({ tool: name, outcome: outcomeOf(result) });
-      logger.info(
-        result.ok
-          ? { ...log, ok: true, upstreamStatus: result.status }
-          : { ...log, ok: false, failure: result.failure.kind, upstreamStatus: result.failure.upstreamStatus },
-        'mcp tool call',
-      );
+      // One object per line, built once: this runs on every call.
+      const line: Record<string, unknown> = { requestId, tool: name, plugin: entry.pluginId, operation: entry.operationId };
+      if (traceparent) line.traceparent = traceparent;
+      line.ok = result.ok;
+      if (!result.ok) line.failure = result.failure.kind;
+      line.upstreamStatus = result.ok ? result.status : result.failure.upstreamStatus;
+      logger.info(line, 'mcp tool call');
       // No redaction here: the executor removes echoed secrets from every result, for every front door.
       return toToolResult(name, result);
     } catch (error) {
       metrics.mcpToolCalls.inc({ tool: name, outcome: 'error' });
-      logger.error({ ...log, err: error }, 'mcp tool call failed inside the gateway');
+      const line = { requestId, tool: name, plugin: entry.pluginId, operation: entry.operationId, ...(traceparent ? { traceparent } : {}) };
+      logger.error({ ...line, err: error }, 'mcp tool call failed inside the gateway');
       return errorResult(`The gateway failed to run ${name} (request id ${requestId}). It has been logged; try again later.`);
     }
   };
@@ -111,9 +116,10 @@ function readOnly(entry: ToolEntry): boolean {
 /** `idempotencyKey` is a tool argument beside the operation input, not part of it. A non-string key stays in the input and fails validation. */
 function splitIdempotencyKey(args: unknown): { input: unknown; idempotencyKey: string | undefined } {
   if (typeof args !== 'object' || args === null || Array.isArray(args)) return { input: args, idempotencyKey: undefined };
-  const { [IDEMPOTENCY_KEY_ARGUMENT]: key, ...input } = args as Record<string, unknown>;
-  if (key === undefined) return { input: args, idempotencyKey: undefined };
+  // Most calls carry no key: the arguments are then the input as they are, not copied.
+  const key = (args as Record<string, unknown>)[IDEMPOTENCY_KEY_ARGUMENT];
   if (typeof key !== 'string') return { input: args, idempotencyKey: undefined };
+  const { [IDEMPOTENCY_KEY_ARGUMENT]: _key, ...input } = args as Record<string, unknown>;
   return { input, idempotencyKey: key };
 }
 
