@@ -328,3 +328,43 @@ describe('MCP HTTP layer, configuration', () => {
     await expect(startTestGateway({ MCP_SESSIONS: 'yes' })).rejects.toThrow(/MCP_SESSIONS must be true or false/);
   });
 });
+
+describe('MCP HTTP layer, a client that leaves mid-call (stateless)', () => {
+  it("ends a read-only tool's upstream call when the client closes its connection before the answer", async () => {
+    // An upstream that holds GET /users/... open: it records whether the gateway hung up on it first.
+    let arrived: () => void = () => {};
+    const requestArrived = new Promise<void>((resolve) => {
+      arrived = resolve;
+    });
+    let hungUp: () => void = () => {};
+    const gatewayHungUp = new Promise<void>((resolve) => {
+      hungUp = resolve;
+    });
+    const upstream = createServer((request, response) => {
+      arrived();
+      const answer = setTimeout(() => response.end(JSON.stringify({ identifyId: 'u-1' })), 30_000);
+      response.on('close', () => {
+        clearTimeout(answer);
+        if (!response.writableEnded) hungUp();
+      });
+      request.resume();
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    const upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+    const gateway = await startTestGateway({ GAINSIGHT_API_KEY: TEST_PX_KEY, GAINSIGHT_PX_BASE_URL: `${upstreamUrl}/v1` });
+    try {
+      const call = httpRequest(gateway.mcpUrl, { method: 'POST', headers: { 'content-type': 'application/json', accept: ACCEPT } });
+      call.on('error', () => {});
+      call.end(
+        JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: USER_TOOLS.get, arguments: { identifyId: 'u-1' } } }),
+      );
+      await requestArrived;
+      call.destroy();
+      await gatewayHungUp;
+    } finally {
+      await gateway.close();
+      upstream.closeAllConnections();
+      await new Promise((resolve) => upstream.close(resolve));
+    }
+  });
+});

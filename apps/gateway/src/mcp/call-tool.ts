@@ -129,9 +129,10 @@ function readOnly(entry: ToolEntry): boolean {
 /** `idempotencyKey` is a tool argument beside the operation input, not part of it. A non-string key stays in the input and fails validation. */
 function splitIdempotencyKey(args: unknown): { input: unknown; idempotencyKey: string | undefined } {
   if (typeof args !== 'object' || args === null || Array.isArray(args)) return { input: args, idempotencyKey: undefined };
-  const { [IDEMPOTENCY_KEY_ARGUMENT]: key, ...input } = args as Record<string, unknown>;
-  if (key === undefined) return { input: args, idempotencyKey: undefined };
+  // Most calls carry no key: the arguments are then the input as they are, not copied.
+  const key = (args as Record<string, unknown>)[IDEMPOTENCY_KEY_ARGUMENT];
   if (typeof key !== 'string') return { input: args, idempotencyKey: undefined };
+  const { [IDEMPOTENCY_KEY_ARGUMENT]: _key, ...input } = args as Record<string, unknown>;
   return { input, idempotencyKey: key };
 }
 

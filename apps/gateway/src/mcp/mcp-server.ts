@@ -45,13 +45,14 @@ export function mcpServerFactory(catalogue: ToolCatalogue, callTool: ToolCaller,
   const jsonSchemaValidator = new AjvJsonSchemaValidator();
   const cacheHints = { 'tools/list': toolsListHint };
   const info = serverInfoFor(catalogue);
+  const options = {
+    capabilities: { tools: { listChanged: false } },
+    instructions: catalogue.instructions,
+    jsonSchemaValidator,
+    cacheHints,
+  };
   return () => {
-    const server = new Server(info, {
-      capabilities: { tools: { listChanged: false } },
-      instructions: catalogue.instructions,
-      jsonSchemaValidator,
-      cacheHints,
-    });
+    const server = new Server(info, options);
     server.setRequestHandler('tools/list', () => ({ tools }));
     server.setRequestHandler('tools/call', async (request, ctx) => {
       const clientId = ctx.http?.authInfo?.clientId;

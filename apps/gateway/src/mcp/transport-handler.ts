@@ -92,9 +92,11 @@ export function postsInFlight() {
   let posts = 0;
   let onNone: (() => void) | undefined;
   return {
-    track(response: ServerResponse): void {
+    /** `onClose`: more to do when the response closes, in the same listener. */
+    track(response: ServerResponse, onClose?: () => void): void {
       posts += 1;
       response.on('close', () => {
+        onClose?.();
         if (--posts === 0) onNone?.();
       });
     },
