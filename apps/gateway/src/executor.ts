@@ -57,7 +57,7 @@ export class Executor implements OperationExecutor {
   ) {}
 
   async execute(request: TracedRequest): Promise<OperationResult> {
-    const prepared = this.prepare(request);
+    const prepared = this.prepare(request, 'direct', request.trace);
     if (!prepared.ok) return { ok: false, failure: prepared.failure, requestId: request.requestId, attempts: 0 };
     const { entry, upstreamRequest } = prepared;
     if (request.idempotencyKey === undefined) return this.call(entry, upstreamRequest, request, request.trace);
@@ -68,10 +68,11 @@ export class Executor implements OperationExecutor {
 
   /** Validates and shapes an input into the upstream request it stands for, without sending anything. */
   prepare(
-    request: Pick<TracedRequest, 'pluginId' | 'operationId' | 'input' | 'requestId' | 'trace'>,
-    delivery: OperationContext['delivery'] = 'direct',
+    request: Pick<ExecutionRequest, 'pluginId' | 'operationId' | 'input' | 'requestId'>,
+    delivery: OperationContext['delivery'],
+    trace: TraceScope | undefined,
   ): PreparedRequest {
-    return traceValidation(request.trace, () => this.shape(request, delivery));
+    return traceValidation(trace, () => this.shape(request, delivery));
   }
 
   private shape(

@@ -83,7 +83,7 @@ export class DeliveryService {
   /** One input, queued: 202 `{id, status: "queued"}`, or the input's problems (nothing stored). */
   acceptOne(request: AcceptRequest & { readonly input: unknown }): Promise<OperationResult> {
     const run = async (scope: TraceScope | undefined): Promise<OperationResult> => {
-      const prepared = this.parts.executor.prepare({ ...request, trace: scope }, 'queued');
+      const prepared = this.parts.executor.prepare(request, 'queued', scope);
       if (!prepared.ok) return this.failed(request, prepared.failure);
       const delivery = this.newDelivery(request, prepared.entry, request.input, prepared.upstreamRequest, scope);
       const refusal = await this.commit([delivery], scope);
@@ -100,6 +100,7 @@ export class DeliveryService {
     request: AcceptRequest & { readonly items: readonly unknown[]; readonly unreadable?: ReadonlyMap<number, string> },
   ): Promise<OperationResult> {
     const run = async (scope: TraceScope | undefined): Promise<OperationResult> => {
+      const { pluginId, operationId, requestId } = request;
       const deliveries: NewDelivery[] = [];
       const results: BatchItemResult[] = [];
       for (const [index, item] of request.items.entries()) {
@@ -108,7 +109,7 @@ export class DeliveryService {
           results.push({ index, errors: [{ pointer: '', detail: unreadable }] });
           continue;
         }
-        const prepared = this.parts.executor.prepare({ ...request, input: { body: item }, trace: scope }, 'queued');
+        const prepared = this.parts.executor.prepare({ pluginId, operationId, requestId, input: { body: item } }, 'queued', scope);
         if (prepared.ok) {
           const delivery = this.newDelivery(request, prepared.entry, { body: item }, prepared.upstreamRequest, scope);
           deliveries.push(delivery);

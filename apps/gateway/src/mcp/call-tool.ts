@@ -26,7 +26,7 @@ export interface ToolCallContext {
   readonly traceparent?: string;
   /** The request's `_meta` (MCP 2026-07-28 carries `traceparent`/`tracestate` there). */
   readonly meta?: TraceCarrier;
-  /** The span of the HTTP request that carried the call; within traceToolCall, the tool call's own span. */
+  /** The span of the HTTP request that carried the call (tracing on). */
   readonly trace?: TraceScope | undefined;
 }
 
@@ -34,7 +34,8 @@ export type ToolCaller = (name: string, args: unknown, context?: ToolCallContext
 
 /** `tools/call`: find the tool (or throw UnknownToolError), run its operation through the dispatch, shape the answer for an agent. */
 export function createToolCaller({ catalogue, dispatch, logger, metrics }: ToolCallParts): ToolCaller {
-  const call: ToolCaller = async (name, args, context = {}) => {
+  /** `trace`: the tool call's own span. */
+  const call = async (name: string, args: unknown, context: ToolCallContext, trace: TraceScope | undefined): Promise<ToolResult> => {
     const entry = catalogue.find(name);
     if (!entry) {
       metrics.mcpToolCalls.inc({ tool: 'unknown', outcome: 'unknown_tool' });
@@ -44,8 +45,9 @@ export function createToolCaller({ catalogue, dispatch, logger, metrics }: ToolC
       );
     }
     const { input, idempotencyKey } = entry.acceptsIdempotencyKey ? splitIdempotencyKey(args) : { input: args, idempotencyKey: undefined };
-    if (entry.kind === 'local') return runLocalTool(name, entry.operation, input, context, idempotencyKey, { logger, metrics });
-    const { signal, clientId, traceparent, trace } = context;
+    if (entry.kind === 'local')
+      return runLocalTool(name, entry.operation, input, context.clientId, trace, idempotencyKey, { logger, metrics });
+    const { signal, clientId, traceparent } = context;
     const requestId = randomUUID();
     // One literal per line, spreads last (spread, then add: slow on Node 20; docs/performance.md).
     const line = (facts: object) => ({
@@ -85,17 +87,15 @@ export function createToolCaller({ catalogue, dispatch, logger, metrics }: ToolC
       return errorResult(`The gateway failed to run ${name} (request id ${requestId}). It has been logged; try again later.`);
     }
   };
-  return (name, args, context = {}) =>
-    traceToolCall(name, context.meta, context.trace, (trace) =>
-      call(name, args, trace === context.trace ? context : Object.assign({}, context, { trace })),
-    );
+  return (name, args, context = {}) => traceToolCall(name, context.meta, context.trace, (trace) => call(name, args, context, trace));
 }
 
 async function runLocalTool(
   name: string,
   operation: CompiledLocalOperation,
   args: unknown,
-  { clientId, trace }: ToolCallContext,
+  clientId: string | undefined,
+  trace: TraceScope | undefined,
   idempotencyKey: string | undefined,
   { logger, metrics }: Pick<ToolCallParts, 'logger' | 'metrics'>,
 ): Promise<ToolResult> {

@@ -80,11 +80,11 @@ export function createTracingRuntime(config: TracingConfig): TracingRuntime {
     }
     span.end();
   };
-  /** Runs `run` in `span` (its scope handed to `run`); ends it with what `describe` says of the result, or as failed
-   * when it throws. */
+  /** Runs `run` in `span` (`context` holds it; handed to `run` as its scope); ends it with what `describe` says of the
+   * result, or as failed when it throws. */
   const within = <T>(
     span: Span,
-    parent: Context,
+    context: Context,
     run: (scope: TraceScope) => T,
     describe?: (result: Awaited<T>) => { attributes?: Attributes; error?: string },
   ): T => {
@@ -94,7 +94,7 @@ export function createTracingRuntime(config: TracingConfig): TracingRuntime {
     };
     let result: T;
     try {
-      result = run(scopeOf(trace.setSpan(parent, span)));
+      result = run(scopeOf(context));
     } catch (error) {
       return failed(error);
     }
@@ -146,7 +146,8 @@ export function createTracingRuntime(config: TracingConfig): TracingRuntime {
     httpServer,
     step: (scope, name, run, describe) => {
       const parent = contextOf(scope);
-      return within(tracer.startSpan(name, {}, parent), parent, run, describe);
+      const span = tracer.startSpan(name, {}, parent);
+      return within(span, trace.setSpan(parent, span), run, describe);
     },
     upstreamAttempt: (scope, attempt: UpstreamAttempt, headers, send) => {
       const parent = contextOf(scope);
@@ -177,7 +178,7 @@ export function createTracingRuntime(config: TracingConfig): TracingRuntime {
       }
       return within(
         span,
-        parent,
+        context,
         () => send(sent),
         (response) => ({
           attributes: { [ATTR_HTTP_RESPONSE_STATUS_CODE]: response.status },
@@ -197,7 +198,7 @@ export function createTracingRuntime(config: TracingConfig): TracingRuntime {
         },
         parent,
       );
-      return within(span, parent, run, (result) =>
+      return within(span, trace.setSpan(parent, span), run, (result) =>
         (result as { isError?: boolean } | undefined)?.isError === true ? { error: 'tool_error' } : {},
       );
     },
@@ -224,7 +225,7 @@ export function createTracingRuntime(config: TracingConfig): TracingRuntime {
         },
         ROOT_CONTEXT,
       );
-      return within(span, ROOT_CONTEXT, run);
+      return within(span, trace.setSpan(ROOT_CONTEXT, span), run);
     },
     setFacts: (scope, facts) => {
       const span = trace.getSpan(contextOf(scope));

@@ -5,7 +5,7 @@ declare const scopeBrand: unique symbol;
 /**
  * The span a piece of work runs in, handed from caller to callee (the REST response's locals, the MCP auth info, the
  * executor's request, a delivery attempt). Passed explicitly rather than through async context: Node 20's
- * AsyncLocalStorage hooks every promise of the process, which cost a traced request more than its spans do.
+ * AsyncLocalStorage hooks every promise of the process, which a traced request paid for on every await.
  * Undefined when tracing is off.
  */
 export type TraceScope = { readonly [scopeBrand]: true };
